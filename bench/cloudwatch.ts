@@ -1,0 +1,75 @@
+/**
+ * CloudWatch subscription path: a ~1 MB (compressed) `awslogs.data` event through the real
+ * handler — decode, labels, batching, encoding, snappy, push to a local null sink.
+ * Reports MB/s of uncompressed log text, lines/s, peak RSS and the ratio to zlib gunzip.
+ */
+import { gzipSync } from "node:zlib";
+import { gunzipSeconds, mb, medianSeconds, peakRssMb, row, startNullSink } from "./support";
+
+const TARGET_COMPRESSED_BYTES = 1024 * 1024;
+
+/** Realistic Lambda/application lines: request ids, JSON bodies, latencies; not one repeated string. */
+function makeLines(): { events: { id: string; timestamp: number; message: string }[]; textBytes: number } {
+  const levels = ["info", "info", "info", "debug", "warn", "error"];
+  const routes = ["/api/orders", "/api/cart", "/api/users/me", "/healthz", "/api/payments/authorize"];
+  const events: { id: string; timestamp: number; message: string }[] = [];
+  let textBytes = 0;
+  let compressedEstimate = 0;
+  let ts = 1763798400000;
+  let seed = 42;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const hex = (n: number) => Array.from({ length: n }, () => Math.floor(rnd() * 16).toString(16)).join("");
+  while (compressedEstimate < TARGET_COMPRESSED_BYTES) {
+    const chunk: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      ts += Math.floor(rnd() * 5);
+      const reqId = `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;
+      const message = i % 50 === 0
+        ? `REPORT RequestId: ${reqId}\tDuration: ${(rnd() * 900).toFixed(2)} ms\tBilled Duration: ${Math.ceil(rnd() * 900)} ms\tMemory Size: 512 MB\tMax Memory Used: ${Math.floor(60 + rnd() * 200)} MB\t`
+        : JSON.stringify({
+          timestamp: new Date(ts).toISOString(), level: levels[Math.floor(rnd() * levels.length)], requestId: reqId,
+          method: rnd() < 0.7 ? "GET" : "POST", path: routes[Math.floor(rnd() * routes.length)], status: rnd() < 0.95 ? 200 : 503,
+          latencyMs: Math.floor(rnd() * 1200), userAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36",
+          msg: rnd() < 0.1 ? "upstream responded slowly, retrying with backoff" : "request completed",
+        });
+      chunk.push(message);
+      events.push({ id: `${ts}${hex(10)}`, timestamp: ts, message });
+      textBytes += Buffer.byteLength(message);
+    }
+    compressedEstimate += gzipSync(chunk.join("\n")).length;
+  }
+  return { events, textBytes };
+}
+
+async function main(): Promise<void> {
+  const { events, textBytes } = makeLines();
+  const payload = {
+    messageType: "DATA_MESSAGE", owner: "123456789012", logGroup: "/aws/lambda/checkout-api",
+    logStream: "2025/11/22/[$LATEST]0f1e2d3c4b5a69788796a5b4c3d2e1f0", subscriptionFilters: ["lambda-promtail"], logEvents: events,
+  };
+  const gz = gzipSync(JSON.stringify(payload));
+  const event = { awslogs: { data: gz.toString("base64") } };
+
+  const sink = await startNullSink();
+  process.env.WRITE_ADDRESS = sink.url;
+  process.env.LOG_LEVEL = "error";
+  const { handler } = await import("../handler/index");
+  const context = { getRemainingTimeInMillis: () => 300_000 };
+
+  const runs = 7;
+  const gunzip = await gunzipSeconds(gz, runs);
+  const pipeline = await medianSeconds(runs, () => handler(event, context));
+  sink.stop();
+
+  console.log("CloudWatch subscription event -> Loki (decode, labels, batch, encode, snappy, push to local sink)");
+  row("payload", `${mb(gz.length).toFixed(2)} MB gzip, ${mb(textBytes).toFixed(1)} MB log text, ${events.length} lines`);
+  row("pipeline", `${(mb(textBytes) / pipeline).toFixed(1)} MB/s, ${Math.round(events.length / pipeline).toLocaleString("en")} lines/s`);
+  row("zlib gunzip of the same payload", `${(mb(textBytes) / gunzip).toFixed(1)} MB/s of log text`);
+  row("ratio to gunzip (target >= 0.25)", (gunzip / pipeline).toFixed(2));
+  row("peak RSS", `${peakRssMb().toFixed(0)} MB`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,269 @@
+/**
+ * Environment -> validated ShipperConfig. The one place that knows every setting of the
+ * shipper: the Lambda calls it at cold start, the Pulumi program calls it at preview time so
+ * both reject the same mistakes with the same message, naming the setting and the accepted form.
+ *
+ * Pure: no I/O. Credentials that are secret ARNs are only recognised here; `secrets.ts` resolves them.
+ */
+import { isMetadataField, METADATA_FIELDS } from "./metadata";
+import { compileRelabelConfigs, RelabelRule } from "./labels/relabel";
+import { parseDropLabels, parseExtraLabels } from "./labels/pipeline";
+import { isValidLabelName, sanitizeLabelName } from "./labels/names";
+import type { Labels } from "./types";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** A credential: either the value itself or the ARN of a Secrets Manager secret / SSM parameter holding it. */
+export type Credential = { kind: "value"; value: string } | { kind: "secretsmanager" | "ssm"; arn: string };
+
+export interface ShipperConfig {
+  writeAddress: string;
+  username?: Credential;
+  password?: Credential;
+  bearerToken?: Credential;
+  tenantId?: string;
+  keepStream: boolean;
+  batchSize: number;
+  extraLabels: Labels;
+  dropLabels: string[];
+  relabelRules: RelabelRule[];
+  /** Names from METADATA_FIELDS to attach to entries as structured metadata. */
+  structuredMetadata: string[];
+  skipTlsVerify: boolean;
+  printLogLine: boolean;
+  logLevel: LogLevel;
+  /** Log-group tags to turn into labels; empty when tag enrichment is off. */
+  tagLabels: TagLabelRule[];
+  tagLabelsPrefix: string;
+  tagCacheTtlMs: number;
+}
+
+/** One TAG_LABELS item: an exact tag key (optionally renamed) or a pattern over tag keys. */
+export type TagLabelRule = { kind: "key"; key: string; label: string } | { kind: "pattern"; pattern: RegExp };
+
+/** A bad setting. `setting` is the environment variable; the message names it and the accepted form. */
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    readonly problem: string,
+    readonly acceptedForm: string,
+  ) {
+    super(`${setting}: ${problem}. Accepted form: ${acceptedForm}`);
+    this.name = "ConfigError";
+  }
+}
+
+export interface SettingSpec {
+  /** Environment variable of the function (lambda-promtail's name where it has one). */
+  env: string;
+  /** Pulumi stack config key. */
+  stackKey: string;
+  defaultValue: string;
+  acceptedForm: string;
+  description: string;
+  /** true for settings lambda-promtail does not have. */
+  ours?: boolean;
+  secret?: boolean;
+}
+
+const BOOLEAN_FORM = "true or false (case-insensitive); empty means false";
+export const DEFAULT_BATCH_SIZE = 131072;
+/** Far above any sane request (Loki's default gRPC/HTTP limits are a few MB); stops typos like 1e10. */
+export const MAX_BATCH_SIZE = 64 * 1024 * 1024;
+
+/** Every setting of the shipper, in the order the README documents them. */
+export const SETTINGS: readonly SettingSpec[] = [
+  { env: "WRITE_ADDRESS", stackKey: "writeAddress", defaultValue: "(required)", acceptedForm: "an http:// or https:// URL of a Loki push endpoint, e.g. https://loki.example.com/loki/api/v1/push", description: "Where entries are pushed (Loki, Grafana Cloud, Alloy, Promtail push API)." },
+  { env: "USERNAME", stackKey: "username", defaultValue: "(none)", acceptedForm: "a string, or the ARN of a Secrets Manager secret or SSM parameter holding it", description: "Basic-auth user; needs PASSWORD.", secret: true },
+  { env: "PASSWORD", stackKey: "password", defaultValue: "(none)", acceptedForm: "a string, or the ARN of a Secrets Manager secret or SSM parameter holding it", description: "Basic-auth password; needs USERNAME.", secret: true },
+  { env: "BEARER_TOKEN", stackKey: "bearerToken", defaultValue: "(none)", acceptedForm: "a string, or the ARN of a Secrets Manager secret or SSM parameter holding it; not together with USERNAME", description: "Bearer token sent as `Authorization: Bearer …`.", secret: true },
+  { env: "TENANT_ID", stackKey: "tenantId", defaultValue: "(none)", acceptedForm: "a Loki tenant id (no '|' and at most 150 characters)", description: "Sent as `X-Scope-OrgID`." },
+  { env: "KEEP_STREAM", stackKey: "keepStream", defaultValue: "false", acceptedForm: BOOLEAN_FORM, description: "Add `__aws_cloudwatch_log_stream` as a label. High cardinality: prefer STRUCTURED_METADATA=cloudwatch_log_stream." },
+  { env: "BATCH_SIZE", stackKey: "batchSize", defaultValue: String(DEFAULT_BATCH_SIZE), acceptedForm: `a whole number of bytes from 1 to ${MAX_BATCH_SIZE}`, description: "Bytes of log lines per push request before it is flushed." },
+  { env: "EXTRA_LABELS", stackKey: "extraLabels", defaultValue: "(none)", acceptedForm: "name1,value1,name2,value2,… with valid label names ([a-zA-Z_][a-zA-Z0-9_]*)", description: "Labels added to every entry, prefixed `__extra_` unless OMIT_EXTRA_LABELS_PREFIX=true." },
+  { env: "OMIT_EXTRA_LABELS_PREFIX", stackKey: "omitExtraLabelsPrefix", defaultValue: "false", acceptedForm: BOOLEAN_FORM, description: "Add EXTRA_LABELS without the `__extra_` prefix." },
+  { env: "DROP_LABELS", stackKey: "dropLabels", defaultValue: "(none)", acceptedForm: "comma-separated label names", description: "Labels removed before relabeling." },
+  { env: "RELABEL_CONFIGS", stackKey: "relabelConfigs", defaultValue: "(none)", acceptedForm: 'a JSON array of Prometheus relabel_config objects, e.g. [{"source_labels":["__aws_cloudwatch_log_group"],"target_label":"log_group"}]', description: "Prometheus relabeling applied after extra and drop labels." },
+  { env: "STRUCTURED_METADATA", stackKey: "structuredMetadata", defaultValue: "(none)", acceptedForm: "comma-separated field names from the structured-metadata table", description: "Per-entry fields attached as Loki structured metadata instead of labels.", ours: true },
+  { env: "SKIP_TLS_VERIFY", stackKey: "skipTlsVerify", defaultValue: "false", acceptedForm: BOOLEAN_FORM, description: "Do not verify the Loki endpoint's TLS certificate." },
+  { env: "PRINT_LOG_LINE", stackKey: "printLogLine", defaultValue: "false", acceptedForm: BOOLEAN_FORM, description: "Also print every shipped line to the function's own log (lambda-promtail defaults to true; it doubles the CloudWatch bill)." },
+  { env: "TAG_LABELS", stackKey: "tagLabels", defaultValue: "(none: no tag lookups)", acceptedForm: "comma-separated items, each a tag key (`team`), a tag key renamed (`cost-center=cost_center`, split at the last '='), or a regular expression over tag keys between slashes (`/^app[.]/`)", description: "Log-group tags to turn into labels (CloudWatch and Kinesis-carried CloudWatch payloads). Tag keys are sanitized into label names (`team:owner` -> `team_owner`) and prefixed with TAG_LABELS_PREFIX.", ours: true },
+  { env: "TAG_LABELS_PREFIX", stackKey: "tagLabelsPrefix", defaultValue: "__aws_tag_", acceptedForm: "a label-name prefix ([a-zA-Z_][a-zA-Z0-9_]*), or empty for none", description: "Prefix of tag labels, so relabel rules decide which to keep.", ours: true },
+  { env: "TAG_CACHE_TTL_SECONDS", stackKey: "tagCacheTtlSeconds", defaultValue: "300", acceptedForm: "a whole number of seconds from 1 to 86400", description: "How long a log group's tags (or a failed lookup) are cached in a warm container.", ours: true },
+  { env: "LOG_LEVEL", stackKey: "logLevel", defaultValue: "info", acceptedForm: "debug, info, warn or error", description: "Level of the function's own JSON logs." },
+];
+
+const SECRET_ARN = /^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:(secretsmanager|ssm):[a-z0-9-]+:\d{12}:(secret:.+|parameter\/.+)$/;
+
+/** Parses the function's environment. Throws ConfigError on the first bad setting. */
+export function parseShipperConfig(env: Readonly<Record<string, string | undefined>>): ShipperConfig {
+  const get = (name: string): string => (env[name] ?? "").trim();
+
+  const username = parseCredential("USERNAME", get("USERNAME"));
+  const password = parseCredential("PASSWORD", get("PASSWORD"));
+  const bearerToken = parseCredential("BEARER_TOKEN", get("BEARER_TOKEN"));
+  if (Boolean(username) !== Boolean(password)) {
+    const missing = username ? "PASSWORD" : "USERNAME";
+    throw new ConfigError(missing, `must be set because ${missing === "PASSWORD" ? "USERNAME" : "PASSWORD"} is set`, "USERNAME and PASSWORD together, or neither");
+  }
+  if (username && bearerToken) {
+    throw new ConfigError("BEARER_TOKEN", "cannot be used together with USERNAME/PASSWORD", "either basic auth (USERNAME and PASSWORD) or BEARER_TOKEN, not both");
+  }
+
+  const omitPrefix = parseBoolean("OMIT_EXTRA_LABELS_PREFIX", get("OMIT_EXTRA_LABELS_PREFIX"));
+  return {
+    writeAddress: parseWriteAddress(get("WRITE_ADDRESS")),
+    username,
+    password,
+    bearerToken,
+    tenantId: parseTenantId(get("TENANT_ID")),
+    keepStream: parseBoolean("KEEP_STREAM", get("KEEP_STREAM")),
+    batchSize: parseBatchSize(get("BATCH_SIZE")),
+    extraLabels: wrap("EXTRA_LABELS", () => parseExtraLabels(get("EXTRA_LABELS"), omitPrefix)),
+    dropLabels: wrap("DROP_LABELS", () => parseDropLabels(get("DROP_LABELS"))),
+    relabelRules: parseRelabelConfigs(get("RELABEL_CONFIGS")),
+    structuredMetadata: parseStructuredMetadata(get("STRUCTURED_METADATA")),
+    skipTlsVerify: parseBoolean("SKIP_TLS_VERIFY", get("SKIP_TLS_VERIFY")),
+    printLogLine: parseBoolean("PRINT_LOG_LINE", get("PRINT_LOG_LINE")),
+    logLevel: parseLogLevel(get("LOG_LEVEL")),
+    tagLabels: parseTagLabels(get("TAG_LABELS")),
+    tagLabelsPrefix: parseTagLabelsPrefix(env.TAG_LABELS_PREFIX),
+    tagCacheTtlMs: parseTagCacheTtl(get("TAG_CACHE_TTL_SECONDS")),
+  };
+}
+
+function spec(env: string): SettingSpec {
+  const found = SETTINGS.find((s) => s.env === env);
+  if (!found) throw new Error(`unknown setting ${env}`);
+  return found;
+}
+
+/** Runs a parser from another module and re-throws its error as a ConfigError for `setting`. */
+function wrap<T>(setting: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(setting, (err as Error).message, spec(setting).acceptedForm);
+  }
+}
+
+function parseWriteAddress(raw: string): string {
+  const form = spec("WRITE_ADDRESS").acceptedForm;
+  if (raw === "") throw new ConfigError("WRITE_ADDRESS", "is required but not set", form);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError("WRITE_ADDRESS", `${JSON.stringify(raw)} is not a URL`, form);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError("WRITE_ADDRESS", `scheme ${JSON.stringify(url.protocol)} is not http or https`, form);
+  }
+  return url.toString();
+}
+
+export function parseBoolean(setting: string, raw: string): boolean {
+  const lower = raw.toLowerCase();
+  if (lower === "" || lower === "false") return false;
+  if (lower === "true") return true;
+  throw new ConfigError(setting, `${JSON.stringify(raw)} is not a boolean`, BOOLEAN_FORM);
+}
+
+function parseBatchSize(raw: string): number {
+  if (raw === "") return DEFAULT_BATCH_SIZE;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 1 || n > MAX_BATCH_SIZE) {
+    throw new ConfigError("BATCH_SIZE", `${JSON.stringify(raw)} is out of range`, spec("BATCH_SIZE").acceptedForm);
+  }
+  return n;
+}
+
+function parseTenantId(raw: string): string | undefined {
+  if (raw === "") return undefined;
+  // Loki's tenant id rules: no '|', at most 150 characters, and not "." or "..".
+  if (raw.includes("|") || raw.length > 150 || raw === "." || raw === "..") {
+    throw new ConfigError("TENANT_ID", `${JSON.stringify(raw)} is not a valid tenant id`, spec("TENANT_ID").acceptedForm);
+  }
+  return raw;
+}
+
+function parseCredential(setting: string, raw: string): Credential | undefined {
+  if (raw === "") return undefined;
+  if (raw.startsWith("arn:")) {
+    const match = SECRET_ARN.exec(raw);
+    if (!match) {
+      throw new ConfigError(setting, "looks like an ARN but is not a Secrets Manager secret or SSM parameter ARN", spec(setting).acceptedForm);
+    }
+    return { kind: match[1] as "secretsmanager" | "ssm", arn: raw };
+  }
+  return { kind: "value", value: raw };
+}
+
+function parseRelabelConfigs(raw: string): RelabelRule[] {
+  if (raw === "") return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigError("RELABEL_CONFIGS", `is not valid JSON (${(err as Error).message})`, spec("RELABEL_CONFIGS").acceptedForm);
+  }
+  return wrap("RELABEL_CONFIGS", () => compileRelabelConfigs(parsed));
+}
+
+function parseStructuredMetadata(raw: string): string[] {
+  if (raw === "") return [];
+  const names = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const form = `comma-separated names from: ${Object.keys(METADATA_FIELDS).join(", ")}`;
+  for (const name of names) {
+    if (!isValidLabelName(name) || !isMetadataField(name)) {
+      throw new ConfigError("STRUCTURED_METADATA", `unknown field ${JSON.stringify(name)}`, form);
+    }
+  }
+  return [...new Set(names)];
+}
+
+function parseLogLevel(raw: string): LogLevel {
+  const lower = raw.toLowerCase();
+  if (lower === "") return "info";
+  if (lower === "debug" || lower === "info" || lower === "warn" || lower === "error") return lower;
+  if (lower === "warning") return "warn";
+  throw new ConfigError("LOG_LEVEL", `${JSON.stringify(raw)} is not a log level`, spec("LOG_LEVEL").acceptedForm);
+}
+
+function parseTagLabels(raw: string): TagLabelRule[] {
+  if (raw === "") return [];
+  const form = spec("TAG_LABELS").acceptedForm;
+  return raw.split(",").map((item) => item.trim()).filter((item) => item !== "").map((item): TagLabelRule => {
+    if (item.length > 2 && item.startsWith("/") && item.endsWith("/")) {
+      try {
+        return { kind: "pattern", pattern: new RegExp(item.slice(1, -1)) };
+      } catch (err) {
+        throw new ConfigError("TAG_LABELS", `${JSON.stringify(item)} is not a valid regular expression (${(err as Error).message})`, form);
+      }
+    }
+    const eq = item.lastIndexOf("=");
+    const key = eq > 0 ? item.slice(0, eq) : item;
+    const label = eq > 0 ? item.slice(eq + 1) : sanitizeLabelName(item);
+    if (!isValidLabelName(label)) throw new ConfigError("TAG_LABELS", `${JSON.stringify(label)} in ${JSON.stringify(item)} is not a valid label name`, form);
+    return { kind: "key", key, label };
+  });
+}
+
+function parseTagLabelsPrefix(raw: string | undefined): string {
+  if (raw === undefined) return "__aws_tag_";
+  const prefix = raw.trim();
+  if (prefix !== "" && !isValidLabelName(prefix)) {
+    throw new ConfigError("TAG_LABELS_PREFIX", `${JSON.stringify(prefix)} is not a valid label-name prefix`, spec("TAG_LABELS_PREFIX").acceptedForm);
+  }
+  return prefix;
+}
+
+function parseTagCacheTtl(raw: string): number {
+  if (raw === "") return 300_000;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > 86400) {
+    throw new ConfigError("TAG_CACHE_TTL_SECONDS", `${JSON.stringify(raw)} is out of range`, spec("TAG_CACHE_TTL_SECONDS").acceptedForm);
+  }
+  return n * 1000;
+}

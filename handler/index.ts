@@ -1,0 +1,141 @@
+/**
+ * Lambda entry point: `handler(event, context)`.
+ *
+ * Cold start does only what every invocation needs: validate the environment, resolve secret
+ * ARNs once, build the label pipeline and the keep-alive Loki client. Source adapters and AWS
+ * SDK clients load on first use.
+ */
+import type { Context } from "aws-lambda";
+import { parseShipperConfig, ShipperConfig } from "./config";
+import { createLabelPipeline } from "./labels/pipeline";
+import { LokiClient } from "./loki/client";
+import { createLogger, errorFields, FunctionLogger } from "./log";
+import { ship, ShipStats } from "./pipeline";
+import { resolveCredential } from "./secrets";
+import { describeUnknownEvent, detectEvent } from "./sources/detect";
+import { PARTIAL_FAILURE_KINDS, recordsOf } from "./sources/index";
+import { cloudWatchLogsTagFetcher, LogGroupTagLabeler } from "./tags";
+import type { Deadline, Log } from "./types";
+import { USER_AGENT } from "./version";
+
+export interface BatchResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+interface Runtime {
+  config: ShipperConfig;
+  log: FunctionLogger;
+  client: LokiClient;
+  labelsFor: ReturnType<typeof createLabelPipeline>;
+  tags?: LogGroupTagLabeler;
+}
+
+/** Used when the function runs outside Lambda (replay, tests) and the context has no clock. */
+const DEFAULT_BUDGET_MS = 60_000;
+
+let runtime: Promise<Runtime> | undefined;
+
+async function coldStart(env: NodeJS.ProcessEnv): Promise<Runtime> {
+  const config = parseShipperConfig(env);
+  const log = createLogger(config.logLevel);
+  const [username, password, bearerToken] = await Promise.all([
+    resolveCredential("USERNAME", config.username),
+    resolveCredential("PASSWORD", config.password),
+    resolveCredential("BEARER_TOKEN", config.bearerToken),
+  ]);
+  const auth = username !== undefined && password !== undefined
+    ? { username, password }
+    : bearerToken !== undefined ? { bearerToken } : undefined;
+  const client = new LokiClient({
+    url: config.writeAddress,
+    auth,
+    tenantId: config.tenantId,
+    skipTlsVerify: config.skipTlsVerify,
+    userAgent: USER_AGENT,
+    log,
+  });
+  const labelsFor = createLabelPipeline({
+    extraLabels: config.extraLabels,
+    dropLabels: config.dropLabels,
+    relabelRules: config.relabelRules,
+  });
+  const tags = config.tagLabels.length === 0 ? undefined : new LogGroupTagLabeler({
+    rules: config.tagLabels,
+    prefix: config.tagLabelsPrefix,
+    ttlMs: config.tagCacheTtlMs,
+    fetch: cloudWatchLogsTagFetcher(),
+    log,
+  });
+  return { config, log, client, labelsFor, tags };
+}
+
+function getRuntime(): Promise<Runtime> {
+  // A failed cold start is not cached: the error is reported on every invocation until fixed.
+  runtime ??= coldStart(process.env).catch((err: unknown) => {
+    runtime = undefined;
+    console.error(JSON.stringify({ level: "ERROR", message: "configuration error", ...errorFields(err) }));
+    throw err;
+  });
+  return runtime;
+}
+
+export async function handler(event: unknown, context?: Partial<Context>): Promise<BatchResponse | void> {
+  const rt = await getRuntime();
+  if (context?.awsRequestId) rt.log.addContext(context);
+  return handleEvent(event, rt, deadlineOf(context), rt.log);
+}
+
+async function handleEvent(event: unknown, rt: Runtime, deadline: Deadline, log: Log): Promise<BatchResponse | void> {
+  const kind = detectEvent(event);
+  if (!kind) {
+    const message = `unknown event type: ${describeUnknownEvent(event)}; expected a CloudWatch Logs subscription, Kinesis, S3, SQS, SNS or EventBridge event`;
+    log.error(message);
+    throw new Error(message);
+  }
+  const records = await recordsOf(kind, event, { config: rt.config, log, tags: rt.tags });
+  const { failed, stats } = await ship(records, {
+    batchSize: rt.config.batchSize,
+    structuredMetadata: rt.config.structuredMetadata,
+    printLogLine: rt.config.printLogLine,
+    labelsFor: rt.labelsFor,
+    pusher: rt.client,
+    deadline,
+    log,
+  });
+  logSummary(log, kind, stats);
+
+  if (PARTIAL_FAILURE_KINDS.has(kind)) {
+    return {
+      batchItemFailures: failed
+        .map((i) => records[i].itemIdentifier)
+        .filter((id): id is string => id !== undefined)
+        .map((itemIdentifier) => ({ itemIdentifier })),
+    };
+  }
+  if (failed.length > 0) {
+    // No partial-failure protocol here (async invocation): fail the invocation so Lambda retries
+    // it and then hands it to the on-failure destination. Entries already stored are deduplicated.
+    throw new Error(`${failed.length} of ${records.length} ${kind} records failed: ${failed.map((i) => records[i].describe).slice(0, 5).join(", ")}`);
+  }
+}
+
+function logSummary(log: Log, kind: string, stats: ShipStats): void {
+  const level = stats.failedRecords > 0 ? "warn" : "info";
+  log[level]("invocation summary", { eventKind: kind, ...stats });
+}
+
+function deadlineOf(context: Partial<Context> | undefined): Deadline {
+  if (typeof context?.getRemainingTimeInMillis === "function") {
+    const remaining = context.getRemainingTimeInMillis.bind(context);
+    return { remainingMs: remaining };
+  }
+  const end = Date.now() + DEFAULT_BUDGET_MS;
+  return { remainingMs: () => end - Date.now() };
+}
+
+/** Forgets the cold-start state so tests can change the environment between cases. */
+export function resetForTests(): void {
+  const previous = runtime;
+  runtime = undefined;
+  void previous?.then((rt) => rt.client.close(), () => undefined);
+}

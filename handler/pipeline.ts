@@ -1,0 +1,150 @@
+/**
+ * The shipping loop: records -> entry groups -> final labels -> batches -> Loki.
+ *
+ * Entries are pushed as batches fill, so an S3 object of any size streams through in bounded
+ * memory. Every batch remembers which records its entries came from: when a push fails for
+ * good, exactly those records (and the ones not yet started) are reported failed, so the
+ * event source retries them; entries of a retried record that did arrive are deduplicated by
+ * Loki because their timestamps come from the log, not the clock.
+ */
+import type { FinalLabels } from "./labels/pipeline";
+import { Batcher, Stream } from "./loki/batch";
+import type { PushReport } from "./loki/client";
+import { errorFields } from "./log";
+import type { Deadline, EntryGroup, Log, LogEntry, Metadata, SourceRecord } from "./types";
+
+export interface Pusher {
+  push(streams: readonly Stream[], deadline: Deadline): Promise<PushReport>;
+}
+
+export interface ShipOptions {
+  batchSize: number;
+  /** STRUCTURED_METADATA: the candidate fields to keep. */
+  structuredMetadata: readonly string[];
+  printLogLine: boolean;
+  labelsFor: (base: Record<string, string>) => FinalLabels | null;
+  pusher: Pusher;
+  deadline: Deadline;
+  log: Log;
+}
+
+/** The counters of the per-invocation summary line. */
+export interface ShipStats {
+  records: number;
+  failedRecords: number;
+  entries: number;
+  bytes: number;
+  streams: number;
+  pushes: number;
+  retries: number;
+  splits: number;
+  /** Entries dropped because relabeling left no labels (or a keep/drop rule dropped them). */
+  dropped: number;
+  /** Entries Loki refused for good (400, or too large even alone). */
+  rejected: number;
+}
+
+export interface ShipResult {
+  /** Indexes into the records array of the records that must be retried. */
+  failed: number[];
+  stats: ShipStats;
+}
+
+export async function ship(records: readonly SourceRecord[], opts: ShipOptions): Promise<ShipResult> {
+  const stats: ShipStats = {
+    records: records.length, failedRecords: 0, entries: 0, bytes: 0, streams: 0,
+    pushes: 0, retries: 0, splits: 0, dropped: 0, rejected: 0,
+  };
+  const failed = new Set<number>();
+  const batcher = new Batcher(opts.batchSize);
+  const wanted = new Set(opts.structuredMetadata);
+  let lokiDown = false;
+
+  /** Pushes what is batched; on a definitive failure marks its records failed and stops the run. */
+  const flush = async (): Promise<void> => {
+    if (batcher.isEmpty) return;
+    const batch = batcher.take();
+    stats.streams += batch.streams.length;
+    const report = await opts.pusher.push(batch.streams, opts.deadline);
+    stats.pushes += report.pushes;
+    stats.retries += report.retries;
+    stats.splits += report.splits;
+    stats.rejected += report.rejectedEntries;
+    if (report.outcome === "failed") {
+      for (const owner of batch.owners) failed.add(owner);
+      lokiDown = true;
+    } else {
+      stats.bytes += batch.bytes;
+    }
+  };
+
+  for (let index = 0; index < records.length; index++) {
+    const record = records[index];
+    // Once Loki is unreachable for the rest of this invocation, reading more records is wasted work.
+    if (lokiDown) {
+      failed.add(index);
+      continue;
+    }
+    try {
+      for await (const group of record.groups()) {
+        const final = opts.labelsFor(group.labels);
+        const groupMetadata = pickMetadata(group.metadata, wanted);
+        const add = (entry: LogEntry): Promise<void> | undefined => {
+          stats.entries++;
+          if (final === null) {
+            stats.dropped++;
+            return undefined;
+          }
+          entry.metadata = mergeMetadata(groupMetadata, entry.metadata, wanted);
+          if (opts.printLogLine) opts.log.info("log line", { labels: final.key, line: entry.line });
+          return batcher.add(final.key, entry, index) ? flush() : undefined;
+        };
+        await forEachEntry(group, add);
+        if (lokiDown) throw new Error("Loki push failed; see the previous error");
+      }
+    } catch (err) {
+      failed.add(index);
+      if (!lokiDown) opts.log.error("record failed", { record: record.describe, ...errorFields(err) });
+    }
+  }
+  if (!lokiDown) await flush();
+
+  stats.failedRecords = failed.size;
+  return { failed: [...failed].sort((a, b) => a - b), stats };
+}
+
+/**
+ * Calls `add` for every entry; synchronous arrays (CloudWatch, Kinesis) avoid a microtask per
+ * entry, async streams (S3 objects) are awaited so pushing applies backpressure.
+ */
+async function forEachEntry(group: EntryGroup, add: (e: LogEntry) => Promise<void> | undefined): Promise<void> {
+  const entries = group.entries;
+  if (Symbol.iterator in entries) {
+    for (const entry of entries as Iterable<LogEntry>) {
+      const pending = add(entry);
+      if (pending) await pending;
+    }
+    return;
+  }
+  for await (const entry of entries) {
+    const pending = add(entry);
+    if (pending) await pending;
+  }
+}
+
+function pickMetadata(candidates: Metadata | undefined, wanted: ReadonlySet<string>): Metadata | undefined {
+  if (!candidates || wanted.size === 0) return undefined;
+  let picked: Metadata | undefined;
+  for (const name of wanted) {
+    const value = candidates[name];
+    if (value !== undefined && value !== "") (picked ??= {})[name] = value;
+  }
+  return picked;
+}
+
+function mergeMetadata(group: Metadata | undefined, own: Metadata | undefined, wanted: ReadonlySet<string>): Metadata | undefined {
+  if (own === undefined) return group;
+  const picked = pickMetadata(own, wanted);
+  if (picked === undefined) return group;
+  return group === undefined ? picked : { ...group, ...picked };
+}

@@ -1,0 +1,109 @@
+/**
+ * The CloudWatch Logs subscription payload: gzip-compressed JSON, delivered base64-encoded in
+ * `awslogs.data` to a Lambda, or as the raw data of a Kinesis record. Shared by both sources.
+ * Format: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html
+ */
+import { gunzipSync } from "node:zlib";
+import { BadRecordError, EntryGroup, fromMillis, Labels, LogEntry, Metadata } from "../types";
+import type { SourceContext } from "./context";
+import { isObject } from "./detect";
+
+export interface CloudWatchLogEvent {
+  id: string;
+  timestamp: number;
+  message: string;
+}
+
+export interface CloudWatchLogsData {
+  messageType: "DATA_MESSAGE" | "CONTROL_MESSAGE";
+  owner: string;
+  logGroup: string;
+  logStream: string;
+  subscriptionFilters: string[];
+  logEvents: CloudWatchLogEvent[];
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Strict base64: Node's decoder silently skips garbage, which would turn corruption into nonsense lines. */
+export function decodeBase64(data: string, what: string): Buffer {
+  if (data.length % 4 !== 0 || !BASE64.test(data)) throw new BadRecordError(`${what} is not valid base64`);
+  return Buffer.from(data, "base64");
+}
+
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+export function gunzip(bytes: Uint8Array, what: string): Buffer {
+  try {
+    return gunzipSync(bytes);
+  } catch (err) {
+    throw new BadRecordError(`${what} is not valid gzip: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Parses decompressed payload JSON; returns undefined when it is JSON but not a subscription payload. */
+export function parseCloudWatchLogsData(text: string, what: string): CloudWatchLogsData | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new BadRecordError(`${what} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (!isObject(parsed) || (parsed.messageType !== "DATA_MESSAGE" && parsed.messageType !== "CONTROL_MESSAGE")) return undefined;
+  if (parsed.messageType === "CONTROL_MESSAGE") return parsed as unknown as CloudWatchLogsData;
+  for (const field of ["owner", "logGroup", "logStream"] as const) {
+    if (typeof parsed[field] !== "string") throw new BadRecordError(`${what}: field ${field} is missing or not a string`);
+  }
+  if (!Array.isArray(parsed.logEvents)) throw new BadRecordError(`${what}: field logEvents is missing or not an array`);
+  parsed.logEvents.forEach((ev: unknown, i: number) => {
+    if (!isObject(ev) || typeof ev.message !== "string" || typeof ev.timestamp !== "number" || !Number.isFinite(ev.timestamp)) {
+      throw new BadRecordError(`${what}: logEvents[${i}] needs a numeric timestamp and a string message`);
+    }
+  });
+  return parsed as unknown as CloudWatchLogsData;
+}
+
+export interface CloudWatchGroupOptions {
+  /** Labels of the carrying source (e.g. `__aws_log_type`, the Kinesis stream ARN). */
+  sourceLabels: Labels;
+  keepStream: boolean;
+  /** Whether the user asked for the per-event id as structured metadata (avoids an object per entry otherwise). */
+  wantEventId: boolean;
+  /** Extra candidate metadata of the carrying source (e.g. Kinesis partition key). */
+  extraMetadata?: Metadata;
+}
+
+/** Builds the entry group of one DATA_MESSAGE: lambda-promtail's labels, timestamps from each event. */
+export function cloudWatchGroup(data: CloudWatchLogsData, opts: CloudWatchGroupOptions): EntryGroup {
+  const labels: Labels = {
+    ...opts.sourceLabels,
+    __aws_cloudwatch_log_group: data.logGroup,
+    __aws_cloudwatch_owner: data.owner,
+  };
+  if (opts.keepStream) labels.__aws_cloudwatch_log_stream = data.logStream;
+  const entries: LogEntry[] = new Array(data.logEvents.length);
+  for (let i = 0; i < data.logEvents.length; i++) {
+    const ev = data.logEvents[i];
+    const { sec, nsec } = fromMillis(ev.timestamp);
+    entries[i] = opts.wantEventId && typeof ev.id === "string"
+      ? { sec, nsec, line: ev.message, metadata: { cloudwatch_event_id: ev.id } }
+      : { sec, nsec, line: ev.message };
+  }
+  return {
+    labels,
+    metadata: { ...opts.extraMetadata, cloudwatch_log_stream: data.logStream, cloudwatch_owner: data.owner },
+    entries,
+  };
+}
+
+/**
+ * Adds the log group's tag labels (TAG_LABELS) under the source's own labels, which win on a
+ * clash. They join the base labels, so DROP_LABELS and RELABEL_CONFIGS apply to them too.
+ */
+export async function withTagLabels(group: EntryGroup, data: CloudWatchLogsData, region: string, ctx: SourceContext): Promise<EntryGroup> {
+  if (!ctx.tags || region === "") return group;
+  const tagLabels = await ctx.tags.labelsFor(data.logGroup, region, data.owner);
+  return { ...group, labels: { ...tagLabels, ...group.labels } };
+}

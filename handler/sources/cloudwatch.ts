@@ -1,0 +1,29 @@
+/**
+ * CloudWatch Logs subscription filter -> Lambda. One invocation carries one log group's
+ * events; it is one record (async invocation: on failure the whole event is retried).
+ */
+import type { CloudWatchLogsEvent } from "aws-lambda";
+import { BadRecordError, SourceRecord } from "../types";
+import type { SourceAdapter } from "./context";
+import { cloudWatchGroup, decodeBase64, gunzip, parseCloudWatchLogsData, withTagLabels } from "./cloudwatch-payload";
+
+export const cloudWatchRecords: SourceAdapter<CloudWatchLogsEvent> = (event, ctx) => {
+  const record: SourceRecord = {
+    describe: "cloudwatch subscription event",
+    async *groups() {
+      const what = "awslogs.data";
+      const data = parseCloudWatchLogsData(gunzip(decodeBase64(event.awslogs.data, what), what).toString("utf8"), what);
+      if (!data) throw new BadRecordError(`${what} is JSON but not a CloudWatch Logs subscription payload (no messageType)`);
+      // CloudWatch sends a CONTROL_MESSAGE to check the destination is reachable: nothing to ship.
+      if (data.messageType === "CONTROL_MESSAGE") return;
+      const group = cloudWatchGroup(data, {
+        sourceLabels: { __aws_log_type: "cloudwatch" },
+        keepStream: ctx.config.keepStream,
+        wantEventId: ctx.config.structuredMetadata.includes("cloudwatch_event_id"),
+      });
+      // A subscription filter delivers to a function in the log group's own region.
+      yield withTagLabels(group, data, process.env.AWS_REGION ?? "", ctx);
+    },
+  };
+  return [record];
+};

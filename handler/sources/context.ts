@@ -1,0 +1,17 @@
+import type { ShipperConfig } from "../config";
+import type { LogGroupTagLabeler } from "../tags";
+import type { Log, SourceRecord } from "../types";
+
+/** What a source adapter may use: the validated configuration and the logger. */
+export interface SourceContext {
+  config: ShipperConfig;
+  log: Log;
+  /** Present when TAG_LABELS is set: log-group tags as labels, cached across invocations. */
+  tags?: LogGroupTagLabeler;
+}
+
+/**
+ * A source adapter turns one Lambda event of its kind into records. It must not read or
+ * decode anything eagerly: a record's `groups()` does the work, so a bad record fails alone.
+ */
+export type SourceAdapter<E> = (event: E, ctx: SourceContext) => SourceRecord[];

@@ -1,0 +1,72 @@
+/**
+ * Kinesis Data Streams -> Lambda. A record holding a CloudWatch Logs subscription payload
+ * (gzip JSON, as a subscription filter with a Kinesis destination writes) is unpacked like a
+ * CloudWatch event; anything else (CloudFront real-time logs, application JSON or text lines)
+ * is shipped as raw lines stamped with the record's arrival time, never dropped.
+ */
+import type { KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
+import { BadRecordError, EntryGroup, fromMillis, LogEntry, SourceRecord } from "../types";
+import type { SourceAdapter, SourceContext } from "./context";
+import { cloudWatchGroup, decodeBase64, gunzip, isGzip, parseCloudWatchLogsData, withTagLabels } from "./cloudwatch-payload";
+
+export const kinesisRecords: SourceAdapter<KinesisStreamEvent> = (event, ctx) =>
+  event.Records.map((record): SourceRecord => ({
+    itemIdentifier: record.kinesis.sequenceNumber,
+    describe: `kinesis ${record.eventID}`,
+    groups: () => kinesisGroups(record, ctx),
+  }));
+
+async function* kinesisGroups(record: KinesisStreamRecord, ctx: SourceContext): AsyncIterable<EntryGroup> {
+  const what = `kinesis record ${record.kinesis.sequenceNumber}`;
+  const sourceLabels = { __aws_log_type: "kinesis", __aws_kinesis_event_source_arn: record.eventSourceARN };
+  const metadata = {
+    kinesis_partition_key: record.kinesis.partitionKey,
+    kinesis_sequence_number: record.kinesis.sequenceNumber,
+    kinesis_shard_id: record.eventID.split(":")[0],
+  };
+  let bytes: Buffer = decodeBase64(record.kinesis.data, `${what} data`);
+  const compressed = isGzip(bytes);
+  if (compressed) bytes = gunzip(bytes, `${what} data`);
+  const text = bytes.toString("utf8");
+
+  if (compressed || looksLikeJsonObject(text)) {
+    const data = tryCloudWatchPayload(text, what);
+    if (data?.messageType === "CONTROL_MESSAGE") return;
+    if (data) {
+      const group = cloudWatchGroup(data, {
+        sourceLabels,
+        keepStream: ctx.config.keepStream,
+        wantEventId: ctx.config.structuredMetadata.includes("cloudwatch_event_id"),
+        extraMetadata: metadata,
+      });
+      yield withTagLabels(group, data, record.awsRegion, ctx);
+      return;
+    }
+  }
+  yield { labels: sourceLabels, metadata, entries: rawLines(text, record.kinesis.approximateArrivalTimestamp) };
+}
+
+function looksLikeJsonObject(text: string): boolean {
+  return text.trimStart().startsWith("{") && text.includes('"messageType"');
+}
+
+/** A payload that is not valid JSON or not a subscription payload is plain data, not an error. */
+function tryCloudWatchPayload(text: string, what: string) {
+  try {
+    return parseCloudWatchLogsData(text, what);
+  } catch (err) {
+    // Valid JSON with messageType but broken fields is a corrupt payload: report it.
+    if (err instanceof BadRecordError && !/not valid JSON/.test(err.message)) throw err;
+    return undefined;
+  }
+}
+
+/**
+ * One entry per line of the record. A single trailing newline ends the last line rather than
+ * starting an empty one; CRLF is accepted. `arrival` is seconds with millisecond fraction.
+ */
+export function rawLines(text: string, arrivalSeconds: number): LogEntry[] {
+  const { sec, nsec } = fromMillis(Math.round(arrivalSeconds * 1000));
+  const body = text.endsWith("\n") ? text.slice(0, text.endsWith("\r\n") ? -2 : -1) : text;
+  return body.split(/\r?\n/).map((line) => ({ sec, nsec, line }));
+}

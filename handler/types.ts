@@ -1,0 +1,87 @@
+/**
+ * The shapes every part of the shipper agrees on. Sources produce `RecordBatch`es, the label
+ * pipeline turns base labels into final labels, the batcher groups `LogEntry`s into streams.
+ */
+
+/** A label set: label name -> value. Order never matters; use `labelKey` for identity. */
+export type Labels = Record<string, string>;
+
+/** Structured metadata attached to one entry, as Loki's `structuredMetadata` name/value pairs. */
+export type Metadata = Record<string, string>;
+
+/**
+ * One log line. Timestamps are split in whole seconds and nanoseconds because that is what
+ * Loki's protobuf `Timestamp` carries and because a JavaScript number cannot hold epoch
+ * nanoseconds exactly.
+ */
+export interface LogEntry {
+  /** Seconds since the Unix epoch (integer). */
+  sec: number;
+  /** Nanoseconds within that second, 0..999_999_999. */
+  nsec: number;
+  line: string;
+  /** Structured metadata for this entry only; merged over the group's metadata. */
+  metadata?: Metadata;
+}
+
+/**
+ * A group of entries that share one base label set, produced by a source adapter.
+ * `entries` may be a plain array (CloudWatch, Kinesis) or an async iterable (an S3 object read
+ * as a stream), so memory stays bounded.
+ */
+export interface EntryGroup {
+  /** Base labels from the source, before extra labels, drop labels and relabeling. */
+  labels: Labels;
+  /**
+   * Candidate structured-metadata fields for every entry of the group (e.g. `log_stream`,
+   * `owner`). Only the fields named in STRUCTURED_METADATA are attached.
+   */
+  metadata?: Metadata;
+  entries: Iterable<LogEntry> | AsyncIterable<LogEntry>;
+}
+
+/**
+ * One record of the triggering event: the unit that succeeds or fails as a whole, and that
+ * is reported back in `batchItemFailures` (SQS message id, Kinesis sequence number).
+ * `groups` is produced lazily so that a bad record fails only when it is read.
+ */
+export interface SourceRecord {
+  /** Identifier reported in `batchItemFailures`; undefined for sources without partial failure. */
+  itemIdentifier?: string;
+  /** Human-readable description used in error logs, e.g. `s3://bucket/key` or `kinesis shardId-0:4950…`. */
+  describe: string;
+  groups(): AsyncIterable<EntryGroup> | Iterable<EntryGroup>;
+}
+
+/** The kinds of event the handler recognises. */
+export type EventKind = "cloudwatch" | "kinesis" | "s3" | "sqs" | "sns" | "eventbridge";
+
+/** Thrown for an event or record the shipper cannot read: reported, counted, routed to retry/DLQ. */
+export class BadRecordError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "BadRecordError";
+  }
+}
+
+/** Entry timestamp helpers: sources build entries from milliseconds most of the time. */
+export function fromMillis(ms: number): { sec: number; nsec: number } {
+  const sec = Math.floor(ms / 1000);
+  return { sec, nsec: Math.round((ms - sec * 1000) * 1e6) };
+}
+
+/**
+ * The logger every module writes through: JSON lines with a level (Powertools Logger in the
+ * Lambda, a quiet or capturing logger in tests). Attributes become JSON fields.
+ */
+export interface Log {
+  debug(message: string, attributes?: Record<string, unknown>): void;
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+/** How much time the invocation has left; the Loki client never retries past it. */
+export interface Deadline {
+  remainingMs(): number;
+}

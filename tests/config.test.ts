@@ -1,0 +1,110 @@
+import { expect } from "chai";
+import { ConfigError, DEFAULT_BATCH_SIZE, parseShipperConfig, SETTINGS } from "../handler/config";
+
+const BASE = { WRITE_ADDRESS: "https://loki.example.com/loki/api/v1/push" };
+
+function errorFor(env: Record<string, string>): ConfigError {
+  try {
+    parseShipperConfig({ ...BASE, ...env });
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
+}
+
+describe("shipper configuration", () => {
+  it("applies lambda-promtail's defaults when only WRITE_ADDRESS is set", () => {
+    const c = parseShipperConfig(BASE);
+    expect(c.writeAddress).to.equal(BASE.WRITE_ADDRESS);
+    expect(c.batchSize).to.equal(DEFAULT_BATCH_SIZE).and.to.equal(131072);
+    expect(c.keepStream).to.equal(false);
+    expect(c.printLogLine).to.equal(false, "PRINT_LOG_LINE defaults to false, unlike lambda-promtail");
+    expect(c.skipTlsVerify).to.equal(false);
+    expect(c.logLevel).to.equal("info");
+    expect(c.extraLabels).to.deep.equal({});
+    expect(c.dropLabels).to.deep.equal([]);
+    expect(c.relabelRules).to.deep.equal([]);
+    expect(c.structuredMetadata).to.deep.equal([]);
+    expect(c.username).to.equal(undefined);
+    expect(c.bearerToken).to.equal(undefined);
+  });
+
+  it("reads every setting in its accepted form", () => {
+    const c = parseShipperConfig({
+      WRITE_ADDRESS: "http://127.0.0.1:3100/loki/api/v1/push",
+      USERNAME: "12345",
+      PASSWORD: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:loki-password-AbCdEf",
+      TENANT_ID: "team-a",
+      KEEP_STREAM: "TRUE",
+      BATCH_SIZE: "65536",
+      EXTRA_LABELS: "env,prod,team,payments",
+      OMIT_EXTRA_LABELS_PREFIX: "true",
+      DROP_LABELS: "__aws_cloudwatch_owner, __aws_log_type",
+      RELABEL_CONFIGS: '[{"source_labels":["__aws_cloudwatch_log_group"],"target_label":"log_group"}]',
+      STRUCTURED_METADATA: "cloudwatch_log_stream,kinesis_sequence_number",
+      SKIP_TLS_VERIFY: "false",
+      PRINT_LOG_LINE: "true",
+      LOG_LEVEL: "DEBUG",
+    });
+    expect(c.username).to.deep.equal({ kind: "value", value: "12345" });
+    expect(c.password).to.deep.equal({ kind: "secretsmanager", arn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:loki-password-AbCdEf" });
+    expect(c.tenantId).to.equal("team-a");
+    expect(c.keepStream).to.equal(true);
+    expect(c.batchSize).to.equal(65536);
+    expect(c.extraLabels).to.deep.equal({ env: "prod", team: "payments" });
+    expect(c.dropLabels).to.deep.equal(["__aws_cloudwatch_owner", "__aws_log_type"]);
+    expect(c.relabelRules).to.have.length(1);
+    expect(c.structuredMetadata).to.deep.equal(["cloudwatch_log_stream", "kinesis_sequence_number"]);
+    expect(c.printLogLine).to.equal(true);
+    expect(c.logLevel).to.equal("debug");
+  });
+
+  it("prefixes extra labels with __extra_ unless told not to", () => {
+    expect(parseShipperConfig({ ...BASE, EXTRA_LABELS: "env,prod" }).extraLabels).to.deep.equal({ __extra_env: "prod" });
+  });
+
+  it("recognises SSM parameter ARNs as credentials to resolve", () => {
+    const c = parseShipperConfig({ ...BASE, BEARER_TOKEN: "arn:aws:ssm:us-east-1:123456789012:parameter/loki/token" });
+    expect(c.bearerToken).to.deep.equal({ kind: "ssm", arn: "arn:aws:ssm:us-east-1:123456789012:parameter/loki/token" });
+  });
+
+  const rejected: [string, Record<string, string>, string, RegExp][] = [
+    ["a missing WRITE_ADDRESS", { WRITE_ADDRESS: "" }, "WRITE_ADDRESS", /is required/],
+    ["a WRITE_ADDRESS that is not a URL", { WRITE_ADDRESS: "loki:3100" }, "WRITE_ADDRESS", /scheme|not a URL/],
+    ["a WRITE_ADDRESS with another scheme", { WRITE_ADDRESS: "ftp://loki/push" }, "WRITE_ADDRESS", /not http or https/],
+    ["USERNAME without PASSWORD", { USERNAME: "u" }, "PASSWORD", /must be set/],
+    ["PASSWORD without USERNAME", { PASSWORD: "p" }, "USERNAME", /must be set/],
+    ["BEARER_TOKEN with USERNAME", { USERNAME: "u", PASSWORD: "p", BEARER_TOKEN: "t" }, "BEARER_TOKEN", /not both|together/],
+    ["an ARN of another service as credential", { BEARER_TOKEN: "arn:aws:s3:::bucket/token" }, "BEARER_TOKEN", /Secrets Manager secret or SSM parameter/],
+    ["a non-boolean KEEP_STREAM", { KEEP_STREAM: "yes" }, "KEEP_STREAM", /not a boolean/],
+    ["a non-numeric BATCH_SIZE", { BATCH_SIZE: "128k" }, "BATCH_SIZE", /out of range/],
+    ["a zero BATCH_SIZE", { BATCH_SIZE: "0" }, "BATCH_SIZE", /out of range/],
+    ["a huge BATCH_SIZE", { BATCH_SIZE: "10000000000" }, "BATCH_SIZE", /out of range/],
+    ["an odd EXTRA_LABELS list", { EXTRA_LABELS: "env,prod,team" }, "EXTRA_LABELS", /./],
+    ["an invalid EXTRA_LABELS name", { EXTRA_LABELS: "my-env,prod", OMIT_EXTRA_LABELS_PREFIX: "true" }, "EXTRA_LABELS", /my-env/],
+    ["an invalid DROP_LABELS name", { DROP_LABELS: "ok,not-ok" }, "DROP_LABELS", /not-ok/],
+    ["RELABEL_CONFIGS that is not JSON", { RELABEL_CONFIGS: "[{source_labels: x}]" }, "RELABEL_CONFIGS", /not valid JSON/],
+    ["RELABEL_CONFIGS that is not an array", { RELABEL_CONFIGS: '{"action":"drop"}' }, "RELABEL_CONFIGS", /array/],
+    ["a relabel rule with a bad regex", { RELABEL_CONFIGS: '[{"source_labels":["a"],"regex":"(unclosed","target_label":"b"}]' }, "RELABEL_CONFIGS", /rule 0/],
+    ["a relabel rule with an unknown action", { RELABEL_CONFIGS: '[{"action":"explode"}]' }, "RELABEL_CONFIGS", /explode/],
+    ["an unknown STRUCTURED_METADATA field", { STRUCTURED_METADATA: "cloudwatch_log_stream,request_id" }, "STRUCTURED_METADATA", /request_id/],
+    ["an unknown LOG_LEVEL", { LOG_LEVEL: "verbose" }, "LOG_LEVEL", /not a log level/],
+    ["a TENANT_ID with a pipe", { TENANT_ID: "a|b" }, "TENANT_ID", /not a valid tenant id/],
+  ];
+  for (const [what, env, setting, problem] of rejected) {
+    it(`rejects ${what}, naming ${setting} and the accepted form`, () => {
+      const err = errorFor(env);
+      expect(err.setting).to.equal(setting);
+      expect(err.message).to.match(new RegExp(`^${setting}: `));
+      expect(err.message).to.match(problem);
+      expect(err.message).to.include("Accepted form:");
+    });
+  }
+
+  it("documents every setting once, with a stack key for the Pulumi program", () => {
+    const envs = SETTINGS.map((s) => s.env);
+    expect(new Set(envs).size).to.equal(envs.length);
+    for (const s of SETTINGS) expect(s.stackKey).to.match(/^[a-z][a-zA-Z]+$/);
+  });
+});

@@ -1,0 +1,144 @@
+import { expect } from "chai";
+import { createLabelPipeline } from "../handler/labels/pipeline";
+import { compileRelabelConfigs } from "../handler/labels/relabel";
+import type { Stream } from "../handler/loki/batch";
+import type { PushReport } from "../handler/loki/client";
+import { Pusher, ship, ShipOptions } from "../handler/pipeline";
+import { BadRecordError, EntryGroup, LogEntry, SourceRecord } from "../handler/types";
+import { MemoryLog } from "./support/events";
+
+/** A Loki stand-in that records pushes and answers with a scripted outcome per push. */
+class FakeLoki implements Pusher {
+  readonly pushes: Stream[][] = [];
+  constructor(private readonly outcomes: PushReport["outcome"][] = []) {}
+  async push(streams: readonly Stream[]): Promise<PushReport> {
+    this.pushes.push(streams.map((s) => ({ labels: s.labels, entries: [...s.entries] })));
+    const outcome = this.outcomes.shift() ?? "ok";
+    const entries = streams.reduce((n, s) => n + s.entries.length, 0);
+    return { outcome, pushes: 1, retries: 0, splits: 0, rejectedEntries: outcome === "rejected" ? entries : 0 };
+  }
+  lines(): string[] {
+    return this.pushes.flatMap((p) => p.flatMap((s) => s.entries.map((e) => e.line)));
+  }
+}
+
+function entry(line: string, sec = 1763798400): LogEntry {
+  return { sec, nsec: 0, line };
+}
+
+function record(id: string, groups: EntryGroup[] | (() => never)): SourceRecord {
+  return {
+    itemIdentifier: id,
+    describe: `record ${id}`,
+    groups: () => (typeof groups === "function" ? groups() : groups),
+  };
+}
+
+async function* slowly(entries: LogEntry[]): AsyncIterable<LogEntry> {
+  for (const e of entries) yield e;
+}
+
+function options(pusher: Pusher, overrides: Partial<ShipOptions> = {}): ShipOptions {
+  return {
+    batchSize: 1_000_000,
+    structuredMetadata: [],
+    printLogLine: false,
+    labelsFor: createLabelPipeline({ extraLabels: {}, dropLabels: [], relabelRules: [] }),
+    pusher,
+    deadline: { remainingMs: () => 60_000 },
+    log: new MemoryLog(),
+    ...overrides,
+  };
+}
+
+describe("shipping pipeline", () => {
+  it("pushes every entry of every record once, grouped into streams by final labels", async () => {
+    const loki = new FakeLoki();
+    const result = await ship([
+      record("a", [{ labels: { app: "x" }, entries: [entry("1"), entry("2")] }]),
+      record("b", [{ labels: { app: "y" }, entries: slowly([entry("3")]) }, { labels: { app: "x" }, entries: [entry("4")] }]),
+    ], options(loki));
+    expect(result.failed).to.deep.equal([]);
+    expect(loki.pushes).to.have.length(1);
+    const streams = Object.fromEntries(loki.pushes[0].map((s) => [s.labels, s.entries.map((e) => e.line)]));
+    expect(streams).to.deep.equal({ '{app="x"}': ["1", "2", "4"], '{app="y"}': ["3"] });
+    expect(result.stats).to.include({ records: 2, entries: 4, streams: 2, pushes: 1, dropped: 0, failedRecords: 0 });
+  });
+
+  it("flushes as batches fill so that memory stays bounded", async () => {
+    const loki = new FakeLoki();
+    const many = Array.from({ length: 100 }, (_, i) => entry(`line ${i} `.padEnd(100, "x")));
+    await ship([record("a", [{ labels: { app: "x" }, entries: slowly(many) }])], options(loki, { batchSize: 1000 }));
+    expect(loki.pushes.length).to.be.greaterThanOrEqual(10);
+    expect(loki.lines()).to.deep.equal(many.map((e) => e.line));
+  });
+
+  it("fails only the bad record and ships the others", async () => {
+    const loki = new FakeLoki();
+    const log = new MemoryLog();
+    const result = await ship([
+      record("a", [{ labels: { app: "x" }, entries: [entry("good 1")] }]),
+      record("b", () => { throw new BadRecordError("corrupt gzip"); }),
+      record("c", [{ labels: { app: "x" }, entries: [entry("good 2")] }]),
+    ], options(loki, { log }));
+    expect(result.failed).to.deep.equal([1]);
+    expect(loki.lines()).to.deep.equal(["good 1", "good 2"]);
+    expect(log.lines.find((l) => l.level === "error")?.attributes).to.include({ record: "record b", error: "corrupt gzip" });
+  });
+
+  it("fails the records whose entries did not reach Loki, and every record after them, without reading them", async () => {
+    const loki = new FakeLoki(["ok", "failed"]);
+    let readAfterFailure = false;
+    const result = await ship([
+      record("a", [{ labels: { app: "x" }, entries: slowly([entry("a".repeat(600))]) }]),
+      record("b", [{ labels: { app: "x" }, entries: slowly([entry("b".repeat(600))]) }]),
+      record("c", [{ labels: { app: "x" }, entries: slowly([entry("c".repeat(600))]) }]),
+      { itemIdentifier: "d", describe: "d", groups: () => { readAfterFailure = true; return []; } },
+    ], options(loki, { batchSize: 500 }));
+    expect(result.failed).to.deep.equal([1, 2, 3]);
+    expect(readAfterFailure).to.equal(false);
+    expect(result.stats.failedRecords).to.equal(3);
+  });
+
+  it("counts entries Loki rejected for good without failing their records", async () => {
+    const loki = new FakeLoki(["rejected"]);
+    const result = await ship([record("a", [{ labels: { app: "x" }, entries: [entry("too old")] }])], options(loki));
+    expect(result.failed).to.deep.equal([]);
+    expect(result.stats.rejected).to.equal(1);
+  });
+
+  it("drops and counts entries whose label set relabeling empties", async () => {
+    const loki = new FakeLoki();
+    const labelsFor = createLabelPipeline({
+      extraLabels: {},
+      dropLabels: [],
+      relabelRules: compileRelabelConfigs([{ source_labels: ["app"], regex: "noisy", action: "drop" }]),
+    });
+    const result = await ship([
+      record("a", [{ labels: { app: "noisy" }, entries: [entry("1"), entry("2")] }, { labels: { app: "quiet" }, entries: [entry("3")] }]),
+    ], options(loki, { labelsFor }));
+    expect(loki.lines()).to.deep.equal(["3"]);
+    expect(result.stats).to.include({ entries: 3, dropped: 2 });
+  });
+
+  it("attaches only the structured metadata the user asked for", async () => {
+    const loki = new FakeLoki();
+    await ship([record("a", [{
+      labels: { app: "x" },
+      metadata: { cloudwatch_log_stream: "s-1", cloudwatch_owner: "123" },
+      entries: [{ ...entry("1"), metadata: { cloudwatch_event_id: "e-1" } }, entry("2")],
+    }])], options(loki, { structuredMetadata: ["cloudwatch_log_stream", "cloudwatch_event_id"] }));
+    const entries = loki.pushes[0][0].entries;
+    expect(entries[0].metadata).to.deep.equal({ cloudwatch_log_stream: "s-1", cloudwatch_event_id: "e-1" });
+    expect(entries[1].metadata).to.deep.equal({ cloudwatch_log_stream: "s-1" });
+  });
+
+  it("prints shipped lines only with PRINT_LOG_LINE", async () => {
+    const quiet = new MemoryLog();
+    await ship([record("a", [{ labels: { app: "x" }, entries: [entry("hello")] }])], options(new FakeLoki(), { log: quiet }));
+    expect(quiet.messages("info")).to.not.include("log line");
+    const loud = new MemoryLog();
+    await ship([record("a", [{ labels: { app: "x" }, entries: [entry("hello")] }])], options(new FakeLoki(), { log: loud, printLogLine: true }));
+    expect(loud.lines.find((l) => l.message === "log line")?.attributes).to.deep.equal({ labels: '{app="x"}', line: "hello" });
+  });
+});

@@ -1,0 +1,21 @@
+import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { metadataRows, settingsRows } from "../scripts/readme-tables";
+
+const README = readFileSync(resolve(__dirname, "..", "README.md"), "utf8");
+
+describe("README reference tables", () => {
+  it("documents every environment variable with its default and accepted form, as the code defines them", () => {
+    for (const row of settingsRows()) expect(README).to.include(row);
+  });
+
+  it("documents every structured-metadata field", () => {
+    for (const row of metadataRows()) expect(README).to.include(row);
+  });
+
+  it("keeps the two set-up commands", () => {
+    expect(README).to.include("npm ci && npm run demo");
+    expect(README).to.include("npm ci && npm test");
+  });
+});
