@@ -8,13 +8,15 @@
  * Loki because their timestamps come from the log, not the clock.
  */
 import type { FinalLabels } from "./labels/pipeline";
-import { Batcher, Stream } from "./loki/batch";
+import { Batcher, PendingBatch, Stream } from "./loki/batch";
 import type { PushReport } from "./loki/client";
+import { encodeAndCompress } from "./loki/encode";
 import { errorFields } from "./log";
 import type { Deadline, EntryGroup, Log, LogEntry, Metadata, SourceRecord } from "./types";
 
 export interface Pusher {
-  push(streams: readonly Stream[], deadline: Deadline): Promise<PushReport>;
+  /** `body`, when given, is the already encoded and compressed request for `streams`. */
+  push(streams: readonly Stream[], deadline: Deadline, body?: Uint8Array): Promise<PushReport>;
 }
 
 export interface ShipOptions {
@@ -60,22 +62,38 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
   const wanted = new Set(opts.structuredMetadata);
   let lokiDown = false;
 
-  /** Pushes what is batched; on a definitive failure marks its records failed and stops the run. */
-  const flush = async (): Promise<void> => {
-    if (batcher.isEmpty) return;
-    const batch = batcher.take();
-    stats.streams += batch.streams.length;
-    const report = await opts.pusher.push(batch.streams, opts.deadline);
+  /**
+   * One push is in flight while the next batch is read and encoded: pushes stay in order (one
+   * request at a time, as Loki's ordering within a stream wants) but the network wait overlaps
+   * with CPU work instead of adding to it.
+   */
+  let inFlight: Promise<void> | undefined;
+
+  const settle = (batch: PendingBatch, report: PushReport): void => {
     stats.pushes += report.pushes;
     stats.retries += report.retries;
     stats.splits += report.splits;
     stats.rejected += report.rejectedEntries;
     if (report.outcome === "failed") {
+      // A definitive failure: its records must be retried, and the rest of the run is pointless.
       for (const owner of batch.owners) failed.add(owner);
       lokiDown = true;
     } else {
       stats.bytes += batch.bytes;
     }
+  };
+
+  const flush = async (): Promise<void> => {
+    if (batcher.isEmpty) return;
+    const batch = batcher.take();
+    stats.streams += batch.streams.length;
+    const body = encodeAndCompress(batch.streams);
+    if (inFlight) await inFlight;
+    if (lokiDown) {
+      for (const owner of batch.owners) failed.add(owner);
+      return;
+    }
+    inFlight = opts.pusher.push(batch.streams, opts.deadline, body).then((report) => settle(batch, report));
   };
 
   for (let index = 0; index < records.length; index++) {
@@ -108,6 +126,7 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
     }
   }
   if (!lokiDown) await flush();
+  if (inFlight) await inFlight;
 
   stats.failedRecords = failed.size;
   return { failed: [...failed].sort((a, b) => a - b), stats };

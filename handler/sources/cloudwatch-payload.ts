@@ -23,12 +23,15 @@ export interface CloudWatchLogsData {
   logEvents: CloudWatchLogEvent[];
 }
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-/** Strict base64: Node's decoder silently skips garbage, which would turn corruption into nonsense lines. */
+/**
+ * Strict base64: Node's decoder silently skips garbage, which would turn corruption into
+ * nonsense lines. Re-encoding and comparing is native code, several times faster than a regex
+ * over a multi-megabyte payload.
+ */
 export function decodeBase64(data: string, what: string): Buffer {
-  if (data.length % 4 !== 0 || !BASE64.test(data)) throw new BadRecordError(`${what} is not valid base64`);
-  return Buffer.from(data, "base64");
+  const bytes = Buffer.from(data, "base64");
+  if (bytes.toString("base64") !== data) throw new BadRecordError(`${what} is not valid base64`);
+  return bytes;
 }
 
 export function isGzip(bytes: Uint8Array): boolean {

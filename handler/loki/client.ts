@@ -1,0 +1,376 @@
+/**
+ * Pushes streams to Loki: one protobuf request per call, retried and split as Loki's answers
+ * require, never past the Lambda's deadline.
+ *
+ *  - 2xx: stored.
+ *  - 429, 5xx, 408, network errors and timeouts: retried with exponential backoff and full
+ *    jitter, or after `Retry-After` (429/503) when that fits in the time left.
+ *  - 413: the request is too large for Loki or a proxy in front of it; its entries are split
+ *    in two halves pushed one after the other (recursively). A single entry that still gets
+ *    413 can never be stored and is rejected.
+ *  - Any other 4xx (typically 400): Loki stored the valid entries and rejected the rest
+ *    ("entry too far behind", "line too long", ...). Resending would not help; the request's
+ *    entries are reported as rejected with Loki's reason.
+ *
+ * Only Node's http/https modules are used, with a keep-alive agent: a warm Lambda reuses
+ * its connection to Loki across invocations.
+ */
+import * as http from "node:http";
+import * as https from "node:https";
+import type { Deadline, Log } from "../types";
+import { USER_AGENT } from "../version";
+import type { Stream } from "./batch";
+import { encodeAndCompress } from "./encode";
+import { countEntries, splitInHalves } from "./split";
+
+export type LokiAuth = { username: string; password: string } | { bearerToken: string };
+
+export interface LokiClientOptions {
+  /** Push URL, e.g. `https://logs.example.com/loki/api/v1/push`. User info in the URL is used as basic auth when `auth` is unset. */
+  url: string;
+  auth?: LokiAuth;
+  /** Sent as `X-Scope-OrgID` (multi-tenant Loki). */
+  tenantId?: string;
+  /** Accept any TLS certificate (self-signed test setups only). */
+  skipTlsVerify?: boolean;
+  userAgent?: string;
+  log: Log;
+  /** Injectable for tests. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Injectable for tests; returns a number in [0, 1). */
+  random?: () => number;
+  /** Backoff ceiling of the first retry (default 100 ms); it doubles per retry up to `maxBackoffMs`. */
+  minBackoffMs?: number;
+  /** Largest backoff ceiling (default 30 s). */
+  maxBackoffMs?: number;
+  /** Retries per request before giving up (default 10, as lambda-promtail). */
+  maxRetries?: number;
+  /**
+   * Time kept back before the Lambda deadline for the handler to report failures (default
+   * 1000 ms), but never more than a quarter of the time left when `push` is called.
+   */
+  safetyMarginMs?: number;
+  /** A request needs at least this much time left to be started (default 100 ms). */
+  minRequestMs?: number;
+  /** Longest a single request may take even when more time is left (default 30 s). */
+  maxRequestMs?: number;
+}
+
+export interface PushReport {
+  /** ok: all entries stored; rejected: Loki refused some entries for good; failed: not (all) stored, retry later. */
+  outcome: "ok" | "rejected" | "failed";
+  /** HTTP requests sent, retries included. */
+  pushes: number;
+  /** Requests that were resends of an earlier one. */
+  retries: number;
+  /** Times a request answered 413 was split in two. */
+  splits: number;
+  /** Entries Loki refused for good (in requests answered 400 and similar, or single entries answered 413). */
+  rejectedEntries: number;
+  /** The HTTP status behind the outcome, when there was one. */
+  status?: number;
+  /** Loki's reason (first ~1 KB of its answer) or the network error behind the outcome. */
+  message?: string;
+}
+
+export const DEFAULT_USER_AGENT = USER_AGENT;
+
+const DEFAULTS = {
+  minBackoffMs: 100,
+  maxBackoffMs: 30_000,
+  maxRetries: 10,
+  safetyMarginMs: 1000,
+  minRequestMs: 100,
+  maxRequestMs: 30_000,
+};
+/** The safety margin never takes more than this share of the time left. */
+const SAFETY_MARGIN_MAX_SHARE = 0.25;
+/** Loki's error messages are short; a longer body is an HTML error page of some proxy. */
+const MAX_MESSAGE_BYTES = 1024;
+
+/** What one HTTP exchange produced. */
+type Exchange =
+  | { kind: "response"; status: number; message: string; retryAfter: string | undefined }
+  | { kind: "error"; message: string; reusedSocket: boolean };
+
+/** What sending one body (with its retries) produced. */
+interface Delivery {
+  verdict: "ok" | "rejected" | "too-large" | "failed";
+  pushes: number;
+  retries: number;
+  status?: number;
+  message?: string;
+}
+
+/** The time a push may use: the deadline minus a safety margin fixed when the push starts. */
+class TimeBudget {
+  private readonly marginMs: number;
+
+  constructor(
+    private readonly deadline: Deadline,
+    safetyMarginMs: number,
+  ) {
+    this.marginMs = Math.min(safetyMarginMs, Math.max(0, deadline.remainingMs()) * SAFETY_MARGIN_MAX_SHARE);
+  }
+
+  availableMs(): number {
+    return this.deadline.remainingMs() - this.marginMs;
+  }
+}
+
+class RequestTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${Math.round(ms)} ms`);
+    this.name = "RequestTimeoutError";
+  }
+}
+
+const SEVERITY: Record<PushReport["outcome"], number> = { ok: 0, rejected: 1, failed: 2 };
+
+/** Sums the counters of two reports; the worse outcome (failed > rejected > ok) and its reason win. */
+export function combineReports(a: PushReport, b: PushReport): PushReport {
+  const worse = SEVERITY[b.outcome] > SEVERITY[a.outcome] ? b : a;
+  return {
+    outcome: worse.outcome,
+    pushes: a.pushes + b.pushes,
+    retries: a.retries + b.retries,
+    splits: a.splits + b.splits,
+    rejectedEntries: a.rejectedEntries + b.rejectedEntries,
+    ...(worse.status !== undefined ? { status: worse.status } : {}),
+    ...(worse.message !== undefined ? { message: worse.message } : {}),
+  };
+}
+
+/** Milliseconds to wait according to a `Retry-After` header (seconds or an HTTP date). */
+export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // An HTTP date names its day and month; Date.parse would also take "-1" or "2024".
+  if (!/[a-z]{3}/i.test(text)) return undefined;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function isRetryableStatus(status: number): boolean {
+  return status === 429 || status === 408 || status >= 500;
+}
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export class LokiClient {
+  private readonly url: URL;
+  /** The URL without credentials, for logs. */
+  private readonly target: string;
+  private readonly transport: typeof http | typeof https;
+  private readonly agent: http.Agent;
+  private readonly headers: Record<string, string>;
+  private readonly log: Log;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly settings: typeof DEFAULTS;
+
+  constructor(options: LokiClientOptions) {
+    const url = new URL(options.url);
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new Error(`Loki push URL must be http(s), got ${url.protocol}`);
+    }
+    const auth = options.auth ?? credentialsFromUrl(url);
+    url.username = "";
+    url.password = "";
+    this.url = url;
+    this.target = url.toString();
+    this.transport = url.protocol === "https:" ? https : http;
+    this.agent =
+      url.protocol === "https:"
+        ? new https.Agent({ keepAlive: true, rejectUnauthorized: options.skipTlsVerify !== true })
+        : new http.Agent({ keepAlive: true });
+    this.headers = {
+      "Content-Type": "application/x-protobuf",
+      "User-Agent": options.userAgent ?? DEFAULT_USER_AGENT,
+    };
+    if (auth !== undefined) {
+      this.headers.Authorization =
+        "bearerToken" in auth
+          ? `Bearer ${auth.bearerToken}`
+          : `Basic ${Buffer.from(`${auth.username}:${auth.password}`, "utf8").toString("base64")}`;
+    }
+    if (options.tenantId !== undefined && options.tenantId !== "") this.headers["X-Scope-OrgID"] = options.tenantId;
+    this.log = options.log;
+    this.sleep = options.sleep ?? defaultSleep;
+    this.random = options.random ?? Math.random;
+    this.settings = {
+      minBackoffMs: options.minBackoffMs ?? DEFAULTS.minBackoffMs,
+      maxBackoffMs: options.maxBackoffMs ?? DEFAULTS.maxBackoffMs,
+      maxRetries: options.maxRetries ?? DEFAULTS.maxRetries,
+      safetyMarginMs: options.safetyMarginMs ?? DEFAULTS.safetyMarginMs,
+      minRequestMs: options.minRequestMs ?? DEFAULTS.minRequestMs,
+      maxRequestMs: options.maxRequestMs ?? DEFAULTS.maxRequestMs,
+    };
+  }
+
+  /**
+   * Pushes all entries of `streams`, splitting on 413 and retrying transient failures until
+   * shortly before `deadline`. Never throws for Loki's or the network's failures: the report
+   * says what happened. `body`, when given, is `encodeAndCompress(streams)` done by the caller.
+   */
+  async push(streams: readonly Stream[], deadline: Deadline, body?: Uint8Array): Promise<PushReport> {
+    const nonEmpty = streams.filter((stream) => stream.entries.length > 0);
+    if (nonEmpty.length === 0) return { outcome: "ok", pushes: 0, retries: 0, splits: 0, rejectedEntries: 0 };
+    const encoded = body !== undefined && nonEmpty.length === streams.length ? body : undefined;
+    return this.pushPart(nonEmpty, new TimeBudget(deadline, this.settings.safetyMarginMs), encoded);
+  }
+
+  /** Closes idle keep-alive connections; the client must not be used afterwards. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** `encoded` is the body of `streams` when the caller encoded it already (while the previous push was in flight). */
+  private async pushPart(streams: Stream[], budget: TimeBudget, encoded?: Uint8Array): Promise<PushReport> {
+    const entries = countEntries(streams);
+    const body = encoded ?? encodeAndCompress(streams);
+    const delivery = await this.deliver(body, entries, budget);
+    const { status, message } = delivery;
+    const counters = { pushes: delivery.pushes, retries: delivery.retries, splits: 0 };
+    const cause = { ...(status !== undefined ? { status } : {}), ...(message !== undefined ? { message } : {}) };
+    switch (delivery.verdict) {
+      case "ok":
+        return { outcome: "ok", ...counters, rejectedEntries: 0, ...(status !== undefined ? { status } : {}) };
+      case "failed":
+        return { outcome: "failed", ...counters, rejectedEntries: 0, ...cause };
+      case "rejected":
+        this.log.warn("Loki rejected entries of a push", { url: this.target, entries, status, reason: message });
+        return { outcome: "rejected", ...counters, rejectedEntries: entries, ...cause };
+      case "too-large":
+        break;
+    }
+    if (entries === 1) {
+      this.log.warn("Loki refused a single entry as too large; dropping it", {
+        url: this.target,
+        bytes: body.length,
+        labels: streams[0].labels,
+        status,
+        reason: message,
+      });
+      return { outcome: "rejected", ...counters, rejectedEntries: 1, ...cause };
+    }
+    this.log.info("Loki answered 413; splitting the push in two", { url: this.target, entries, bytes: body.length });
+    let report: PushReport = { outcome: "ok", ...counters, splits: 1, rejectedEntries: 0 };
+    for (const half of splitInHalves(streams)) {
+      report = combineReports(report, await this.pushPart(half, budget));
+      // The caller fails every record of this batch anyway; spending the time left on the
+      // other half would only delay that.
+      if (report.outcome === "failed") break;
+    }
+    return report;
+  }
+
+  /** Sends one body, retrying transient failures while time and the retry limit allow. */
+  private async deliver(body: Uint8Array, entries: number, budget: TimeBudget): Promise<Delivery> {
+    const { minRequestMs, maxRequestMs, maxRetries } = this.settings;
+    const giveUp = (why: string, pushes: number, retries: number, status?: number, message?: string): Delivery => {
+      this.log.error(`giving up on a Loki push: ${why}`, { url: this.target, entries, retries, status, reason: message });
+      return { verdict: "failed", pushes, retries, ...(status !== undefined ? { status } : {}), message: message ?? why };
+    };
+    let pushes = 0;
+    let retries = 0;
+    for (;;) {
+      const available = budget.availableMs();
+      if (available < minRequestMs) return giveUp("no time left before the Lambda deadline", pushes, retries);
+      pushes++;
+      const exchange = await this.exchange(body, Math.min(available, maxRequestMs));
+      const status = exchange.kind === "response" ? exchange.status : undefined;
+      const message = exchange.message;
+      if (status !== undefined) {
+        if (status >= 200 && status < 300) {
+          this.log.debug("pushed to Loki", { entries, bytes: body.length, status, retries });
+          return { verdict: "ok", pushes, retries, status };
+        }
+        if (status === 413) return { verdict: "too-large", pushes, retries, status, message };
+        if (!isRetryableStatus(status)) {
+          // 4xx: Loki judged the entries (and stored the valid ones). 1xx/3xx: not Loki talking.
+          return { verdict: status >= 400 && status < 500 ? "rejected" : "failed", pushes, retries, status, message };
+        }
+      }
+      if (retries >= maxRetries) return giveUp(`still failing after ${retries} retries`, pushes, retries, status, message);
+      const delayMs = this.retryDelay(exchange, retries);
+      // Never start a wait after which no request could be made (a Retry-After too long for
+      // the time left included): the caller fails the records and the event source retries.
+      if (delayMs + minRequestMs > budget.availableMs()) {
+        return giveUp(`no time left for another attempt in ${Math.round(delayMs)} ms before the Lambda deadline`, pushes, retries, status, message);
+      }
+      this.log.warn("Loki push failed; retrying", { url: this.target, entries, retry: retries + 1, delayMs: Math.round(delayMs), status, reason: message });
+      retries++;
+      if (delayMs > 0) await this.sleep(delayMs);
+    }
+  }
+
+  /**
+   * How long to wait before resending after `exchange`, the `retry`-th retry (0-based):
+   * Retry-After when Loki sent one with 429/503, else full jitter over an exponential ceiling.
+   */
+  private retryDelay(exchange: Exchange, retry: number): number {
+    if (exchange.kind === "response" && (exchange.status === 429 || exchange.status === 503)) {
+      const retryAfterMs = parseRetryAfter(exchange.retryAfter);
+      if (retryAfterMs !== undefined) return retryAfterMs;
+    }
+    // A keep-alive connection that Loki or a load balancer closed while the Lambda was frozen
+    // fails on first use; a fresh connection right away is the fix, not a backoff.
+    if (exchange.kind === "error" && exchange.reusedSocket && retry === 0) return 0;
+    const ceiling = Math.min(this.settings.maxBackoffMs, this.settings.minBackoffMs * 2 ** retry);
+    return this.random() * ceiling;
+  }
+
+  /** One HTTP request; resolves (never rejects) with the answer or the error. */
+  private exchange(body: Uint8Array, timeoutMs: number): Promise<Exchange> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (exchange: Exchange): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(exchange);
+      };
+      const request = this.transport.request(this.url, {
+        method: "POST",
+        agent: this.agent,
+        headers: { ...this.headers, "Content-Length": String(body.length) },
+      });
+      const timer = setTimeout(() => request.destroy(new RequestTimeoutError(timeoutMs)), timeoutMs);
+      request.on("error", (error) => settle({ kind: "error", message: error.message, reusedSocket: request.reusedSocket }));
+      request.on("response", (response) => {
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        response.on("data", (chunk: Buffer) => {
+          // Read the whole answer so the connection can be reused, but keep only its start.
+          if (kept < MAX_MESSAGE_BYTES) {
+            chunks.push(chunk);
+            kept += chunk.length;
+          }
+        });
+        response.on("end", () => {
+          const retryAfter = response.headers["retry-after"];
+          settle({
+            kind: "response",
+            status: response.statusCode ?? 0,
+            message: Buffer.concat(chunks).subarray(0, MAX_MESSAGE_BYTES).toString("utf8").trim(),
+            retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+          });
+        });
+        response.on("error", (error) => settle({ kind: "error", message: error.message, reusedSocket: false }));
+        response.on("close", () => {
+          if (!response.complete) settle({ kind: "error", message: "connection closed before the answer was complete", reusedSocket: false });
+        });
+      });
+      request.end(body);
+    });
+  }
+}
+
+function credentialsFromUrl(url: URL): LokiAuth | undefined {
+  if (url.username === "" && url.password === "") return undefined;
+  return { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+}

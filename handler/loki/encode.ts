@@ -1,0 +1,223 @@
+/**
+ * Writes Loki's `logproto.PushRequest` (see push.proto) and compresses it with Snappy.
+ *
+ * This is the hot path of the shipper: every byte of every line goes through it. The
+ * message is written straight into one reused protobufjs `Writer`; tags, varints and the
+ * small nested messages (timestamps, metadata pairs via `fork`/`ldelim`) use its methods.
+ * Strings are the exception: protobufjs measures a long string's UTF-8 length first and
+ * then encodes it, i.e. two passes over every line. Here a string is encoded once, directly
+ * behind a length prefix whose size is guessed from the UTF-16 length (exact for ASCII, the
+ * common case); the bytes are moved only when a multi-byte line needs a longer prefix.
+ * Entries and streams get the same treatment: their length prefix is sized from the line
+ * lengths up front and the body written once behind it.
+ * bench/encode.ts measures this against plain protobufjs; tests/loki-encode.test.ts checks
+ * that the output is byte-identical to protobufjs's reflection encoder for push.proto.
+ */
+import { Writer } from "protobufjs/minimal";
+import * as snappy from "snappyjs";
+import type { Metadata } from "../types";
+import type { Stream } from "./batch";
+import { timestampBodySize, varint32Size } from "./varint";
+
+// Wire tags: (field number << 3) | wire type. Wire type 0 = varint, 2 = length-delimited.
+const PUSH_REQUEST_STREAMS = (1 << 3) | 2;
+const STREAM_LABELS = (1 << 3) | 2;
+const STREAM_ENTRIES = (2 << 3) | 2;
+const ENTRY_TIMESTAMP = (1 << 3) | 2;
+const ENTRY_LINE = (2 << 3) | 2;
+const ENTRY_STRUCTURED_METADATA = (3 << 3) | 2;
+const TIMESTAMP_SECONDS = (1 << 3) | 0;
+const TIMESTAMP_NANOS = (2 << 3) | 0;
+const LABEL_PAIR_NAME = (1 << 3) | 2;
+const LABEL_PAIR_VALUE = (2 << 3) | 2;
+
+/** Below this many UTF-16 units a JavaScript loop beats the native call for ASCII strings. */
+const SHORT_STRING = 32;
+/** A writer buffer grown beyond this by one huge batch is dropped rather than kept for the process lifetime. */
+const MAX_RETAINED_BUFFER = 16 * 1024 * 1024;
+
+/** Node's Buffer has a native UTF-8 writer without `write()`'s argument juggling; typings omit it. */
+interface NodeUtf8Buffer extends Buffer {
+  utf8Write(text: string, offset: number, length?: number): number;
+}
+
+/**
+ * The reused writer. Encoding is synchronous, so one writer per process is enough; its
+ * buffer grows to the largest batch and is then reused without further allocation.
+ */
+let writer: Writer = Writer.create();
+
+function ensureCapacity(w: Writer, bytes: number): NodeUtf8Buffer {
+  const needed = w.pos + bytes;
+  if (needed > w.buf.length) {
+    const grown = Buffer.allocUnsafe(Math.max(needed, w.buf.length * 2));
+    grown.set(w.buf.subarray(0, w.pos));
+    w.buf = grown;
+    w.view = null;
+  }
+  return w.buf as NodeUtf8Buffer;
+}
+
+function writeVarint32At(buf: Uint8Array, pos: number, value: number): number {
+  while (value > 0x7f) {
+    buf[pos++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  buf[pos++] = value;
+  return pos;
+}
+
+/** Writes `tag`, the UTF-8 byte length of `text` and its bytes, encoding `text` only once. */
+function writeStringField(w: Writer, tag: number, text: string): void {
+  const units = text.length;
+  // A UTF-16 unit never takes more than 3 UTF-8 bytes (a surrogate pair takes 4 for 2 units).
+  const buf = ensureCapacity(w, 1 + 5 + 3 * units);
+  let pos = w.pos;
+  buf[pos++] = tag;
+  const guessedPrefix = varint32Size(units);
+  const start = pos + guessedPrefix;
+  let length = -1;
+  if (units < SHORT_STRING) {
+    let p = start;
+    for (let i = 0; i < units; i++) {
+      const code = text.charCodeAt(i);
+      if (code >= 0x80) {
+        p = -1;
+        break;
+      }
+      buf[p++] = code;
+    }
+    if (p >= 0) length = p - start;
+  }
+  if (length < 0) length = buf.utf8Write(text, start);
+  const prefix = varint32Size(length);
+  // UTF-8 is never shorter than the UTF-16 unit count, so the prefix can only grow.
+  if (prefix !== guessedPrefix) buf.copyWithin(pos + prefix, start, start + length);
+  w.pos = writeVarint32At(buf, pos, length) + length;
+}
+
+function writeTimestamp(w: Writer, sec: number, nsec: number): void {
+  // proto3 leaves zero fields out, as Go's marshaller (and protobufjs) do.
+  w.uint32(ENTRY_TIMESTAMP).uint32(timestampBodySize(sec, nsec));
+  if (sec !== 0) {
+    w.uint32(TIMESTAMP_SECONDS);
+    // Until 2106 the seconds fit in 32 bits, whose varint is the int64 varint without
+    // protobufjs's LongBits allocation.
+    if (sec > 0 && sec <= 0xffffffff) w.uint32(sec);
+    else w.int64(sec);
+  }
+  if (nsec !== 0) w.uint32(TIMESTAMP_NANOS).uint32(nsec);
+}
+
+/** Metadata names in byte order; sources usually build them sorted already, which saves a sort. */
+function sortedNames(metadata: Metadata): string[] {
+  const names: string[] = [];
+  let sorted = true;
+  for (const name in metadata) {
+    if (sorted && names.length > 0 && name < names[names.length - 1]) sorted = false;
+    names.push(name);
+  }
+  return sorted ? names : names.sort();
+}
+
+function writeStructuredMetadata(w: Writer, metadata: Metadata): void {
+  // Sorted names make the same entry encode to the same bytes, whatever the insertion order.
+  for (const name of sortedNames(metadata)) {
+    const value = metadata[name];
+    w.uint32(ENTRY_STRUCTURED_METADATA).fork();
+    if (name.length > 0) writeStringField(w, LABEL_PAIR_NAME, name);
+    if (value.length > 0) writeStringField(w, LABEL_PAIR_VALUE, value);
+    w.ldelim();
+  }
+}
+
+/**
+ * Starts a length-delimited field whose body is expected to take about `expectedBytes`:
+ * writes the tag and leaves room for the length prefix that size needs. Returns the
+ * prefix position for `endDelimited`. (protobufjs's `fork` always leaves one byte, so any
+ * entry over 127 bytes, i.e. most log lines, would be moved once more.)
+ */
+function beginDelimited(w: Writer, tag: number, expectedBytes: number): number {
+  const buf = ensureCapacity(w, 6);
+  buf[w.pos++] = tag;
+  const prefixAt = w.pos;
+  w.pos += varint32Size(expectedBytes);
+  return prefixAt;
+}
+
+/** Writes the length prefix of the field begun at `prefixAt`, moving its body if the guess was off. */
+function endDelimited(w: Writer, prefixAt: number, expectedBytes: number): void {
+  const reserved = varint32Size(expectedBytes);
+  const bodyAt = prefixAt + reserved;
+  const length = w.pos - bodyAt;
+  const needed = varint32Size(length);
+  let buf = w.buf;
+  if (needed !== reserved) {
+    buf = ensureCapacity(w, needed - reserved);
+    buf.copyWithin(prefixAt + needed, bodyAt, w.pos);
+    w.pos += needed - reserved;
+  }
+  writeVarint32At(buf, prefixAt, length);
+}
+
+/** Rough framing of an entry besides its line: timestamp, tags, lengths, a little metadata. */
+const ENTRY_FRAMING_GUESS = 32;
+
+function writePushRequest(w: Writer, streams: readonly Stream[]): void {
+  for (const stream of streams) {
+    const entries = stream.entries;
+    let expectedStreamBytes = stream.labels.length + 2;
+    for (const entry of entries) expectedStreamBytes += entry.line.length + ENTRY_FRAMING_GUESS;
+    const streamAt = beginDelimited(w, PUSH_REQUEST_STREAMS, expectedStreamBytes);
+    if (stream.labels.length > 0) writeStringField(w, STREAM_LABELS, stream.labels);
+    for (const entry of entries) {
+      const expectedEntryBytes = entry.line.length + ENTRY_FRAMING_GUESS;
+      const entryAt = beginDelimited(w, STREAM_ENTRIES, expectedEntryBytes);
+      writeTimestamp(w, entry.sec, entry.nsec);
+      if (entry.line.length > 0) writeStringField(w, ENTRY_LINE, entry.line);
+      if (entry.metadata !== undefined) writeStructuredMetadata(w, entry.metadata);
+      endDelimited(w, entryAt, expectedEntryBytes);
+    }
+    endDelimited(w, streamAt, expectedStreamBytes);
+  }
+}
+
+/**
+ * Runs `use` on the encoded request while it still lives in the shared writer buffer, so
+ * that a caller who consumes it at once (compression) saves a copy. `use` must not keep it.
+ */
+function withEncoded<T>(streams: readonly Stream[], use: (encoded: Buffer) => T): T {
+  const w = writer;
+  w.pos = 0;
+  w.states = null;
+  try {
+    writePushRequest(w, streams);
+  } catch (error) {
+    writer = Writer.create(); // a half-written message may have left fork states behind
+    throw error;
+  }
+  const encoded = w.buf.subarray(0, w.pos) as Buffer;
+  const result = use(encoded);
+  if (w.buf.length > MAX_RETAINED_BUFFER) writer = Writer.create();
+  return result;
+}
+
+/**
+ * Encodes `streams` as a `logproto.PushRequest`. Entries are written in the order given
+ * (the batcher sorts them); entry timestamps must be integers with 0 <= nsec < 1e9.
+ */
+export function encodePushRequest(streams: readonly Stream[]): Uint8Array {
+  return withEncoded(streams, (encoded) => Buffer.from(encoded));
+}
+
+/** Snappy *block* format (not the framed format), which is what Loki's push endpoint reads. */
+export function compress(buf: Uint8Array): Uint8Array {
+  // snappyjs copies its output once more for a plain Uint8Array; a Buffer view avoids that.
+  const input = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  return snappy.compress(input);
+}
+
+/** The body of a push request: the encoded PushRequest, snappy-compressed. */
+export function encodeAndCompress(streams: readonly Stream[]): Uint8Array {
+  return withEncoded(streams, compress);
+}
