@@ -1,0 +1,22 @@
+/**
+ * Pulumi program: read the stack config, validate it (with the same validator the function runs
+ * at cold start), declare the shipper and its sources, export what operators need.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { LambdaPromtail, parseStackSettings, projectConfig } from "./infra";
+
+const config = new pulumi.Config();
+const settings = parseStackSettings(projectConfig(config.name, pulumi.runtime.allConfig()));
+const shipper = new LambdaPromtail("lambda-promtail", { settings, projectDir: __dirname });
+
+// Stack outputs; the optional ones only when the stack has them.
+export = {
+  functionName: shipper.functionName,
+  functionArn: shipper.functionArn,
+  roleArn: shipper.roleArn,
+  logGroupName: shipper.logGroupName,
+  ...(shipper.imageUri ? { imageUri: shipper.imageUri } : {}),
+  ...(shipper.queueUrl ? { queueUrl: shipper.queueUrl } : {}),
+  ...(shipper.deadLetterQueueUrl ? { deadLetterQueueUrl: shipper.deadLetterQueueUrl } : {}),
+  ruleArns: shipper.ruleArns,
+};
