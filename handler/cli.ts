@@ -2,45 +2,79 @@
  * Local replay of recorded events through the real handler, without AWS.
  *
  *   npm run replay -- <event.json> [more.json …]   run each recorded event through the handler
- *   npm run demo                                   replay every bundled sample in samples/events
+ *   npm run replay -- --s3-key <key> <log file>    ship a local log file as if it were the S3
+ *                                                  object <key> (typed, labeled and stamped by it)
+ *   npm run demo                                   replay every bundled sample: samples/events
+ *                                                  and one log file per S3 format in samples/s3
  *
  * With WRITE_ADDRESS set, entries go to that Loki. Without it, a dry-run sink is started: an
  * in-process Loki push endpoint (the same receiver the tests use, which decodes with its own
  * snappy and protobuf readers) that prints streams, labels, timestamps and lines as Loki would
- * store them. Not part of the Lambda bundle.
+ * store them. S3 objects are served by a local S3-compatible server (s3rver) started for the
+ * run, and announced to the handler with an S3 notification whose event time is the file's
+ * modification time. Not part of the Lambda bundle.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { LokiReceiver } from "../tests/support/loki-receiver";
+import { LocalS3 } from "../tests/support/s3-server";
 
-interface Options {
-  files: string[];
-}
+/** What to replay: a recorded event, or a local log file standing in for an S3 object. */
+type Job = { kind: "event"; file: string } | { kind: "s3"; file: string; key: string };
+
+const REPLAY_BUCKET = "replay-logs";
+const SAMPLES = resolve(__dirname, "..", "samples");
 
 function usage(): never {
-  console.error("usage: npm run replay -- <event.json> [more.json …]\n       npm run demo");
+  console.error("usage: npm run replay -- <event.json> [more.json …] [--s3-key <key> <log file> …]\n       npm run demo");
   process.exit(2);
 }
 
-function parseArgs(argv: string[]): { command: string; options: Options } {
+function parseArgs(argv: string[]): { command: string; jobs: Job[] } {
   const [command, ...rest] = argv;
   if (command !== "replay" && command !== "demo") usage();
-  const files: string[] = [];
-  for (const arg of rest) {
+  const jobs: Job[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
     if (arg === "--help" || arg === "-h") usage();
+    if (arg === "--s3-key") {
+      const key = rest[i + 1];
+      const file = rest[i + 2];
+      if (!key || !file) {
+        console.error("--s3-key needs the object key and the local file, e.g. --s3-key AWSLogs/123456789012/elasticloadbalancing/… ./alb.log.gz");
+        usage();
+      }
+      jobs.push({ kind: "s3", key, file: resolve(file) });
+      i += 2;
+      continue;
+    }
     if (arg.startsWith("--")) {
       console.error(`unknown option ${arg}`);
       usage();
     }
-    files.push(arg);
+    jobs.push({ kind: "event", file: resolve(arg) });
   }
-  if (command === "replay" && files.length === 0) usage();
-  return { command, options: { files } };
+  if (command === "replay" && jobs.length === 0) usage();
+  return { command, jobs: command === "demo" ? sampleJobs() : jobs };
 }
 
-function sampleEvents(): string[] {
-  const dir = resolve(__dirname, "..", "samples", "events");
-  return readdirSync(dir).filter((f) => f.endsWith(".json")).sort().map((f) => join(dir, f));
+/** The bundled samples: every recorded event, then each S3 log file under the key in samples/s3/keys.json. */
+function sampleJobs(): Job[] {
+  const eventsDir = join(SAMPLES, "events");
+  const events: Job[] = readdirSync(eventsDir).filter((f) => f.endsWith(".json")).sort().map((f) => ({ kind: "event", file: join(eventsDir, f) }));
+  const keys = JSON.parse(readFileSync(join(SAMPLES, "s3", "keys.json"), "utf8")) as Record<string, string>;
+  const objects: Job[] = Object.entries(keys).map(([file, key]) => ({ kind: "s3", key, file: join(SAMPLES, "s3", file) }));
+  return [...events, ...objects];
+}
+
+/** The S3 notification the bucket would send for `key`, as S3 writes it (key form-encoded). */
+function s3Notification(key: string, eventTime: Date, size: number) {
+  return {
+    Records: [{
+      eventVersion: "2.1", eventSource: "aws:s3", awsRegion: "us-east-1", eventTime: eventTime.toISOString(), eventName: "ObjectCreated:Put",
+      s3: { s3SchemaVersion: "1.0", bucket: { name: REPLAY_BUCKET, arn: `arn:aws:s3:::${REPLAY_BUCKET}` }, object: { key: encodeURIComponent(key).replace(/%20/g, "+").replace(/%2F/g, "/"), size } },
+    }],
+  };
 }
 
 /** A fake Lambda context: a request id per event and a generous time budget. */
@@ -71,8 +105,12 @@ function printReceived(receiver: LokiReceiver, fromPush: number): void {
 }
 
 async function main(): Promise<void> {
-  const { command, options } = parseArgs(process.argv.slice(2));
-  const files = command === "demo" ? sampleEvents() : options.files.map((f) => resolve(f));
+  const { command, jobs } = parseArgs(process.argv.slice(2));
+  let s3: LocalS3 | undefined;
+  if (jobs.some((job) => job.kind === "s3")) {
+    s3 = await LocalS3.start([REPLAY_BUCKET]);
+    Object.assign(process.env, s3.env());
+  }
 
   let receiver: LokiReceiver | undefined;
   if (!process.env.WRITE_ADDRESS) {
@@ -84,12 +122,19 @@ async function main(): Promise<void> {
   const { handler } = await import("./index");
 
   let failures = 0;
-  for (const file of files) {
-    console.log(`\n== ${file}`);
+  for (const job of jobs) {
+    console.log(job.kind === "s3" ? `\n== ${job.file} as s3://${REPLAY_BUCKET}/${job.key}` : `\n== ${job.file}`);
     const before = receiver?.received.length ?? 0;
     try {
-      const event: unknown = JSON.parse(readFileSync(file, "utf8"));
-      const result = await handler(event, contextFor(file));
+      let event: unknown;
+      if (job.kind === "s3" && s3) {
+        const body = readFileSync(job.file);
+        await s3.put(REPLAY_BUCKET, job.key, body);
+        event = s3Notification(job.key, statSync(job.file).mtime, body.length);
+      } else {
+        event = JSON.parse(readFileSync(job.file, "utf8"));
+      }
+      const result = await handler(event, contextFor(basename(job.file)));
       if (receiver) printReceived(receiver, before);
       if (result && result.batchItemFailures.length > 0) {
         failures++;
@@ -104,9 +149,10 @@ async function main(): Promise<void> {
   if (receiver) {
     const entries = receiver.received.reduce((n, p) => n + p.streams.reduce((m, s) => m + s.entries.length, 0), 0);
     const streams = new Set(receiver.received.flatMap((p) => p.streams.map((s) => s.labels))).size;
-    console.log(`\nsummary: ${files.length} events, ${receiver.received.length} pushes, ${streams} streams, ${entries} entries, ${failures} failed`);
+    console.log(`\nsummary: ${jobs.length} events, ${receiver.received.length} pushes, ${streams} streams, ${entries} entries, ${failures} failed`);
     await receiver.stop();
   }
+  await s3?.stop();
   process.exitCode = failures > 0 && command === "replay" ? 1 : 0;
 }
 
