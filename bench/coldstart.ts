@@ -4,17 +4,20 @@
  * next to the time a fresh process takes to require nothing, the machine's own floor.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { row } from "./support";
 
 const BUNDLE = resolve(__dirname, "..", "dist", "handler", "index.js");
+/** A first invocation that does the whole cold start but pushes nothing: CloudWatch's health check. */
+const CONTROL_MESSAGE_EVENT = JSON.parse(readFileSync(resolve(__dirname, "..", "samples", "events", "cloudwatch-control-message.json"), "utf8")) as unknown;
 
 function timeChild(script: string): number {
   const out = execFileSync(process.execPath, ["-e", script], {
     env: { ...process.env, WRITE_ADDRESS: "http://127.0.0.1:9/loki/api/v1/push", LOG_LEVEL: "error" },
   });
-  return Number(out.toString().trim());
+  // The last line is the figure; anything before it is the function's own log output.
+  return Number(out.toString().trim().split("\n").pop());
 }
 
 function median(values: number[]): number {
@@ -27,15 +30,15 @@ function main(): void {
   const requireAndConfigure = `
     const t0 = process.hrtime.bigint();
     const m = require(${JSON.stringify(BUNDLE)});
-    m.handler({ Records: [] }).catch(() => {}).finally(() => process.stdout.write(String(Number(process.hrtime.bigint() - t0) / 1e6)));
+    m.handler(${JSON.stringify(CONTROL_MESSAGE_EVENT)}).finally(() => process.stdout.write("\\n" + String(Number(process.hrtime.bigint() - t0) / 1e6)));
   `;
   const floor = `const t0 = process.hrtime.bigint(); require("node:http"); process.stdout.write(String(Number(process.hrtime.bigint() - t0) / 1e6));`;
   const runs = 7;
   const coldStart = median(Array.from({ length: runs }, () => timeChild(requireAndConfigure)));
   const baseline = median(Array.from({ length: runs }, () => timeChild(floor)));
-  console.log("Cold start (bundle require + configuration, median of 7 fresh processes)");
+  console.log("Cold start (require the bundle, then a first invocation: configuration, labels, client; median of 7 fresh processes)");
   row("bundle size", `${(statSync(BUNDLE).size / 1024).toFixed(0)} KB`);
-  row("require bundle + cold-start config", `${coldStart.toFixed(1)} ms`);
+  row("require bundle + first invocation", `${coldStart.toFixed(1)} ms`);
   row("require node:http (floor)", `${baseline.toFixed(1)} ms`);
 }
 
