@@ -1,0 +1,140 @@
+/**
+ * Where high-cardinality values end up, found by running the handler's label pipeline (extra
+ * labels, drop labels, the relabel engine) rather than by reading the rules: each alternative
+ * value of a high-cardinality base label is run through it, and the final labels that change
+ * with the value are the ones that would multiply Loki's streams. A rule that extracts only a
+ * stable part of the value (the function version of a Lambda stream, say) leaves the final
+ * labels equal across alternatives and is not reported.
+ */
+import type { ShipperConfig } from "../../handler/config";
+import { createLabelPipeline } from "../../handler/labels/pipeline";
+import { relabel, RelabelRule } from "../../handler/labels/relabel";
+import { TENANT_LABEL } from "../../handler/labels/names";
+import type { Labels } from "../../handler/types";
+import { ALL_SOURCE_KINDS, LabelSetTemplate, labelSetTemplates } from "./source-labels";
+
+/** Base labels -> the labels Loki receives, or null when the entries are dropped. */
+export type LabelPipeline = (base: Labels) => Readonly<Labels> | null;
+
+export function pipelineFor(config: Pick<ShipperConfig, "extraLabels" | "dropLabels" | "relabelRules">): LabelPipeline {
+  const pipeline = createLabelPipeline({ ...config, cacheSize: 0 });
+  return (base) => {
+    const final = pipeline(base)?.labels;
+    if (!final) return null;
+    // The tenant label routes the push and is never part of the stream's labels.
+    if (!Object.hasOwn(final, TENANT_LABEL)) return final;
+    const { [TENANT_LABEL]: _tenant, ...labels } = final;
+    return labels;
+  };
+}
+
+/** A high-cardinality base label whose value reaches the final labels. */
+export interface Leak {
+  source: string;
+  /** The high-cardinality base label. */
+  label: string;
+  why: string;
+  metadataField?: string;
+  /** The shape of values that showed it. */
+  shape: string;
+  /** Final labels whose presence or value changes with it (names built from it excluded). */
+  into: string[];
+  /** Whether label names themselves are built from its value (a templated target_label). */
+  namesFromValue: boolean;
+  /** Whether the label itself reaches Loki unchanged. */
+  passesThrough: boolean;
+}
+
+/** Leaks of every varying label of a template, one per label (families merged). */
+export function findLeaks(template: LabelSetTemplate, pipeline: LabelPipeline): Leak[] {
+  const leaks: Leak[] = [];
+  for (const varying of template.varying) {
+    let leak: Leak | undefined;
+    for (const family of varying.families) {
+      const runs = family.values
+        .map((value) => ({ value, final: pipeline({ ...template.base, [varying.name]: value }) }))
+        .filter((run): run is { value: string; final: Readonly<Labels> } => run.final !== null);
+      const changed = changedLabels(runs.map((r) => r.final));
+      if (changed.into.length === 0 && !changed.namesFromValue) continue;
+      leak ??= { source: template.source, label: varying.name, why: varying.why, metadataField: varying.metadataField, shape: family.shape, into: [], namesFromValue: false, passesThrough: true };
+      leak.into = [...new Set([...leak.into, ...changed.into])];
+      leak.namesFromValue ||= changed.namesFromValue;
+      leak.passesThrough &&= runs.every((r) => r.final[varying.name] === r.value);
+    }
+    if (leak) {
+      leak.passesThrough &&= leak.into.includes(varying.name);
+      leaks.push(leak);
+    }
+  }
+  return leaks;
+}
+
+/**
+ * The labels that differ between label sets computed from different values. When several names
+ * each appear in a single set, every value got a label name of its own: the names are built
+ * from the value (and listing them would only show sentinel ids).
+ */
+function changedLabels(sets: readonly Readonly<Labels>[]): { into: string[]; namesFromValue: boolean } {
+  if (sets.length < 2) return { into: [], namesFromValue: false };
+  const names = new Set(sets.flatMap((s) => Object.keys(s)));
+  const into: string[] = [];
+  const singletons: string[] = [];
+  for (const name of names) {
+    const holders = sets.filter((s) => Object.hasOwn(s, name));
+    if (holders.length === 1) singletons.push(name);
+    else if (holders.length < sets.length || new Set(holders.map((s) => s[name])).size > 1) into.push(name);
+  }
+  const namesFromValue = singletons.length >= 2;
+  if (!namesFromValue) into.push(...singletons);
+  return { into: into.sort(), namesFromValue };
+}
+
+/** A made-up label a future source might add: a blanket rule maps it too. */
+const FUTURE_AWS_LABEL = "__aws_policy_probe_future_label";
+
+/**
+ * Indexes of `labelmap` rules that copy every `__aws_*` label (e.g. regex `__aws_(.*)`): they
+ * turn on every internal label of every source, today's and tomorrow's, including the log
+ * stream when KEEP_STREAM is set, and double the label count. Found by running each rule alone
+ * on every `__aws_*` label the sources produce plus a made-up one.
+ */
+export function blanketLabelMaps(rules: readonly RelabelRule[]): number[] {
+  const probe = awsLabelProbe();
+  const names = Object.keys(probe);
+  return rules.flatMap((rule, index) => {
+    if (rule.action !== "labelmap") return [];
+    const out = relabel(probe, [rule]);
+    if (out === null) return [];
+    const copiedValues = new Set(Object.keys(out).filter((n) => !Object.hasOwn(probe, n)).map((n) => out[n]));
+    return names.every((n) => copiedValues.has(probe[n])) ? [index] : [];
+  });
+}
+
+function awsLabelProbe(): Labels {
+  const names = new Set<string>([FUTURE_AWS_LABEL]);
+  const opts = { keepStream: true, tagLabels: [{ kind: "key" as const, key: "team", label: "team" }], tagLabelsPrefix: "__aws_tag_" };
+  for (const source of ALL_SOURCE_KINDS) {
+    for (const template of labelSetTemplates(source, opts)) {
+      for (const name of Object.keys(template.base)) if (name.startsWith("__aws_")) names.add(name);
+    }
+  }
+  // Distinct values, so each copy can be traced to its origin.
+  return Object.fromEntries([...names].sort().map((name, i) => [name, `probe-value-${i}`]));
+}
+
+/**
+ * The most label names an entry of this kind can end up with (over the base and every
+ * alternative value), or null when every entry is dropped.
+ */
+export function finalLabelNames(template: LabelSetTemplate, pipeline: LabelPipeline): string[] | null {
+  const candidates: Labels[] = [{ ...template.base }];
+  for (const varying of template.varying) {
+    for (const family of varying.families) for (const value of family.values) candidates.push({ ...template.base, [varying.name]: value });
+  }
+  let largest: string[] | null = null;
+  for (const base of candidates) {
+    const final = pipeline(base);
+    if (final !== null && (largest === null || Object.keys(final).length > largest.length)) largest = Object.keys(final).sort();
+  }
+  return largest;
+}

@@ -1,0 +1,43 @@
+/**
+ * What a shipper's entries will be labelled with: its configuration (parsed by the handler's
+ * validator), the sources the stack feeds it, and the handler's label pipeline to run them
+ * through. Shared by the cardinality policies.
+ */
+import type { ShipperConfig } from "../../handler/config";
+import { LabelPipeline, pipelineFor } from "../analysis/cardinality";
+import { ALL_SOURCE_KINDS, LabelSetTemplate, labelSetTemplates, SourceRef } from "../analysis/source-labels";
+import { LABEL_SETTINGS, parseSettings } from "./environment";
+import { Shipper, StackModel } from "./stack-model";
+
+export interface ShipperLabels {
+  config: ShipperConfig;
+  templates: LabelSetTemplate[];
+  pipeline: LabelPipeline;
+  /** True when the stack declares no source for the shipper, so every kind was evaluated. */
+  allSourceKinds: boolean;
+}
+
+/**
+ * The shipper's label context, or undefined when its settings are invalid (the
+ * `valid-shipper-settings` policy reports that). Throws the engine's preview error when a
+ * label setting is unknown.
+ */
+export function shipperLabels(shipper: Shipper, stack: StackModel): ShipperLabels | undefined {
+  const parsed = parseSettings(shipper.env, LABEL_SETTINGS);
+  if (!parsed.ok) return undefined;
+  const { config } = parsed;
+  const discovered: SourceRef[] = stack.sourcesOf(shipper).map((s) => ({ kind: s.kind, ...(s.key ? { key: s.key } : {}) }));
+  const sources = discovered.length > 0 ? discovered : ALL_SOURCE_KINDS;
+  const opts = { keepStream: config.keepStream, tagLabels: config.tagLabels, tagLabelsPrefix: config.tagLabelsPrefix, ...(shipper.account ? { account: shipper.account } : {}) };
+  return {
+    config,
+    templates: sources.flatMap((source) => labelSetTemplates(source, opts)),
+    pipeline: pipelineFor(config),
+    allSourceKinds: discovered.length === 0,
+  };
+}
+
+/** The sentence that says which sources were evaluated, for messages. */
+export function sourcesNote(labels: ShipperLabels): string {
+  return labels.allSourceKinds ? " (the stack declares no event source for this function, so every source kind was evaluated)" : "";
+}

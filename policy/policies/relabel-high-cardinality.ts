@@ -1,0 +1,60 @@
+/**
+ * Relabel rules that put a high-cardinality value (a log stream, a date-partitioned key
+ * prefix) into a label, and `labelmap` rules that copy every `__aws_*` label. Both are found by
+ * running the rules with the handler's relabel engine on each configured source's labels.
+ */
+import type { StackValidationPolicy } from "@pulumi/policy";
+import { blanketLabelMaps, findLeaks, Leak } from "../analysis/cardinality";
+import { shipperLabels, sourcesNote } from "../lib/label-analysis";
+import { functionRef, labelsPhrase, quoteList, setting } from "../lib/messages";
+import { configOf, LOW_CARDINALITY_LABELS_SCHEMA } from "../lib/policy-config";
+import { validateEachShipper } from "../lib/validation";
+
+export interface RelabelHighCardinalityConfig {
+  lowCardinalityLabels: string[];
+}
+
+const DEFAULTS: RelabelHighCardinalityConfig = { lowCardinalityLabels: [] };
+
+export const relabelHighCardinality: StackValidationPolicy = {
+  name: "relabel-high-cardinality",
+  description: "RELABEL_CONFIGS must not copy high-cardinality values (log streams, per-object key prefixes) into labels, nor labelmap every __aws_* label.",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  configSchema: { properties: { lowCardinalityLabels: LOW_CARDINALITY_LABELS_SCHEMA } },
+  validateStack: validateEachShipper((shipper, stack, args, report) => {
+    const labels = shipperLabels(shipper, stack);
+    if (!labels) return;
+    const { lowCardinalityLabels } = configOf(args, DEFAULTS);
+    const allowed = new Set(lowCardinalityLabels);
+
+    for (const index of blanketLabelMaps(labels.config.relabelRules)) {
+      const rule = labels.config.relabelRules[index];
+      report(
+        `${setting("RELABEL_CONFIGS")} rule ${index} on ${functionRef(shipper.name)} (labelmap, regex "${rule.regexSource}") copies every __aws_* label into a label of its own: ` +
+          `it doubles the label count and turns every internal label of every source into a stream label, today's and any added later (with KEEP_STREAM, the log stream too). ` +
+          `Fix: copy the labels you query by name, e.g. {"source_labels":["__aws_cloudwatch_log_group"],"target_label":"log_group"}, or list them in the regex, e.g. "__aws_(log_type|cloudwatch_log_group)".`,
+      );
+    }
+
+    // One report per high-cardinality label, over every source it leaks from.
+    const byLabel = new Map<string, Leak[]>();
+    for (const leak of labels.templates.flatMap((t) => findLeaks(t, labels.pipeline))) {
+      const into = leak.into.filter((name) => !(name === leak.label && leak.passesThrough) && !allowed.has(name));
+      if (into.length === 0 && !leak.namesFromValue) continue;
+      byLabel.set(leak.label, [...(byLabel.get(leak.label) ?? []), { ...leak, into }]);
+    }
+    for (const [label, leaks] of byLabel) {
+      const into = [...new Set(leaks.flatMap((l) => l.into))];
+      const carriers = [into.length > 0 ? labelsPhrase(into) : "", leaks.some((l) => l.namesFromValue) ? "label names built from its value" : ""].filter(Boolean).join(" and ");
+      const { why, shape, metadataField } = leaks[0];
+      report(
+        `${setting("RELABEL_CONFIGS")} on ${functionRef(shipper.name)} puts ${label} into ${carriers} for ${quoteList([...new Set(leaks.map((l) => l.source))], 3)}${sourcesNote(labels)}. ` +
+          `${label} has high cardinality (${why}; shown with ${shape}), so every value becomes a Loki stream of its own. ` +
+          `Fix: remove the rule, or narrow its regex to a stable part of the value (e.g. the function version of a Lambda stream)` +
+          (metadataField ? `; to keep the full value queryable, add ${metadataField} to ${setting("STRUCTURED_METADATA")}. ` : ". ") +
+          `If the label is in fact low-cardinality, add it to this policy's lowCardinalityLabels.`,
+      );
+    }
+  }),
+};

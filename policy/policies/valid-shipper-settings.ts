@@ -1,0 +1,22 @@
+/**
+ * The function's environment must pass the handler's own validator: otherwise the function
+ * refuses to start and every invocation fails (for a hand-made stack, the first sign would be
+ * missing logs). The lambda-promtail program validates its stack config the same way.
+ */
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { parseSettings } from "../lib/environment";
+import { functionRef } from "../lib/messages";
+import { validateShipperFunction } from "../lib/validation";
+
+export const validShipperSettings: ResourceValidationPolicy = {
+  name: "valid-shipper-settings",
+  description: "The shipper's environment variables must pass lambda-promtail's validation, or the function fails at every cold start.",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  validateResource: validateShipperFunction((fn, _args, report) => {
+    // Values unknown at preview are not judged now (placeholders stand in); `pulumi up` checks them.
+    const parsed = parseSettings(fn.env, []);
+    if (parsed.ok) return;
+    report(`${functionRef(fn.name)} would fail at every cold start: ${parsed.problem}.`);
+  }),
+};

@@ -1,0 +1,103 @@
+/**
+ * The pack on what the Pulumi program actually declares: the example stack (Pulumi.dev.yaml)
+ * run under mocks passes with no mandatory violation, and the same stack with a cardinality or
+ * security mistake fails with the expected messages.
+ */
+import { expect } from "chai";
+import { policies } from "../policy/policies";
+import { FakeResource, fromProgramRun, PackResult, runPack } from "./support/policy-harness";
+import { loadStackConfig, runProgram, RunOptions } from "./support/pulumi-mocks";
+
+const STREAM = "__aws_cloudwatch_log_stream";
+
+async function packOn(overrides: Record<string, unknown> = {}, options: RunOptions = {}): Promise<PackResult> {
+  const config = { ...loadStackConfig(), ...overrides };
+  for (const [key, value] of Object.entries(config)) if (value === undefined) delete config[key];
+  return runPack(policies, fromProgramRun(await runProgram(config, options)));
+}
+
+describe("policy pack on the Pulumi program (mocks)", function () {
+  // The first run loads the program and the AWS provider SDK.
+  this.timeout(60_000);
+
+  it("passes the example stack with no violation at all", async () => {
+    const result = await packOn();
+    expect(result.violations.map((v) => `${v.policy}: ${v.message}`)).to.deep.equal([]);
+    expect(result.previewNotes).to.deep.equal([]);
+  });
+
+  it("passes the example stack at preview too", async () => {
+    const result = await packOn({}, { preview: true });
+    expect(result.mandatory()).to.deep.equal([]);
+  });
+
+  it("passes every delivery mode the program offers, with credentials stored as secrets", async () => {
+    const result = await packOn(
+      {
+        buckets: [{ name: "alb-logs", delivery: "sqs" }, { name: "trail-logs", delivery: "eventbridge" }, "flow-logs"],
+        kinesisStreams: ["cw-logs"],
+        username: "123456",
+        password: "glc_secret",
+      },
+      { secretKeys: ["username", "password"] },
+    );
+    expect(result.violations.map((v) => `${v.policy}: ${v.message}`)).to.deep.equal([]);
+  });
+
+  it("sees the program's mappings, queues and log group: weakened copies of them fail", async () => {
+    const run = await runProgram({ ...loadStackConfig(), buckets: [{ name: "alb-logs", delivery: "sqs" }], kinesisStreams: ["cw-logs"] });
+    const weakened = fromProgramRun(run).map((r): FakeResource => {
+      const strip = (...keys: string[]): FakeResource => {
+        const drop = (props: Record<string, unknown>) => Object.fromEntries(Object.entries(props).filter(([k]) => !keys.includes(k)));
+        return { ...r, inputs: drop(r.inputs), outputs: drop(r.outputs ?? r.inputs) };
+      };
+      if (r.type === "aws:lambda/eventSourceMapping:EventSourceMapping") return strip("functionResponseTypes", "bisectBatchOnFunctionError", "destinationConfig");
+      if (r.type === "aws:sqs/queue:Queue" && r.name.endsWith("s3-events")) return strip("redrivePolicy", "visibilityTimeoutSeconds");
+      if (r.type === "aws:cloudwatch/logGroup:LogGroup") return strip("retentionInDays");
+      return r;
+    });
+    const result = await runPack(policies, weakened);
+    expect(result.violations.map((v) => `${v.policy} ${v.urn?.split("::").pop()}`).sort()).to.deep.equal([
+      "kinesis-failure-handling lambda-promtail-kinesis-cw-logs",
+      "log-group-retention lambda-promtail-log-group",
+      "report-batch-item-failures lambda-promtail-kinesis-cw-logs",
+      "report-batch-item-failures lambda-promtail-s3-events",
+      "sqs-dead-letter-queue lambda-promtail-s3-events",
+      "sqs-visibility-timeout lambda-promtail-s3-events",
+    ]);
+  });
+
+  it("fails keepStream=true, naming the setting and pointing to structured metadata", async () => {
+    const result = await packOn({ keepStream: true });
+    expect(result.mandatory().map((v) => v.policy)).to.deep.equal(["keep-stream-label"]);
+    expect(result.messages("keep-stream-label")[0])
+      .to.contain('KEEP_STREAM (stack config keepStream) is true on function "lambda-promtail-function"')
+      .and.contain(`label "${STREAM}" for "CloudWatch log group /aws/lambda/my-app"`)
+      .and.contain("STRUCTURED_METADATA already carries cloudwatch_log_stream");
+  });
+
+  it("fails skipTlsVerify=true", async () => {
+    const result = await packOn({ skipTlsVerify: true });
+    expect(result.mandatory().map((v) => v.policy)).to.deep.equal(["skip-tls-verify"]);
+    expect(result.messages("skip-tls-verify")[0]).to.contain('SKIP_TLS_VERIFY (stack config skipTlsVerify) is true on function "lambda-promtail-function"');
+  });
+
+  it("fails a relabel rule that copies the log stream into a label", async () => {
+    const relabelConfigs = [
+      { source_labels: ["__aws_cloudwatch_log_group"], target_label: "log_group" },
+      { source_labels: [STREAM], target_label: "stream" },
+      { action: "labeldrop", regex: STREAM },
+    ];
+    const result = await packOn({ keepStream: true, relabelConfigs });
+    expect(result.messages("relabel-high-cardinality")).to.have.length(1);
+    expect(result.messages("relabel-high-cardinality")[0]).to.contain(`puts ${STREAM} into label "stream" for "CloudWatch log group /aws/lambda/my-app"`);
+    // The stream still reaches Loki, under another name: KEEP_STREAM is reported too.
+    expect(result.messages("keep-stream-label")[0]).to.contain('label "stream"');
+  });
+
+  it("fails a labelmap of every __aws_* label", async () => {
+    const result = await packOn({ relabelConfigs: [{ action: "labelmap", regex: "__aws_(.*)" }] });
+    expect(result.mandatory().map((v) => v.policy)).to.deep.equal(["relabel-high-cardinality"]);
+    expect(result.mandatory()[0].message).to.contain('(labelmap, regex "__aws_(.*)") copies every __aws_* label');
+  });
+});
