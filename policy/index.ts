@@ -1,6 +1,6 @@
 /**
  * The lambda-promtail CrossGuard policy pack: `pulumi preview --policy-pack policy`.
- * Policies live in `policies.ts` (one module each under `policies/`); see docs/policy.md.
+ * Policies live in `policies.ts` (one module each under `policies/`); see the README section "Policy pack (CrossGuard)".
  */
 import { PolicyPack } from "@pulumi/policy";
 import { PACK_NAME, policies } from "./policies";

@@ -1,6 +1,6 @@
 /**
  * The pack as a whole: well-formed policies and config schemas, the defaults documented in
- * docs/policy.md, and a publishable package (its bundle needs nothing outside `policy/`).
+ * README.md, and a publishable package (its bundle needs nothing outside `policy/`).
  */
 import { buildSync } from "esbuild";
 import { expect } from "chai";
@@ -12,7 +12,7 @@ import { PACK_NAME, policies } from "../policy/policies";
 import { fake, PackConfig, runPack } from "./support/policy-harness";
 
 const POLICY_DIR = resolve(__dirname, "..", "policy");
-const DOCS = readFileSync(resolve(__dirname, "..", "docs", "policy.md"), "utf8");
+const DOCS = readFileSync(resolve(__dirname, "..", "README.md"), "utf8");
 
 describe("policy pack", () => {
   it("has uniquely named, described policies with an explicit level", () => {
@@ -42,7 +42,7 @@ describe("policy pack", () => {
   it("is documented: every policy with its default level and configuration properties", () => {
     for (const p of policies) {
       const row = DOCS.split("\n").find((line) => line.startsWith(`| \`${p.name}\` |`));
-      expect(row, `docs/policy.md row for ${p.name}`).to.be.a("string");
+      expect(row, `README.md row for ${p.name}`).to.be.a("string");
       expect(row).to.contain(`| ${p.enforcementLevel} |`);
       for (const property of Object.keys(p.configSchema?.properties ?? {})) expect(row, `${p.name}.${property}`).to.contain(`\`${property}\``);
     }
