@@ -1,0 +1,116 @@
+/**
+ * The measured side of bench/s3.ts, bundled by esbuild and run in its own process so that its
+ * peak RSS is the Lambda's (the bundle, no ts-node, no S3 server, no Loki receiver).
+ *
+ * Input (argv[2], JSON): the object to read, where its gzip copy is on disk (for the gunzip
+ * baseline), and the run count. Environment: WRITE_ADDRESS of the null sink, AWS_ENDPOINT_URL_S3
+ * and credentials of the local S3 server. Output: one JSON line on stdout.
+ */
+import { createReadStream, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createGunzip, gunzipSync } from "node:zlib";
+import { handler } from "../handler/index";
+import { objectGroups } from "../handler/sources/s3-log-object";
+import type { LogEntry } from "../handler/types";
+
+interface Args {
+  bucket: string;
+  key: string;
+  gzPath: string;
+  runs: number;
+}
+
+const args = JSON.parse(process.argv[2]) as Args;
+const silentLog = { debug() {}, info() {}, warn() {}, error() {} };
+
+function s3Event() {
+  return {
+    Records: [{
+      eventVersion: "2.1", eventSource: "aws:s3", awsRegion: "us-east-1", eventTime: "2024-06-01T12:05:00.000Z", eventName: "ObjectCreated:Put",
+      s3: { s3SchemaVersion: "1.0", bucket: { name: args.bucket, arn: `arn:aws:s3:::${args.bucket}` }, object: { key: args.key } },
+    }],
+  };
+}
+
+async function seconds(fn: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/**
+ * Peak RSS of this process so far. On Linux, VmHWM: getrusage's maxRSS survives fork and exec,
+ * so it would report the parent's (much larger) RSS at spawn time.
+ */
+function peakRss(): number {
+  try {
+    const match = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync("/proc/self/status", "utf8"));
+    if (match) return Number(match[1]) * 1024;
+  } catch {
+    // Not Linux: fall through.
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+async function main(): Promise<void> {
+  const startRss = process.memoryUsage().rss;
+
+  // 1. The S3 side alone: GetObject -> gunzip -> lines -> ALB parse (entries counted, not
+  //    shipped). First, so that its peak RSS is its own.
+  let entries = 0;
+  const parseOnly: number[] = [];
+  for (let i = 0; i < args.runs; i++) {
+    entries = 0;
+    parseOnly.push(await seconds(async () => {
+      const ref = { bucket: args.bucket, key: args.key, region: "us-east-1", eventTime: "2024-06-01T12:05:00.000Z" };
+      for await (const group of objectGroups(ref, { want: new Set(), log: silentLog })) {
+        for await (const _entry of group.entries as AsyncIterable<LogEntry>) entries++;
+      }
+    }));
+  }
+  const peakRssParse = peakRss();
+
+  // 2. The whole path through the real handler: GetObject -> gunzip -> lines -> ALB parse ->
+  //    labels -> batch -> encode -> snappy -> push.
+  const context = { awsRequestId: "bench", getRemainingTimeInMillis: () => 900_000 };
+  const full: number[] = [];
+  for (let i = 0; i < args.runs; i++) {
+    full.push(await seconds(async () => {
+      const response = await handler(s3Event(), context);
+      if (response !== undefined) throw new Error(`unexpected response ${JSON.stringify(response)}`);
+    }));
+  }
+  const peakRssFull = peakRss();
+
+  // 3. The machine's own limit, same process, after the RSS figures were taken.
+  const gz = await readFile(args.gzPath);
+  const gunzipSyncTimes: number[] = [];
+  const gunzipStreamTimes: number[] = [];
+  for (let i = 0; i < args.runs; i++) {
+    gunzipSyncTimes.push(await seconds(async () => gunzipSync(gz)));
+    gunzipStreamTimes.push(await seconds(async () => {
+      for await (const _chunk of createReadStream(args.gzPath).pipe(createGunzip({ chunkSize: 64 * 1024 }))) void _chunk;
+    }));
+  }
+
+  process.stdout.write(JSON.stringify({
+    fullSeconds: median(full),
+    parseOnlySeconds: median(parseOnly),
+    gunzipSyncSeconds: median(gunzipSyncTimes),
+    gunzipStreamSeconds: median(gunzipStreamTimes),
+    entries,
+    startRss,
+    peakRssParse,
+    peakRssFull,
+  }) + "\n");
+}
+
+main().then(() => process.exit(0), (err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

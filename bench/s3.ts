@@ -1,0 +1,135 @@
+/**
+ * S3 path: a 100 MB (uncompressed) gzip ALB access-log object served by a local S3 server
+ * (s3rver) and read through the real handler — GetObject stream, gunzip, line split, ALB parse,
+ * labels, batching, encoding, snappy, push to a local null sink.
+ *
+ * The measured code runs in its own process, bundled by esbuild like the Lambda (bench/s3-child.ts),
+ * so its peak RSS is not inflated by ts-node, the S3 server or the sink. Reports MB/s of log
+ * text, lines/s, peak RSS and the ratio to zlib gunzip of the same object in the same process.
+ * Targets: ratio >= 0.25, peak RSS < 128 MB.
+ *
+ *   npx ts-node bench/s3.ts [--mb 100] [--runs 3]
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+import { LocalS3 } from "../tests/support/s3-server";
+import { mb, row, startNullSink } from "./support";
+
+const BUCKET = "bench-logs";
+const KEY = "alb/AWSLogs/123456789012/elasticloadbalancing/us-east-1/2024/06/01/123456789012_elasticloadbalancing_us-east-1_app.shop-frontend.50dc6c495c0c9188_20240601T1205Z_10.0.12.34_5x7k2p9q.log.gz";
+
+interface ChildResult {
+  fullSeconds: number;
+  parseOnlySeconds: number;
+  gunzipSyncSeconds: number;
+  gunzipStreamSeconds: number;
+  entries: number;
+  startRss: number;
+  peakRssParse: number;
+  peakRssFull: number;
+}
+
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+}
+
+/** Realistic ALB lines: varied clients, paths, agents, statuses, trace ids; time moves forward. */
+function albLog(targetBytes: number): { text: Buffer; lines: number } {
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+  const hex = (n: number) => Array.from({ length: n }, () => "0123456789abcdef"[Math.floor(rnd() * 16)]).join("");
+  const types = ["https", "https", "https", "h2", "h2", "http", "wss"];
+  const paths = ["/", "/products", "/products/{id}", "/cart", "/checkout", "/api/v1/search?q={q}", "/static/js/app.{h}.js", "/static/css/main.{h}.css", "/images/{id}.webp", "/healthz"];
+  const agents = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+    "ELB-HealthChecker/2.0", "curl/8.5.0", "okhttp/4.12.0", "python-requests/2.32.3",
+  ];
+  const statuses = [200, 200, 200, 200, 200, 200, 301, 304, 404, 500, 502];
+  const targetGroup = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-frontend/73e2d6bc24d8a067";
+  let ms = Date.UTC(2024, 5, 1, 12, 0, 0);
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let lines = 0;
+  while (bytes < targetBytes) {
+    const batch: string[] = [];
+    for (let i = 0; i < 1000; i++) {
+      ms += Math.floor(rnd() * 3);
+      const micros = String(Math.floor(rnd() * 1000)).padStart(3, "0");
+      const time = new Date(ms).toISOString().replace("Z", `${micros}Z`);
+      const type = pick(types);
+      const scheme = type === "http" ? "http" : "https";
+      const path = pick(paths).replace("{id}", String(Math.floor(rnd() * 100000))).replace("{q}", hex(6)).replace("{h}", hex(8));
+      const status = pick(statuses);
+      const client = `${Math.floor(rnd() * 223) + 1}.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}:${1024 + Math.floor(rnd() * 60000)}`;
+      const target = `10.0.${Math.floor(rnd() * 4)}.${10 + Math.floor(rnd() * 20)}:8080`;
+      const method = rnd() < 0.85 ? "GET" : "POST";
+      const tls = scheme === "https" ? "TLS_AES_128_GCM_SHA256 TLSv1.3" : "- -";
+      batch.push(`${type} ${time} app/shop-frontend/50dc6c495c0c9188 ${client} ${target} 0.000 ${(rnd() * 0.4).toFixed(3)} 0.000 ${status} ${status} ${Math.floor(rnd() * 2000)} ${Math.floor(rnd() * 90000)} "${method} ${scheme}://shop.example.com:443${path} HTTP/${type === "h2" ? "2.0" : "1.1"}" "${pick(agents)}" ${tls} ${targetGroup} "Root=1-${hex(8)}-${hex(24)}" "shop.example.com" "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012" 0 ${time} "forward" "-" "-" "${target}" "${status}" "-" "-" TID_${hex(32)}`);
+    }
+    const chunk = Buffer.from(batch.join("\n") + "\n");
+    chunks.push(chunk);
+    bytes += chunk.length;
+    lines += batch.length;
+  }
+  return { text: Buffer.concat(chunks), lines };
+}
+
+function runChild(script: string, input: object, env: Record<string, string>): Promise<ChildResult> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(process.execPath, [script, JSON.stringify(input)], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`${err.message}\n${stderr}`));
+      const last = stdout.trim().split("\n").pop() ?? "";
+      resolvePromise(JSON.parse(last) as ChildResult);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const targetMb = option("mb", 100);
+  const runs = option("runs", 3);
+  const dir = await mkdtemp(join(tmpdir(), "bench-s3-"));
+  const s3 = await LocalS3.start([BUCKET]);
+  const sink = await startNullSink();
+  try {
+    const { text, lines } = albLog(targetMb * 1024 * 1024);
+    const gz = gzipSync(text);
+    const gzPath = join(dir, "alb.log.gz");
+    await writeFile(gzPath, gz);
+    await s3.put(BUCKET, KEY, gz);
+
+    const script = join(dir, "s3-child.js");
+    await build({
+      entryPoints: [resolve(__dirname, "s3-child.ts")], bundle: true, platform: "node", target: "node20", format: "cjs",
+      minify: true, legalComments: "none", outfile: script, logLevel: "error",
+    });
+    const result = await runChild(script, { bucket: BUCKET, key: KEY, gzPath, runs }, { ...s3.env(), WRITE_ADDRESS: sink.url, LOG_LEVEL: "error" });
+    if (result.entries !== lines) throw new Error(`parsed ${result.entries} entries, expected ${lines}`);
+
+    const textMb = mb(text.length);
+    const gunzip = Math.min(result.gunzipSyncSeconds, result.gunzipStreamSeconds);
+    console.log("S3 ALB object -> Loki (GetObject from local s3rver, gunzip, split, parse, labels, batch, encode, snappy, push to local sink)");
+    row("object", `${mb(gz.length).toFixed(1)} MB gzip, ${textMb.toFixed(1)} MB log text, ${lines.toLocaleString("en")} lines`);
+    row("full path (handler)", `${(textMb / result.fullSeconds).toFixed(1)} MB/s, ${Math.round(lines / result.fullSeconds).toLocaleString("en")} lines/s`);
+    row("S3 side only (GetObject..parse)", `${(textMb / result.parseOnlySeconds).toFixed(1)} MB/s, ${Math.round(lines / result.parseOnlySeconds).toLocaleString("en")} lines/s`);
+    row("zlib gunzip of the same object", `${(textMb / result.gunzipSyncSeconds).toFixed(1)} MB/s sync, ${(textMb / result.gunzipStreamSeconds).toFixed(1)} MB/s streaming`);
+    row("ratio to gunzip (target >= 0.25)", `${(gunzip / result.fullSeconds).toFixed(2)} full path, ${(gunzip / result.parseOnlySeconds).toFixed(2)} S3 side only`);
+    row("peak RSS (target < 128 MB)", `${mb(result.peakRssFull).toFixed(0)} MB full path, ${mb(result.peakRssParse).toFixed(0)} MB S3 side only, ${mb(result.startRss).toFixed(0)} MB after loading the bundle`);
+  } finally {
+    sink.stop();
+    await s3.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,48 @@
+/**
+ * What every S3 log format module provides, and the helper that turns a per-line parser into
+ * a stream parser. Parsers are pure: plain bytes in, entries out, no S3, no clock.
+ */
+import type { Labels, LogEntry } from "../types";
+import type { KeyInfo, LbVariant } from "./keys";
+import { splitLines } from "./lines";
+import type { Timestamp } from "./time";
+
+export interface ParseOptions {
+  /** Timestamp for a line that has none of its own: the S3 event time, never the clock. */
+  fallback: Timestamp;
+  /** Structured-metadata fields the user asked for; per-entry fields not in it are not computed. */
+  want: ReadonlySet<string>;
+  /** `s3://bucket/key`, for error messages. */
+  what: string;
+  lbVariant?: LbVariant;
+}
+
+export interface LogFormat {
+  /** Decompressed object bytes -> entries, lazily, in bounded memory. */
+  parse(input: AsyncIterable<Uint8Array>, opts: ParseOptions): AsyncIterable<LogEntry>;
+  /** Labels the key cannot give, taken from the first entry (S3 access logs in the simple key form). */
+  labelsFromFirstLine?(line: string, info: KeyInfo): Labels;
+}
+
+/**
+ * Parses one line into an entry, or returns undefined for a line that is not a log record
+ * (header, comment). Created per object, so it may keep state (a `#Fields` header).
+ */
+export type LineParser = (line: string) => LogEntry | undefined;
+
+export function lineFormat(create: (opts: ParseOptions) => LineParser): LogFormat["parse"] {
+  return async function* parseLines(input, opts) {
+    const parseLine = create(opts);
+    for await (const lines of splitLines(input, opts.what)) {
+      for (const line of lines) {
+        const entry = parseLine(line);
+        if (entry) yield entry;
+      }
+    }
+  };
+}
+
+/** An entry stamped with the fallback time (copied: entries are mutated downstream). */
+export function fallbackEntry(line: string, fallback: Timestamp): LogEntry {
+  return { sec: fallback.sec, nsec: fallback.nsec, line };
+}

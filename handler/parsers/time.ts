@@ -1,0 +1,55 @@
+/**
+ * Timestamp helpers shared by the S3 log parsers. Entries carry whole seconds plus nanoseconds
+ * (see LogEntry) so that ALB's microseconds and CloudTrail's seconds both survive exactly.
+ * Everything here is UTC arithmetic on digits: no Date parsing of free text, no clock.
+ */
+
+export interface Timestamp {
+  sec: number;
+  nsec: number;
+}
+
+/** Nanoseconds from the digits after the decimal point ("186641" -> 186641000); extra digits are cut. */
+export function fractionToNanos(digits: string | undefined): number {
+  if (!digits) return 0;
+  const nine = digits.length >= 9 ? digits.slice(0, 9) : digits + "000000000".slice(digits.length);
+  return Number(nine);
+}
+
+/** Seconds since the epoch of a UTC calendar time given as numbers (month 1..12). */
+export function utcSeconds(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+  return Date.UTC(year, month - 1, day, hour, minute, second) / 1000;
+}
+
+const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/**
+ * An ISO-8601 / RFC 3339 timestamp (S3 `eventTime`, EventBridge `time`, CloudTrail `eventTime`,
+ * GuardDuty `updatedAt`) with any number of fraction digits; no zone means UTC.
+ */
+export function parseIsoTimestamp(text: string): Timestamp | undefined {
+  const m = ISO.exec(text);
+  if (!m) return undefined;
+  let sec = utcSeconds(+m[1], +m[2], +m[3], +m[4], +m[5], +m[6]);
+  if (!Number.isFinite(sec)) return undefined;
+  const zone = m[8];
+  if (zone && zone !== "Z") sec -= zoneOffsetSeconds(zone);
+  return { sec, nsec: fractionToNanos(m[7]) };
+}
+
+/** "+0530", "-08:00" -> seconds east of UTC. */
+export function zoneOffsetSeconds(zone: string): number {
+  const digits = zone.replace(":", "");
+  const sign = digits[0] === "-" ? -1 : 1;
+  return sign * (Number(digits.slice(1, 3)) * 3600 + Number(digits.slice(3, 5)) * 60);
+}
+
+/**
+ * Unix time whose unit is guessed from its digit count, like lambda-promtail does for WAF:
+ * 10 digits are seconds, 13 milliseconds, 16 microseconds, 19 nanoseconds.
+ */
+export function fromUnixDigits(digits: string): Timestamp | undefined {
+  if (!/^\d{1,19}$/.test(digits)) return undefined;
+  if (digits.length <= 10) return { sec: Number(digits), nsec: 0 };
+  return { sec: Number(digits.slice(0, 10)), nsec: fractionToNanos(digits.slice(10)) };
+}

@@ -1,0 +1,235 @@
+/**
+ * Every S3 log format, parsed from fixtures written from AWS's documented layouts: which lines
+ * become entries, their exact timestamps (sub-second precision kept), and the per-entry
+ * structured metadata. Pure: no S3, no clock.
+ */
+import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { decompress } from "../handler/parsers/decompress";
+import { FORMATS, FormatId, LbVariant } from "../handler/parsers/index";
+import { isFlowLogHeader } from "../handler/parsers/vpc-flow";
+import { BadRecordError, LogEntry } from "../handler/types";
+
+const FIXTURES = join(__dirname, "fixtures", "s3");
+const fixture = (name: string): Buffer => readFileSync(join(FIXTURES, name));
+const FALLBACK = { sec: 1_700_000_000, nsec: 123_000_000 };
+
+async function* chunked(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+async function parse(format: FormatId, bytes: Uint8Array, opts: { want?: string[]; lbVariant?: LbVariant; chunk?: number } = {}): Promise<LogEntry[]> {
+  const entries: LogEntry[] = [];
+  const input = decompress(chunked(gzipSync(bytes), opts.chunk ?? 512), "s3://b/k");
+  for await (const e of FORMATS[format].parse(input, { fallback: FALLBACK, want: new Set(opts.want ?? []), what: "s3://b/k", lbVariant: opts.lbVariant })) {
+    entries.push(e);
+  }
+  return entries;
+}
+
+const iso = (e: LogEntry): string => `${new Date(e.sec * 1000).toISOString().slice(0, 19)}.${String(e.nsec).padStart(9, "0")}Z`;
+const lines = (name: string): string[] => fixture(name).toString("utf8").split("\n").filter((l) => l !== "");
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error("expected a failure");
+}
+
+describe("S3 log formats", () => {
+  describe("load balancers (s3_lb)", () => {
+    it("ALB access logs: every line, microsecond timestamps, client IP and trace id on request", async () => {
+      const entries = await parse("lb", fixture("alb.log"), { lbVariant: "alb", want: ["lb_client_ip", "lb_trace_id"] });
+      expect(entries.map((e) => e.line)).to.deep.equal(lines("alb.log"));
+      expect(entries.map(iso)).to.deep.equal([
+        "2018-07-02T22:23:00.186641000Z",
+        "2018-07-02T22:23:00.286641000Z",
+        "2018-07-02T22:23:01.000001000Z",
+        "2018-07-02T22:23:02.500000000Z",
+      ]);
+      expect(entries.map((e) => e.metadata)).to.deep.equal([
+        { lb_client_ip: "192.168.131.39", lb_trace_id: "Root=1-58337262-36d228ad5d99923122bbe354" },
+        { lb_client_ip: "192.168.131.39", lb_trace_id: "Root=1-58337281-1d84f3d73c47ec4e58577259" },
+        { lb_client_ip: "2001:db8:85a3::8a2e:370:7334", lb_trace_id: "Root=1-58337327-72bd00b0343d75b906739c42" },
+        { lb_client_ip: "10.0.0.140" },
+      ]);
+    });
+
+    it("computes no metadata nobody asked for", async () => {
+      const entries = await parse("lb", fixture("alb.log"), { lbVariant: "alb" });
+      expect(entries.every((e) => e.metadata === undefined)).to.equal(true);
+    });
+
+    it("NLB access logs: timestamps without zone are UTC", async () => {
+      const entries = await parse("lb", fixture("nlb.log"), { lbVariant: "nlb", want: ["lb_client_ip", "lb_trace_id"] });
+      expect(entries.map(iso)).to.deep.equal(["2018-12-20T02:59:40.000000000Z", "2020-04-01T08:51:42.000000000Z"]);
+      expect(entries.map((e) => e.metadata)).to.deep.equal([{ lb_client_ip: "72.21.218.154" }, { lb_client_ip: "192.168.1.10" }]);
+    });
+
+    it("CLB access logs", async () => {
+      const entries = await parse("lb", fixture("clb.log"), { lbVariant: "clb", want: ["lb_client_ip"] });
+      expect(entries.map(iso)).to.deep.equal(["2015-05-13T23:39:43.945958000Z", "2015-05-13T23:39:43.945958000Z", "2015-05-13T23:39:44.000001000Z"]);
+      expect(entries[0].metadata).to.deep.equal({ lb_client_ip: "192.168.131.39" });
+    });
+
+    it("ALB connection logs: the client IP is a field of its own (IPv6 kept whole)", async () => {
+      const entries = await parse("lb", fixture("alb-connection.log"), { lbVariant: "alb_connection", want: ["lb_client_ip"] });
+      expect(entries.map(iso)).to.deep.equal(["2023-10-04T17:03:56.431279000Z", "2023-10-04T17:03:57.000000000Z"]);
+      expect(entries.map((e) => e.metadata)).to.deep.equal([{ lb_client_ip: "203.0.113.5" }, { lb_client_ip: "2001:db8::17" }]);
+    });
+
+    it("ALB health check logs", async () => {
+      const entries = await parse("lb", fixture("alb-health-check.log"), { lbVariant: "alb_health_check", want: ["lb_client_ip"] });
+      expect(entries.map(iso)).to.deep.equal(["2025-11-21T10:15:02.123456000Z", "2025-11-21T10:15:07.223456000Z"]);
+      expect(entries.every((e) => e.metadata === undefined)).to.equal(true);
+    });
+
+    it("stamps a line without a time with the event time, never the clock", async () => {
+      const [entry] = await parse("lb", Buffer.from("garbage line without a time\n"), { lbVariant: "alb" });
+      expect(entry).to.deep.equal({ ...FALLBACK, line: "garbage line without a time" });
+    });
+
+    it("reads CRLF files and lines across day boundaries", async () => {
+      const text = "http 2023-12-31T23:59:59.999999Z app/x/1 1.2.3.4:5 - 0 0 0 200 200 1 1 \"GET / HTTP/1.1\" \"-\" - -\r\n" +
+        "http 2024-01-01T00:00:00.000001Z app/x/1 1.2.3.4:5 - 0 0 0 200 200 1 1 \"GET / HTTP/1.1\" \"-\" - -\r\n";
+      const entries = await parse("lb", Buffer.from(text), { lbVariant: "alb", chunk: 7 });
+      expect(entries.map(iso)).to.deep.equal(["2023-12-31T23:59:59.999999000Z", "2024-01-01T00:00:00.000001000Z"]);
+      expect(entries.every((e) => !e.line.endsWith("\r"))).to.equal(true);
+    });
+  });
+
+  describe("VPC flow logs (s3_vpc_flow)", () => {
+    it("default format: header read, not shipped; stamped with start", async () => {
+      const entries = await parse("vpc_flow", fixture("vpc-flow-default.log"));
+      expect(entries.map((e) => e.line)).to.deep.equal(lines("vpc-flow-default.log").slice(1));
+      expect(entries.map((e) => [e.sec, e.nsec])).to.deep.equal([[1418530010, 0], [1418530011, 0], [1431280876, 0]]);
+    });
+
+    it("custom format: finds start wherever the header puts it", async () => {
+      const entries = await parse("vpc_flow", fixture("vpc-flow-custom.log"));
+      expect(entries.map((e) => e.sec)).to.deep.equal([1620000000, 1620000001]);
+    });
+
+    it("custom format without start: event time", async () => {
+      const entries = await parse("vpc_flow", fixture("vpc-flow-no-start.log"));
+      expect(entries).to.deep.equal([{ ...FALLBACK, line: "5 vpc-0a1b2c3d 10.0.0.1 10.0.0.2 ACCEPT" }]);
+    });
+
+    it("a file without header is read in the default format, first line included", async () => {
+      const entries = await parse("vpc_flow", Buffer.from("2 123456789010 eni-1 1.1.1.1 2.2.2.2 1 2 6 1 1 1418530099 1418530100 ACCEPT OK\n"));
+      expect(entries.map((e) => e.sec)).to.deep.equal([1418530099]);
+    });
+
+    it("a header-only file yields no entries", async () => {
+      expect(await parse("vpc_flow", Buffer.from("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"))).to.deep.equal([]);
+    });
+
+    it("tells headers from records", () => {
+      expect(isFlowLogHeader("version vpc-id subnet-id start end")).to.equal(true);
+      expect(isFlowLogHeader("eni-1 10.0.0.1 ACCEPT OK")).to.equal(false);
+      expect(isFlowLogHeader("i-0123 eni-1")).to.equal(false);
+    });
+  });
+
+  describe("CloudTrail (s3_cloudtrail)", () => {
+    it("streams the Records array: one compact JSON line per record, stamped with eventTime", async () => {
+      const entries = await parse("cloudtrail", fixture("cloudtrail.json"), { want: ["cloudtrail_event_id"], chunk: 100 });
+      const records = (JSON.parse(fixture("cloudtrail.json").toString("utf8")) as { Records: unknown[] }).Records;
+      expect(entries.map((e) => e.line)).to.deep.equal(records.map((r) => JSON.stringify(r)));
+      expect(entries.map(iso)).to.deep.equal(["2023-05-19T07:44:30.000000000Z", "2023-05-19T07:44:34.000000000Z", "2023-05-19T07:45:01.000000000Z"]);
+      expect(entries.map((e) => e.metadata?.cloudtrail_event_id)).to.deep.equal([
+        "e755e09c-42f9-4c5c-9064-EXAMPLE228c7", "0b6c2a8f-4a6e-4c9e-8f0a-EXAMPLE33333", "3c5b3e5d-1111-4b0a-9d6c-EXAMPLE44444",
+      ]);
+    });
+
+    it("an empty Records array or an empty object yields no entries", async () => {
+      expect(await parse("cloudtrail", Buffer.from('{"Records":[]}'))).to.deep.equal([]);
+      expect(await parse("cloudtrail", Buffer.alloc(0))).to.deep.equal([]);
+    });
+
+    it("a record without eventTime gets the event time", async () => {
+      const entries = await parse("cloudtrail", Buffer.from('{"Records":[{"eventName":"X"}]}'));
+      expect(entries).to.deep.equal([{ ...FALLBACK, line: '{"eventName":"X"}' }]);
+    });
+
+    it("truncated JSON fails with a BadRecordError naming the object", async () => {
+      const text = fixture("cloudtrail.json").toString("utf8");
+      const err = await failure(parse("cloudtrail", Buffer.from(text.slice(0, text.length - 40))));
+      expect(err).to.be.instanceOf(BadRecordError);
+      expect(err.message).to.contain("s3://b/k").and.contain("not a valid CloudTrail log file");
+    });
+  });
+
+  describe("CloudFront standard logs (s3_cloudfront)", () => {
+    it("skips # lines, stamps date + time, reads fields by the #Fields header", async () => {
+      const entries = await parse("cloudfront", fixture("cloudfront.log"), { want: ["cloudfront_client_ip", "cloudfront_request_id"] });
+      expect(entries.map((e) => e.line)).to.deep.equal(lines("cloudfront.log").slice(2));
+      expect(entries.map(iso)).to.deep.equal(["2019-12-04T21:02:31.000000000Z", "2019-12-04T21:02:31.000000000Z", "2019-12-13T22:36:27.000000000Z"]);
+      expect(entries[2].metadata).to.deep.equal({ cloudfront_client_ip: "192.0.2.200", cloudfront_request_id: "1pkpNfBQ39sYMnjjUQjmH2w1wdJnbHYTbag21o_3OfcQgPzdL2RSSQ==" });
+    });
+
+    it("follows a #Fields header with another order", async () => {
+      const text = "#Version: 1.0\n#Fields: c-ip time date\n198.51.100.1\t01:02:03\t2020-02-29\n";
+      const entries = await parse("cloudfront", Buffer.from(text), { want: ["cloudfront_client_ip"] });
+      expect(entries.map(iso)).to.deep.equal(["2020-02-29T01:02:03.000000000Z"]);
+      expect(entries[0].metadata).to.deep.equal({ cloudfront_client_ip: "198.51.100.1" });
+    });
+
+    it("a header-only file yields no entries", async () => {
+      expect(await parse("cloudfront", Buffer.from("#Version: 1.0\n#Fields: date time c-ip\n"))).to.deep.equal([]);
+    });
+  });
+
+  describe("WAF (s3_waf)", () => {
+    it("one entry per JSON line with its millisecond timestamp", async () => {
+      const entries = await parse("waf", fixture("waf.log"), { want: ["waf_client_ip", "waf_request_id"] });
+      expect(entries.map((e) => e.line)).to.deep.equal(lines("waf.log"));
+      expect(entries.map(iso)).to.deep.equal(["2019-12-13T23:40:12.771000000Z", "2023-08-31T04:57:42.729000000Z"]);
+      expect(entries.map((e) => e.metadata)).to.deep.equal([
+        { waf_client_ip: "1.1.1.1", waf_request_id: "rid" },
+        { waf_client_ip: "203.0.113.7", waf_request_id: "1-64f01d46-0b1c2d3e4f5a6b7c8d9e0f1a" },
+      ]);
+    });
+  });
+
+  describe("GuardDuty (s3_guardduty)", () => {
+    it("one entry per finding, stamped with updatedAt, not the first time in the JSON", async () => {
+      const entries = await parse("guardduty", fixture("guardduty.jsonl"), { want: ["guardduty_finding_id"] });
+      expect(entries.map((e) => e.line)).to.deep.equal(lines("guardduty.jsonl"));
+      expect(entries.map(iso)).to.deep.equal(["2024-05-30T07:01:05.123000000Z", "2024-05-30T03:10:00.000000000Z"]);
+      expect(entries.map((e) => e.metadata)).to.deep.equal([
+        { guardduty_finding_id: "16afba5c5c43e07c9e3e5e2e544e95df" },
+        { guardduty_finding_id: "a4c1d9e3b5f7a2c4e6f8b0d2a4c6e8f0" },
+      ]);
+    });
+
+    it("ships a line that is not JSON with the event time instead of dropping it", async () => {
+      expect(await parse("guardduty", Buffer.from("not json\n"))).to.deep.equal([{ ...FALLBACK, line: "not json" }]);
+    });
+  });
+
+  describe("S3 server access logs (s3_access)", () => {
+    it("stamps the bracketed time (with its zone offset), reads remote IP and request id", async () => {
+      const entries = await parse("s3_access", fixture("s3-access.log"), { want: ["s3_access_remote_ip", "s3_access_request_id"] });
+      expect(entries.map((e) => e.line)).to.deep.equal(lines("s3-access.log"));
+      expect(entries.map(iso)).to.deep.equal(["2019-02-06T00:00:38.000000000Z", "2019-02-06T00:00:38.000000000Z", "2019-02-06T02:00:38.000000000Z"]);
+      expect(entries.map((e) => e.metadata)).to.deep.equal([
+        { s3_access_remote_ip: "192.0.2.3", s3_access_request_id: "3E57427F3EXAMPLE" },
+        { s3_access_remote_ip: "192.0.2.3", s3_access_request_id: "891CE47D2EXAMPLE" },
+        { s3_access_remote_ip: "192.0.2.4", s3_access_request_id: "891CE47D2EXAMPLF" },
+      ]);
+    });
+
+    it("takes the source bucket from the first line for the simple key form", () => {
+      const labels = FORMATS.s3_access.labelsFromFirstLine?.(lines("s3-access.log")[0], {
+        format: "s3_access", logType: "s3_access", labels: { __aws_log_type: "s3_access" },
+      });
+      expect(labels).to.deep.equal({ __aws_log_type: "s3_access", __aws_s3_access: "amzn-s3-demo-bucket1" });
+    });
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * The byte-level layers under every S3 format: gzip detection and streaming gunzip, and the line
+ * splitter (CRLF, BOM, chunk boundaries inside lines and inside UTF-8 sequences, huge lines).
+ */
+import { expect } from "chai";
+import { gzipSync } from "node:zlib";
+import { decompress } from "../handler/parsers/decompress";
+import { MAX_LINE_BYTES, splitLines } from "../handler/parsers/lines";
+import { BadRecordError } from "../handler/types";
+
+async function* chunked(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+async function lines(bytes: Uint8Array, chunkSize = 64 * 1024): Promise<string[]> {
+  const out: string[] = [];
+  for await (const batch of splitLines(decompress(chunked(bytes, chunkSize), "s3://b/k"))) out.push(...batch);
+  return out;
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error("expected a failure");
+}
+
+describe("S3 byte stream: decompression and line splitting", () => {
+  const text = "first line\r\nsecond line\n\nthird ✓ line\r\nlast line without newline";
+  const expected = ["first line", "second line", "third ✓ line", "last line without newline"];
+
+  it("splits plain text on LF and CRLF, skipping empty lines", async () => {
+    expect(await lines(Buffer.from(text))).to.deep.equal(expected);
+  });
+
+  it("recognises gzip by its magic bytes, not by a name", async () => {
+    expect(await lines(gzipSync(text))).to.deep.equal(expected);
+  });
+
+  it("gives the same lines whatever the chunk boundaries (1-byte chunks split CRLF and UTF-8 sequences)", async () => {
+    for (const size of [1, 2, 3, 7, 13]) {
+      expect(await lines(Buffer.from(text), size), `plain, chunk ${size}`).to.deep.equal(expected);
+      expect(await lines(gzipSync(text), size), `gzip, chunk ${size}`).to.deep.equal(expected);
+    }
+  });
+
+  it("drops a UTF-8 byte-order mark at the start only", async () => {
+    expect(await lines(Buffer.from("\ufeffa\n\ufeffb\n"), 1)).to.deep.equal(["a", "\ufeffb"]);
+  });
+
+  it("yields nothing for an empty object, plain or gzip", async () => {
+    expect(await lines(Buffer.alloc(0))).to.deep.equal([]);
+    expect(await lines(gzipSync(Buffer.alloc(0)))).to.deep.equal([]);
+    expect(await lines(Buffer.from("\n\r\n\n"))).to.deep.equal([]);
+  });
+
+  it("reads concatenated gzip members like zcat", async () => {
+    expect(await lines(Buffer.concat([gzipSync("a\nb\n"), gzipSync("c\n")]), 5)).to.deep.equal(["a", "b", "c"]);
+  });
+
+  it("keeps a 1 MB line whole, even split over small chunks", async () => {
+    const big = "x".repeat(1024 * 1024);
+    const got = await lines(gzipSync(`before\n${big}\r\nafter\n`), 4096);
+    expect(got.map((l) => l.length)).to.deep.equal([6, big.length, 5]);
+    expect(got[1]).to.equal(big);
+  });
+
+  it("fails a truncated gzip object with a BadRecordError naming it, after the lines before the damage", async () => {
+    const gz = gzipSync("line\n".repeat(50_000));
+    const seen: string[] = [];
+    const err = await failure((async () => {
+      for await (const batch of splitLines(decompress(chunked(gz.subarray(0, gz.length - 200), 1000), "s3://b/k.gz"))) seen.push(...batch);
+    })());
+    expect(err).to.be.instanceOf(BadRecordError);
+    expect(err.message).to.contain("s3://b/k.gz").and.contain("truncated or corrupt");
+    expect(seen.length).to.be.greaterThan(0);
+  });
+
+  it("fails corrupt gzip data with a BadRecordError", async () => {
+    const gz = gzipSync("hello\n");
+    gz[12] ^= 0xff;
+    gz[13] ^= 0xff;
+    const err = await failure(lines(gz));
+    expect(err).to.be.instanceOf(BadRecordError);
+  });
+
+  it("rejects Parquet content clearly", async () => {
+    const err = await failure(lines(Buffer.from("PAR1\x00\x00rest")));
+    expect(err).to.be.instanceOf(BadRecordError);
+    expect(err.message).to.match(/Parquet.*not supported/);
+  });
+
+  it("propagates a read error of the source (not a BadRecordError: S3 failed, the data may be fine)", async () => {
+    async function* broken(): AsyncGenerator<Uint8Array> {
+      yield gzipSync("a\n".repeat(10)).subarray(0, 20);
+      throw new Error("socket hang up");
+    }
+    const err = await failure((async () => {
+      for await (const _ of splitLines(decompress(broken(), "s3://b/k"))) void _;
+    })());
+    expect(err).not.to.be.instanceOf(BadRecordError);
+    expect(err.message).to.contain("socket hang up");
+  });
+
+  it("stops reading the source when the consumer stops early", async () => {
+    let returned = false;
+    let produced = 0;
+    const source: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]() {
+        return {
+          next: async () => ({ done: false, value: Buffer.from(`line ${produced++}\n`) }),
+          return: async () => {
+            returned = true;
+            return { done: true, value: undefined };
+          },
+        };
+      },
+    };
+    for await (const batch of splitLines(decompress(source, "s3://b/k"))) {
+      if (batch.length > 0) break;
+    }
+    expect(returned).to.equal(true);
+    expect(produced).to.be.lessThan(10);
+  });
+
+  it("fails a line longer than the safety limit instead of exhausting memory", async function () {
+    this.timeout(30_000);
+    const chunk = Buffer.alloc(1024 * 1024, 0x61);
+    let sent = 0;
+    async function* endless(): AsyncGenerator<Uint8Array> {
+      while (sent <= MAX_LINE_BYTES + chunk.length) {
+        sent += chunk.length;
+        yield chunk;
+      }
+    }
+    const err = await failure((async () => {
+      for await (const _ of splitLines(endless(), "s3://b/k")) void _;
+    })());
+    expect(err).to.be.instanceOf(BadRecordError);
+    expect(err.message).to.contain("longer than");
+  });
+});
