@@ -6,12 +6,13 @@
  * baseline), and the run count. Environment: WRITE_ADDRESS of the null sink, AWS_ENDPOINT_URL_S3
  * and credentials of the local S3 server. Output: one JSON line on stdout.
  */
-import { createReadStream, readFileSync } from "node:fs";
+import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { handler } from "../handler/index";
 import { objectGroups } from "../handler/sources/s3-log-object";
 import type { LogEntry } from "../handler/types";
+import { peakRssMb } from "./support";
 
 interface Args {
   bucket: string;
@@ -43,20 +44,6 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/**
- * Peak RSS of this process so far. On Linux, VmHWM: getrusage's maxRSS survives fork and exec,
- * so it would report the parent's (much larger) RSS at spawn time.
- */
-function peakRss(): number {
-  try {
-    const match = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync("/proc/self/status", "utf8"));
-    if (match) return Number(match[1]) * 1024;
-  } catch {
-    // Not Linux: fall through.
-  }
-  return process.resourceUsage().maxRSS * 1024;
-}
-
 async function main(): Promise<void> {
   const startRss = process.memoryUsage().rss;
 
@@ -73,7 +60,7 @@ async function main(): Promise<void> {
       }
     }));
   }
-  const peakRssParse = peakRss();
+  const peakRssParse = peakRssMb() * 1024 * 1024;
 
   // 2. The whole path through the real handler: GetObject -> gunzip -> lines -> ALB parse ->
   //    labels -> batch -> encode -> snappy -> push.
@@ -85,7 +72,7 @@ async function main(): Promise<void> {
       if (response !== undefined) throw new Error(`unexpected response ${JSON.stringify(response)}`);
     }));
   }
-  const peakRssFull = peakRss();
+  const peakRssFull = peakRssMb() * 1024 * 1024;
 
   // 3. The machine's own limit, same process, after the RSS figures were taken.
   const gz = await readFile(args.gzPath);

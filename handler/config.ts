@@ -24,6 +24,7 @@ export interface ShipperConfig {
   tenantId?: string;
   keepStream: boolean;
   batchSize: number;
+  pushConcurrency: number;
   extraLabels: Labels;
   dropLabels: string[];
   relabelRules: RelabelRule[];
@@ -68,6 +69,8 @@ export interface SettingSpec {
 
 const BOOLEAN_FORM = "true or false (case-insensitive); empty means false";
 export const DEFAULT_BATCH_SIZE = 131072;
+export const DEFAULT_PUSH_CONCURRENCY = 4;
+export const MAX_PUSH_CONCURRENCY = 16;
 /** Far above any sane request (Loki's default gRPC/HTTP limits are a few MB); stops typos like 1e10. */
 export const MAX_BATCH_SIZE = 64 * 1024 * 1024;
 
@@ -80,6 +83,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: "TENANT_ID", stackKey: "tenantId", defaultValue: "(none)", acceptedForm: "a Loki tenant id (no '|' and at most 150 characters)", description: "Sent as `X-Scope-OrgID`." },
   { env: "KEEP_STREAM", stackKey: "keepStream", defaultValue: "false", acceptedForm: BOOLEAN_FORM, description: "Add `__aws_cloudwatch_log_stream` as a label. High cardinality: prefer STRUCTURED_METADATA=cloudwatch_log_stream." },
   { env: "BATCH_SIZE", stackKey: "batchSize", defaultValue: String(DEFAULT_BATCH_SIZE), acceptedForm: `a whole number of bytes from 1 to ${MAX_BATCH_SIZE}`, description: "Bytes of log lines per push request before it is flushed." },
+  { env: "PUSH_CONCURRENCY", stackKey: "pushConcurrency", defaultValue: String(DEFAULT_PUSH_CONCURRENCY), acceptedForm: `a whole number from 1 to ${MAX_PUSH_CONCURRENCY}`, description: "Push requests in flight at once. Concurrent pushes of one stream may reach Loki out of order, which Loki 2.4 and later accept (`unordered_writes`, on by default); set 1 for an older Loki or one with unordered writes off.", ours: true },
   { env: "EXTRA_LABELS", stackKey: "extraLabels", defaultValue: "(none)", acceptedForm: "name1,value1,name2,value2,… with valid label names ([a-zA-Z_][a-zA-Z0-9_]*)", description: "Labels added to every entry, prefixed `__extra_` unless OMIT_EXTRA_LABELS_PREFIX=true." },
   { env: "OMIT_EXTRA_LABELS_PREFIX", stackKey: "omitExtraLabelsPrefix", defaultValue: "false", acceptedForm: BOOLEAN_FORM, description: "Add EXTRA_LABELS without the `__extra_` prefix." },
   { env: "DROP_LABELS", stackKey: "dropLabels", defaultValue: "(none)", acceptedForm: "comma-separated label names", description: "Labels removed before relabeling." },
@@ -119,6 +123,7 @@ export function parseShipperConfig(env: Readonly<Record<string, string | undefin
     tenantId: parseTenantId(get("TENANT_ID")),
     keepStream: parseBoolean("KEEP_STREAM", get("KEEP_STREAM")),
     batchSize: parseBatchSize(get("BATCH_SIZE")),
+    pushConcurrency: parsePushConcurrency(get("PUSH_CONCURRENCY")),
     extraLabels: wrap("EXTRA_LABELS", () => parseExtraLabels(get("EXTRA_LABELS"), omitPrefix)),
     dropLabels: wrap("DROP_LABELS", () => parseDropLabels(get("DROP_LABELS"))),
     relabelRules: parseRelabelConfigs(get("RELABEL_CONFIGS")),
@@ -175,6 +180,15 @@ function parseBatchSize(raw: string): number {
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 1 || n > MAX_BATCH_SIZE) {
     throw new ConfigError("BATCH_SIZE", `${JSON.stringify(raw)} is out of range`, spec("BATCH_SIZE").acceptedForm);
+  }
+  return n;
+}
+
+function parsePushConcurrency(raw: string): number {
+  if (raw === "") return DEFAULT_PUSH_CONCURRENCY;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > MAX_PUSH_CONCURRENCY) {
+    throw new ConfigError("PUSH_CONCURRENCY", `${JSON.stringify(raw)} is out of range`, spec("PUSH_CONCURRENCY").acceptedForm);
   }
   return n;
 }

@@ -95,6 +95,7 @@ async function handleEvent(event: unknown, rt: Runtime, deadline: Deadline, log:
   const records = await recordsOf(kind, event, { config: rt.config, log, tags: rt.tags });
   const { failed, stats } = await ship(records, {
     batchSize: rt.config.batchSize,
+    pushConcurrency: rt.config.pushConcurrency,
     structuredMetadata: rt.config.structuredMetadata,
     printLogLine: rt.config.printLogLine,
     labelsFor: rt.labelsFor,

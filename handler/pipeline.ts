@@ -21,6 +21,8 @@ export interface Pusher {
 
 export interface ShipOptions {
   batchSize: number;
+  /** PUSH_CONCURRENCY: pushes in flight at once (1 keeps every stream's pushes in order). */
+  pushConcurrency: number;
   /** STRUCTURED_METADATA: the candidate fields to keep. */
   structuredMetadata: readonly string[];
   printLogLine: boolean;
@@ -63,11 +65,10 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
   let lokiDown = false;
 
   /**
-   * One push is in flight while the next batch is read and encoded: pushes stay in order (one
-   * request at a time, as Loki's ordering within a stream wants) but the network wait overlaps
-   * with CPU work instead of adding to it.
+   * Up to `pushConcurrency` pushes are in flight while the next batch is read and encoded, so
+   * the network wait overlaps with CPU work and with other pushes instead of adding to it.
    */
-  let inFlight: Promise<void> | undefined;
+  const inFlight = new Set<Promise<void>>();
 
   const settle = (batch: PendingBatch, report: PushReport): void => {
     stats.pushes += report.pushes;
@@ -88,12 +89,15 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
     const batch = batcher.take();
     stats.streams += batch.streams.length;
     const body = encodeAndCompress(batch.streams);
-    if (inFlight) await inFlight;
+    while (inFlight.size >= opts.pushConcurrency) await Promise.race(inFlight);
     if (lokiDown) {
       for (const owner of batch.owners) failed.add(owner);
       return;
     }
-    inFlight = opts.pusher.push(batch.streams, opts.deadline, body).then((report) => settle(batch, report));
+    const push: Promise<void> = opts.pusher.push(batch.streams, opts.deadline, body)
+      .then((report) => settle(batch, report))
+      .finally(() => inFlight.delete(push));
+    inFlight.add(push);
   };
 
   for (let index = 0; index < records.length; index++) {
@@ -126,7 +130,7 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
     }
   }
   if (!lokiDown) await flush();
-  if (inFlight) await inFlight;
+  await Promise.all(inFlight);
 
   stats.failedRecords = failed.size;
   return { failed: [...failed].sort((a, b) => a - b), stats };

@@ -41,6 +41,7 @@ async function* slowly(entries: LogEntry[]): AsyncIterable<LogEntry> {
 function options(pusher: Pusher, overrides: Partial<ShipOptions> = {}): ShipOptions {
   return {
     batchSize: 1_000_000,
+    pushConcurrency: 1,
     structuredMetadata: [],
     printLogLine: false,
     labelsFor: createLabelPipeline({ extraLabels: {}, dropLabels: [], relabelRules: [] }),
