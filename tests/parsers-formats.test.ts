@@ -11,6 +11,7 @@ import { decompress } from "../handler/parsers/decompress";
 import { FORMATS, FormatId, LbVariant } from "../handler/parsers/index";
 import { isFlowLogHeader } from "../handler/parsers/vpc-flow";
 import { BadRecordError, LogEntry } from "../handler/types";
+import { failure } from "./support/events";
 
 const FIXTURES = join(__dirname, "fixtures", "s3");
 const fixture = (name: string): Buffer => readFileSync(join(FIXTURES, name));
@@ -31,15 +32,6 @@ async function parse(format: FormatId, bytes: Uint8Array, opts: { want?: string[
 
 const iso = (e: LogEntry): string => `${new Date(e.sec * 1000).toISOString().slice(0, 19)}.${String(e.nsec).padStart(9, "0")}Z`;
 const lines = (name: string): string[] => fixture(name).toString("utf8").split("\n").filter((l) => l !== "");
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a failure");
-}
 
 describe("S3 log formats", () => {
   describe("load balancers (s3_lb)", () => {

@@ -7,6 +7,7 @@ import { gzipSync } from "node:zlib";
 import { decompress } from "../handler/parsers/decompress";
 import { MAX_LINE_BYTES, splitLines } from "../handler/parsers/lines";
 import { BadRecordError } from "../handler/types";
+import { failure } from "./support/events";
 
 async function* chunked(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
@@ -16,15 +17,6 @@ async function lines(bytes: Uint8Array, chunkSize = 64 * 1024): Promise<string[]
   const out: string[] = [];
   for await (const batch of splitLines(decompress(chunked(bytes, chunkSize), "s3://b/k"))) out.push(...batch);
   return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a failure");
 }
 
 describe("S3 byte stream: decompression and line splitting", () => {

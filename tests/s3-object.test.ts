@@ -10,7 +10,7 @@ import { gzipSync } from "node:zlib";
 import { localObjectGroups, objectGroups } from "../handler/sources/s3-log-object";
 import type { ObjectOpener } from "../handler/sources/s3-object";
 import { BadRecordError, EntryGroup, LogEntry } from "../handler/types";
-import { MemoryLog } from "./support/events";
+import { MemoryLog, failure } from "./support/events";
 
 const fixture = (name: string): Buffer => readFileSync(join(__dirname, "fixtures", "s3", name));
 const VPC_KEY = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/01/123456789012_vpcflowlogs_us-east-1_fl-0a1b2c3d_20240601T1200Z_fe123456.log.gz";
@@ -36,15 +36,6 @@ async function collect(groups: AsyncIterable<EntryGroup>): Promise<(Omit<EntryGr
     out.push({ ...group, entries });
   }
   return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a failure");
 }
 
 describe("S3 object -> entry groups", () => {

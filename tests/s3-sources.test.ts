@@ -9,19 +9,10 @@ import { decodeNotificationKey, refFromEventBridge, refsFromMessage, refsFromS3N
 import { snsRecords } from "../handler/sources/sns";
 import { sqsRecords } from "../handler/sources/sqs";
 import { BadRecordError } from "../handler/types";
-import { drain, MemoryLog, sourceContext } from "./support/events";
+import { MemoryLog, drain, failure, sourceContext } from "./support/events";
 import { eventBridgeEvent, EVENT_TIME, s3Notification, s3Record, S3_TEST_EVENT, snsEnvelope, snsEvent, sqsEvent, sqsMessage } from "./support/s3-events";
 
 const KEY = "AWSLogs/123456789012/elasticloadbalancing/us-east-1/2024/06/01/123456789012_elasticloadbalancing_us-east-1_app.web.0123456789abcdef_20240601T1200Z_10.0.0.1_abcd1234.log.gz";
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a failure");
-}
 
 describe("S3-announcing event sources", () => {
   const log = new MemoryLog();

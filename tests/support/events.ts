@@ -64,3 +64,13 @@ export async function drain(record: SourceRecord): Promise<(Omit<EntryGroup, "en
   }
   return out;
 }
+
+/** Resolves to the error `promise` rejects with; fails the test when it resolves. */
+export async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error("expected a failure");
+}
