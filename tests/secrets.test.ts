@@ -1,0 +1,55 @@
+import { expect } from "chai";
+import { parseShipperConfig } from "../handler/config";
+import { fetchWithPowertools, resolveCredential } from "../handler/secrets";
+import { AwsJsonServer } from "./support/aws-json-server";
+import { failure } from "./support/events";
+
+const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:loki-password-AbCdEf";
+const PARAMETER_ARN = "arn:aws:ssm:eu-west-1:123456789012:parameter/loki/token";
+
+describe("credentials given as secret ARNs", () => {
+  const server = new AwsJsonServer({
+    "secretsmanager.GetSecretValue": (body) => body.SecretId === SECRET_ARN
+      ? { status: 200, body: { ARN: SECRET_ARN, Name: "loki-password", SecretString: "s3cret-from-secrets-manager", VersionId: "v1" } }
+      : { status: 400, body: { __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." }, errorType: "ResourceNotFoundException" },
+    "AmazonSSM.GetParameter": (body) => body.Name === PARAMETER_ARN && body.WithDecryption === true
+      ? { status: 200, body: { Parameter: { Name: "/loki/token", Type: "SecureString", Value: "token-from-ssm", Version: 1, ARN: PARAMETER_ARN } } }
+      : { status: 400, body: { __type: "ParameterNotFound", message: "not found" }, errorType: "ParameterNotFound" },
+  });
+  const saved = { ...process.env };
+
+  before(async () => {
+    const endpoint = await server.start();
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint, AWS_ENDPOINT_URL_SSM: endpoint,
+      AWS_REGION: "eu-west-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test",
+    });
+  });
+  after(async () => {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+    await server.stop();
+  });
+
+  it("passes plain values through without any lookup", async () => {
+    const config = parseShipperConfig({ WRITE_ADDRESS: "https://loki/", USERNAME: "u", PASSWORD: "p" });
+    expect(await resolveCredential("PASSWORD", config.password, () => Promise.reject(new Error("no lookup expected")))).to.equal("p");
+    expect(await resolveCredential("BEARER_TOKEN", config.bearerToken)).to.equal(undefined);
+  });
+
+  it("reads a Secrets Manager secret's SecretString through Powertools and the real SDK client", async () => {
+    const config = parseShipperConfig({ WRITE_ADDRESS: "https://loki/", USERNAME: "u", PASSWORD: SECRET_ARN });
+    expect(await resolveCredential("PASSWORD", config.password, fetchWithPowertools)).to.equal("s3cret-from-secrets-manager");
+  });
+
+  it("reads and decrypts an SSM parameter given by its ARN", async () => {
+    const config = parseShipperConfig({ WRITE_ADDRESS: "https://loki/", BEARER_TOKEN: PARAMETER_ARN });
+    expect(await resolveCredential("BEARER_TOKEN", config.bearerToken, fetchWithPowertools)).to.equal("token-from-ssm");
+  });
+
+  it("fails naming the setting and the ARN when the secret cannot be read", async () => {
+    const missing = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:missing-XyZ123";
+    const err = await failure(resolveCredential("PASSWORD", { kind: "secretsmanager", arn: missing }, fetchWithPowertools));
+    expect(err.message).to.match(/^PASSWORD: could not read arn:aws:secretsmanager:eu-west-1:123456789012:secret:missing-XyZ123: /);
+  });
+});
