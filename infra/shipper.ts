@@ -23,7 +23,8 @@ import {
 } from "./policies";
 import { CodeSource, CredentialSetting, ShipperStackSettings } from "./settings";
 
-export const RUNTIME = "nodejs20.x";
+/** Node.js 20 reached end of life in April 2026 and Lambda deprecates its runtime; the bundle targets Node 20+. */
+export const RUNTIME = "nodejs22.x";
 export const ZIP_HANDLER = "index.handler";
 export const DOCKERFILE = "handler/Dockerfile";
 

@@ -512,11 +512,11 @@ describe("infra program under Pulumi mocks", function () {
       });
       after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-      it("zips the bundle for the Node.js 20 runtime, without an image", async () => {
+      it("zips the bundle for the Node.js 22 runtime, without an image", async () => {
         const r = await run({ packageType: "zip", bundlePath: path.join(dir, "index.js") });
         expectInventory(r, CORE.filter((x) => !x.startsWith("awsx:")));
         const fn = fnOf(r).inputs;
-        expect(fn).to.deep.include({ packageType: "Zip", runtime: "nodejs20.x", handler: "index.handler" });
+        expect(fn).to.deep.include({ packageType: "Zip", runtime: "nodejs22.x", handler: "index.handler" });
         expect(fn).to.not.have.property("imageUri");
         expect(pulumi.asset.AssetArchive.isInstance(fn.code)).to.equal(true);
         const assets = await fn.code.assets;
