@@ -7,13 +7,13 @@
  *
  * Run alone with `npx ts-node bench/encode.ts` (or through `npm run bench`).
  */
-import * as path from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import * as protobuf from "protobufjs";
 import * as snappyjs from "snappyjs";
 import type { LogEntry } from "../handler/types";
 import { Batcher, type Stream } from "../handler/loki/batch";
 import { encodeAndCompress, encodePushRequest } from "../handler/loki/encode";
+import { encodeWithProtobufjsReflection } from "../tests/support/protobufjs-reference";
 import { mb, row } from "./support";
 
 const BATCH_BYTES = 1024 * 1024;
@@ -79,25 +79,8 @@ function batch(corpus: Corpus): Stream[] {
   return batcher.take().streams;
 }
 
-const pushRequestType = protobuf.loadSync(path.join(__dirname, "../handler/loki/push.proto")).lookupType("logproto.PushRequest");
-
 /** protobufjs's encoder generated from push.proto (what static code generation would emit), fed plain objects. */
-function encodeWithReflection(streams: readonly Stream[]): Uint8Array {
-  return pushRequestType
-    .encode({
-      streams: streams.map((stream) => ({
-        labels: stream.labels,
-        entries: stream.entries.map((entry) => ({
-          timestamp: { ...(entry.sec !== 0 ? { seconds: entry.sec } : {}), ...(entry.nsec !== 0 ? { nanos: entry.nsec } : {}) },
-          ...(entry.line !== "" ? { line: entry.line } : {}),
-          structuredMetadata: Object.keys(entry.metadata ?? {})
-            .sort()
-            .map((name) => ({ name, value: entry.metadata![name] })),
-        })),
-      })),
-    })
-    .finish();
-}
+const encodeWithReflection = encodeWithProtobufjsReflection;
 
 /** protobufjs's Writer through its public API only: `string()` measures UTF-8 length, then encodes. */
 function encodeWithWriterApi(streams: readonly Stream[]): Uint8Array {
