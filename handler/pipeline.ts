@@ -84,16 +84,16 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
     }
   };
 
+  /** Pushes what is batched; once Loki is down, fails the records of the batch instead. */
   const flush = async (): Promise<void> => {
     if (batcher.isEmpty) return;
     const batch = batcher.take();
+    const failOwners = () => batch.owners.forEach((owner) => failed.add(owner));
+    if (lokiDown) return failOwners();
     stats.streams += batch.streams.length;
     const body = encodeAndCompress(batch.streams);
     while (inFlight.size >= opts.pushConcurrency) await Promise.race(inFlight);
-    if (lokiDown) {
-      for (const owner of batch.owners) failed.add(owner);
-      return;
-    }
+    if (lokiDown) return failOwners();
     const push: Promise<void> = opts.pusher.push(batch.streams, opts.deadline, body)
       .then((report) => settle(batch, report))
       .finally(() => inFlight.delete(push));
@@ -129,7 +129,9 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
       if (!lokiDown) opts.log.error("record failed", { record: record.describe, ...errorFields(err) });
     }
   }
-  if (!lokiDown) await flush();
+  // Also when Loki is down: what is still batched may belong to records that completed, which
+  // must then be reported failed too.
+  await flush();
   await Promise.all(inFlight);
 
   stats.failedRecords = failed.size;

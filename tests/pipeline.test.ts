@@ -10,10 +10,11 @@ import { MemoryLog } from "./support/events";
 /** A Loki stand-in that records pushes and answers with a scripted outcome per push. */
 class FakeLoki implements Pusher {
   readonly pushes: Stream[][] = [];
-  constructor(private readonly outcomes: PushReport["outcome"][] = []) {}
+  constructor(private readonly outcomes: PushReport["outcome"][] = [], private readonly delayMs = 0) {}
   async push(streams: readonly Stream[]): Promise<PushReport> {
     this.pushes.push(streams.map((s) => ({ labels: s.labels, entries: [...s.entries] })));
     const outcome = this.outcomes.shift() ?? "ok";
+    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     const entries = streams.reduce((n, s) => n + s.entries.length, 0);
     return { outcome, pushes: 1, retries: 0, splits: 0, rejectedEntries: outcome === "rejected" ? entries : 0 };
   }
@@ -99,6 +100,22 @@ describe("shipping pipeline", () => {
     expect(result.failed).to.deep.equal([1, 2, 3]);
     expect(readAfterFailure).to.equal(false);
     expect(result.stats.failedRecords).to.equal(3);
+  });
+
+  it("fails a completed record whose entries were still batched when a concurrent push failed", async () => {
+    const loki = new FakeLoki(["failed"], 20);
+    async function* afterPushFailed(): AsyncIterable<LogEntry> {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      yield entry("c");
+    }
+    const result = await ship([
+      record("a", [{ labels: { app: "x" }, entries: slowly([entry("a".repeat(600))]) }]),
+      record("b", [{ labels: { app: "x" }, entries: slowly([entry("b")]) }]),
+      record("c", [{ labels: { app: "x" }, entries: afterPushFailed() }]),
+      record("d", [{ labels: { app: "x" }, entries: slowly([entry("d")]) }]),
+    ], options(loki, { batchSize: 500, pushConcurrency: 2 }));
+    expect(loki.pushes).to.have.length(1, "nothing is pushed once Loki is down");
+    expect(result.failed).to.deep.equal([0, 1, 2, 3]);
   });
 
   it("counts entries Loki rejected for good without failing their records", async () => {
