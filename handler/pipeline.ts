@@ -91,7 +91,14 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
     const failOwners = () => batch.owners.forEach((owner) => failed.add(owner));
     if (lokiDown) return failOwners();
     stats.streams += batch.streams.length;
-    const body = encodeAndCompress(batch.streams);
+    let body: Uint8Array;
+    try {
+      body = encodeAndCompress(batch.streams);
+    } catch (err) {
+      // The batch holds entries of other records too: none of them may pass as delivered.
+      failOwners();
+      throw err;
+    }
     while (inFlight.size >= opts.pushConcurrency) await Promise.race(inFlight);
     if (lokiDown) return failOwners();
     const push: Promise<void> = opts.pusher.push(batch.streams, opts.deadline, body)
