@@ -124,7 +124,9 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
             stats.dropped++;
             return undefined;
           }
-          entry.metadata = mergeMetadata(groupMetadata, entry.metadata, wanted);
+          const metadata = mergeMetadata(groupMetadata, entry.metadata, wanted);
+          // Assign only on change: adding a property to every entry would change its hidden class.
+          if (metadata !== entry.metadata) entry.metadata = metadata;
           if (opts.printLogLine) opts.log.info("log line", { labels: final.key, line: entry.line });
           return batcher.add(final.key, entry, index) ? flush() : undefined;
         };
