@@ -5,6 +5,7 @@
 import { expect } from "chai";
 import { handler, resetForTests } from "../handler/index";
 import { CloudWatchLogsServer } from "./support/cloudwatch-logs-server";
+import { setEnv } from "./support/env";
 import { cloudWatchEvent, cloudWatchPayload, gzipBase64, KINESIS_ARN, kinesisEvent, kinesisRecord } from "./support/events";
 import { countEntries, LokiReceiver, parseLabels } from "./support/loki-receiver";
 
@@ -189,16 +190,12 @@ describe("handler end to end (local Loki receiver)", () => {
 
   describe("with tag labels", () => {
     const cwl = new CloudWatchLogsServer();
-    const savedAws = { ...process.env };
+    let restoreEnv: () => void;
     before(async () => {
-      process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS = await cwl.start();
-      process.env.AWS_ACCESS_KEY_ID = "test";
-      process.env.AWS_SECRET_ACCESS_KEY = "test";
+      restoreEnv = setEnv({ AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: await cwl.start(), AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" });
     });
     after(async () => {
-      for (const k of ["AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]) {
-        if (savedAws[k] === undefined) delete process.env[k]; else process.env[k] = savedAws[k];
-      }
+      restoreEnv();
       await cwl.stop();
     });
 

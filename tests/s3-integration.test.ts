@@ -14,7 +14,8 @@ import { countEntries, LokiReceiver, parseLabels, ReceivedEntry } from "./suppor
 import {
   eventBridgeEvent, EVENT_TIMESTAMP, notificationKey, s3Notification, s3Record, S3_TEST_EVENT, snsEnvelope, snsEvent, sqsEvent, sqsMessage,
 } from "./support/s3-events";
-import { LocalS3, setEnv } from "./support/s3-server";
+import { setEnv } from "./support/env";
+import { LocalS3 } from "./support/s3-server";
 
 const BUCKET = "logs";
 const fixture = (name: string): Buffer => readFileSync(join(__dirname, "fixtures", "s3", name));

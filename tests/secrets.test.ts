@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { parseShipperConfig } from "../handler/config";
 import { fetchWithPowertools, resolveCredential } from "../handler/secrets";
 import { AwsJsonServer } from "./support/aws-json-server";
+import { setEnv } from "./support/env";
 import { failure } from "./support/events";
 
 const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:loki-password-AbCdEf";
@@ -16,18 +17,17 @@ describe("credentials given as secret ARNs", () => {
       ? { status: 200, body: { Parameter: { Name: "/loki/token", Type: "SecureString", Value: "token-from-ssm", Version: 1, ARN: PARAMETER_ARN } } }
       : { status: 400, body: { __type: "ParameterNotFound", message: "not found" }, errorType: "ParameterNotFound" },
   });
-  const saved = { ...process.env };
+  let restoreEnv: () => void;
 
   before(async () => {
     const endpoint = await server.start();
-    Object.assign(process.env, {
+    restoreEnv = setEnv({
       AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint, AWS_ENDPOINT_URL_SSM: endpoint,
       AWS_REGION: "eu-west-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test",
     });
   });
   after(async () => {
-    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-    Object.assign(process.env, saved);
+    restoreEnv();
     await server.stop();
   });
 

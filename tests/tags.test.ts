@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { parseShipperConfig } from "../handler/config";
 import { cloudWatchLogsTagFetcher, LogGroupTagLabeler, logGroupArn, tagsToLabels } from "../handler/tags";
 import { CloudWatchLogsServer } from "./support/cloudwatch-logs-server";
+import { setEnv } from "./support/env";
 import { MemoryLog } from "./support/events";
 
 const ARN = logGroupArn("/aws/lambda/checkout", "eu-west-1", "123456789012");
@@ -42,15 +43,13 @@ describe("tag labels: turning tags into labels", () => {
 
 describe("tag labels: lookups through the CloudWatch Logs API", () => {
   const server = new CloudWatchLogsServer();
-  const saved = { ...process.env };
+  let restoreEnv: () => void;
 
   before(async () => {
-    process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS = await server.start();
-    process.env.AWS_ACCESS_KEY_ID = "test";
-    process.env.AWS_SECRET_ACCESS_KEY = "test";
+    restoreEnv = setEnv({ AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: await server.start(), AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" });
   });
   after(async () => {
-    process.env = saved;
+    restoreEnv();
     await server.stop();
   });
   beforeEach(() => {
