@@ -7,6 +7,7 @@ import { gzipSync } from "node:zlib";
 import type { CloudWatchLogsEvent } from "aws-lambda";
 import { parseShipperConfig } from "../handler/config";
 import { createLabelPipeline } from "../handler/labels/pipeline";
+import { snappyCompressor } from "../handler/loki/snappy";
 import { ship } from "../handler/pipeline";
 import { cloudWatchRecords } from "../handler/sources/cloudwatch";
 import { gunzipSeconds, mb, medianSeconds, peakRssMb, row, startNullSink } from "./support";
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
   sink.stop();
   const cpuOnly = await medianSeconds(runs, () => shipWithoutNetwork(event));
 
-  console.log("CloudWatch subscription event -> Loki (decode, labels, batch, encode, snappy, push to local sink)");
+  console.log(`CloudWatch subscription event -> Loki (decode, labels, batch, encode, snappy (${snappyCompressor().implementation}), push to local sink)`);
   row("payload", `${mb(gz.length).toFixed(2)} MB gzip, ${mb(textBytes).toFixed(1)} MB log text, ${events.length} lines`);
   row("pipeline", `${(mb(textBytes) / pipeline).toFixed(1)} MB/s, ${Math.round(events.length / pipeline).toLocaleString("en")} lines/s`);
   row("same, push replaced by a no-op", `${(mb(textBytes) / cpuOnly).toFixed(1)} MB/s, ratio to gunzip ${(gunzip / cpuOnly).toFixed(2)}`);

@@ -10,6 +10,7 @@ import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { handler } from "../handler/index";
+import { snappyCompressor } from "../handler/loki/snappy";
 import { objectGroups } from "../handler/sources/s3-log-object";
 import type { LogEntry } from "../handler/types";
 import { peakRssMb } from "./support";
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
     startRss,
     peakRssParse,
     peakRssFull,
+    snappy: snappyCompressor().implementation,
   }) + "\n");
 }
 

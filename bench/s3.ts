@@ -31,6 +31,7 @@ interface ChildResult {
   startRss: number;
   peakRssParse: number;
   peakRssFull: number;
+  snappy: string;
 }
 
 function option(name: string, fallback: number): number {
@@ -109,13 +110,17 @@ async function main(): Promise<void> {
     await build({
       entryPoints: [resolve(__dirname, "s3-child.ts")], bundle: true, platform: "node", target: "node20", format: "cjs",
       minify: true, legalComments: "none", outfile: script, logLevel: "error",
+      // As in the Lambda bundle: the native snappy binding stays a separate module.
+      external: ["snappy", "@napi-rs/snappy-*"],
     });
-    const result = await runChild(script, { bucket: BUCKET, key: KEY, gzPath, runs }, { ...s3.env(), WRITE_ADDRESS: sink.url, LOG_LEVEL: "error" });
+    const result = await runChild(script, { bucket: BUCKET, key: KEY, gzPath, runs }, {
+      ...s3.env(), WRITE_ADDRESS: sink.url, LOG_LEVEL: "error", NODE_PATH: resolve(__dirname, "..", "node_modules"),
+    });
     if (result.entries !== lines) throw new Error(`parsed ${result.entries} entries, expected ${lines}`);
 
     const textMb = mb(text.length);
     const gunzip = Math.min(result.gunzipSyncSeconds, result.gunzipStreamSeconds);
-    console.log("S3 ALB object -> Loki (GetObject from local s3rver, gunzip, split, parse, labels, batch, encode, snappy, push to local sink)");
+    console.log(`S3 ALB object -> Loki (GetObject from local s3rver, gunzip, split, parse, labels, batch, encode, snappy (${result.snappy}), push to local sink)`);
     row("object", `${mb(gz.length).toFixed(1)} MB gzip, ${textMb.toFixed(1)} MB log text, ${lines.toLocaleString("en")} lines`);
     row("full path (handler)", `${(textMb / result.fullSeconds).toFixed(1)} MB/s, ${Math.round(lines / result.fullSeconds).toLocaleString("en")} lines/s`);
     row("S3 side only (GetObject..parse)", `${(textMb / result.parseOnlySeconds).toFixed(1)} MB/s, ${Math.round(lines / result.parseOnlySeconds).toLocaleString("en")} lines/s`);

@@ -9,6 +9,7 @@ import type { Context } from "aws-lambda";
 import { parseShipperConfig, ShipperConfig } from "./config";
 import { createLabelPipeline } from "./labels/pipeline";
 import { LokiClient } from "./loki/client";
+import { snappyCompressor } from "./loki/snappy";
 import { createLogger, errorFields, FunctionLogger } from "./log";
 import { ship, ShipStats } from "./pipeline";
 import { resolveCredential } from "./secrets";
@@ -38,6 +39,7 @@ let runtime: Promise<Runtime> | undefined;
 async function coldStart(env: NodeJS.ProcessEnv): Promise<Runtime> {
   const config = parseShipperConfig(env);
   const log = createLogger(config.logLevel);
+  warnOnSlowSnappy(log);
   const [username, password, bearerToken] = await Promise.all([
     resolveCredential("USERNAME", config.username),
     resolveCredential("PASSWORD", config.password),
@@ -67,6 +69,17 @@ async function coldStart(env: NodeJS.ProcessEnv): Promise<Runtime> {
     log,
   });
   return { config, log, client, labelsFor, tags };
+}
+
+/** Loads the snappy compressor during the cold start (Lambda gives init more CPU) and says when it is the slow one. */
+function warnOnSlowSnappy(log: Log): void {
+  const snappy = snappyCompressor();
+  if (snappy.nativeLoadError !== undefined) {
+    log.warn("native snappy binding not found for this platform; compressing with snappyjs, several times slower (see README, Packaging)", {
+      platform: `${process.platform}-${process.arch}`,
+      error: snappy.nativeLoadError,
+    });
+  }
 }
 
 function getRuntime(): Promise<Runtime> {

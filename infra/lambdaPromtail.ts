@@ -58,7 +58,7 @@ export class LambdaPromtail extends pulumi.ComponentResource {
     const { settings } = args;
 
     // Validate before declaring anything.
-    const code = resolveCode(settings.code, args.projectDir ?? process.cwd());
+    const code = resolveCode(settings.code, args.projectDir ?? process.cwd(), settings.architecture, (message) => pulumi.log.warn(message, this));
 
     const ctx: DeployContext = { name, parent: this, tags: settings.tags, target: lookupTarget(this) };
     const byDelivery = (d: BucketSource["delivery"]): BucketSource[] => settings.buckets.filter((b) => b.delivery === d);

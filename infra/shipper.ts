@@ -7,6 +7,7 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
+import { lambdaSnappyBinding } from "../handler/loki/snappy";
 import { DeployContext, json, tagsOf } from "./context";
 import {
   credentialsReadPolicy,
@@ -21,7 +22,7 @@ import {
   sqsConsumePolicy,
   vpcAccessPolicy,
 } from "./policies";
-import { CodeSource, CredentialSetting, ShipperStackSettings } from "./settings";
+import { Architecture, CodeSource, CredentialSetting, ShipperStackSettings } from "./settings";
 
 /** Node.js 20 reached end of life in April 2026 and Lambda deprecates its runtime; the bundle targets Node 20+. */
 export const RUNTIME = "nodejs22.x";
@@ -29,13 +30,18 @@ export const ZIP_HANDLER = "index.handler";
 export const DOCKERFILE = "handler/Dockerfile";
 
 /** The code as the function will get it, checked before any resource is declared. */
-export type ResolvedCode = { kind: "build"; context: string; dockerfile: string } | { kind: "image"; imageUri: string } | { kind: "zip"; bundle: string };
+export type ResolvedCode =
+  | { kind: "build"; context: string; dockerfile: string }
+  | { kind: "image"; imageUri: string }
+  | { kind: "zip"; bundle: string; snappyBinding?: { archivePath: string; dir: string } };
 
 /**
  * Resolves paths against the project directory and fails early and clearly when the zip bundle
- * has not been built, instead of letting the upload fail halfway through `pulumi up`.
+ * has not been built, instead of letting the upload fail halfway through `pulumi up`. A zip
+ * also carries the native snappy binding staged next to the bundle when it matches the
+ * function's CPU; without it the function compresses with snappyjs, which preview says.
  */
-export function resolveCode(code: CodeSource, projectDir: string): ResolvedCode {
+export function resolveCode(code: CodeSource, projectDir: string, architecture: Architecture, warn: (message: string) => void): ResolvedCode {
   switch (code.kind) {
     case "image":
       return code;
@@ -44,6 +50,11 @@ export function resolveCode(code: CodeSource, projectDir: string): ResolvedCode 
       if (!fs.existsSync(bundle)) {
         throw new Error(`packageType zip: the handler bundle ${bundle} does not exist. Run \`npm run build\` first, or set bundlePath to the bundle.`);
       }
+      const archivePath = `node_modules/${lambdaSnappyBinding(architecture)}`;
+      const dir = path.join(path.dirname(bundle), archivePath);
+      if (fs.existsSync(dir)) return { kind: "zip", bundle, snappyBinding: { archivePath, dir } };
+      warn(`packageType zip: ${dir} does not exist, so the function will compress with snappyjs, several times slower. ` +
+        `Build with \`LAMBDA_ARCHITECTURE=${architecture} npm run build\` to stage the native snappy binding for ${architecture}.`);
       return { kind: "zip", bundle };
     }
     case "build":
@@ -168,7 +179,10 @@ export function declareShipper(ctx: DeployContext, settings: ShipperStackSetting
         packageType: "Zip",
         runtime: RUNTIME,
         handler: ZIP_HANDLER,
-        code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.FileAsset(code.bundle) }),
+        code: new pulumi.asset.AssetArchive({
+          "index.js": new pulumi.asset.FileAsset(code.bundle),
+          ...(code.snappyBinding ? { [code.snappyBinding.archivePath]: new pulumi.asset.FileArchive(code.snappyBinding.dir) } : {}),
+        }),
       };
       break;
   }

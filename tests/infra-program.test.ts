@@ -11,6 +11,7 @@ import { expect } from "chai";
 import { parseShipperConfig, SETTINGS } from "../handler/config";
 import { LambdaPromtail } from "../infra/lambdaPromtail";
 import { PolicyDocument } from "../infra/policies";
+import { resolveCode } from "../infra/shipper";
 import { INFRA_SETTINGS, parseStackSettings, StackConfigError } from "../infra/settings";
 import { ACCOUNT, loadStackConfig, ProgramRun, REGION, RegisteredResource, runInMocks, runProgram } from "./support/pulumi-mocks";
 
@@ -509,6 +510,7 @@ describe("infra program under Pulumi mocks", function () {
       before(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "lp-bundle-"));
         fs.writeFileSync(path.join(dir, "index.js"), "exports.handler = async () => ({});\n");
+        fs.mkdirSync(path.join(dir, "node_modules", "@napi-rs", "snappy-linux-x64-gnu"), { recursive: true });
       });
       after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -520,9 +522,36 @@ describe("infra program under Pulumi mocks", function () {
         expect(fn).to.not.have.property("imageUri");
         expect(pulumi.asset.AssetArchive.isInstance(fn.code)).to.equal(true);
         const assets = await fn.code.assets;
-        expect(Object.keys(assets)).to.deep.equal(["index.js"]);
+        expect(Object.keys(assets)).to.deep.equal(["index.js", "node_modules/@napi-rs/snappy-linux-x64-gnu"]);
         expect(await assets["index.js"].path).to.equal(path.join(dir, "index.js"));
         expect(r.outputs).to.not.have.property("imageUri");
+      });
+
+      it("zips the native snappy binding staged next to the bundle for the function's CPU", async () => {
+        const staged = fs.mkdtempSync(path.join(os.tmpdir(), "lp-bundle-"));
+        try {
+          fs.writeFileSync(path.join(staged, "index.js"), "exports.handler = async () => ({});\n");
+          const binding = path.join(staged, "node_modules", "@napi-rs", "snappy-linux-arm64-gnu");
+          fs.mkdirSync(binding, { recursive: true });
+          fs.writeFileSync(path.join(binding, "package.json"), "{}");
+          const r = await run({ packageType: "zip", bundlePath: path.join(staged, "index.js"), architecture: "arm64" });
+          const assets = await fnOf(r).inputs.code.assets;
+          expect(Object.keys(assets)).to.deep.equal(["index.js", "node_modules/@napi-rs/snappy-linux-arm64-gnu"]);
+          expect(pulumi.asset.FileArchive.isInstance(assets["node_modules/@napi-rs/snappy-linux-arm64-gnu"])).to.equal(true);
+          expect(await assets["node_modules/@napi-rs/snappy-linux-arm64-gnu"].path).to.equal(binding);
+        } finally {
+          fs.rmSync(staged, { recursive: true, force: true });
+        }
+      });
+
+      it("warns at preview when no binding for the function's CPU is staged (the function would use snappyjs)", () => {
+        const warnings: string[] = [];
+        const code = resolveCode({ kind: "zip", bundlePath: path.join(dir, "index.js") }, dir, "arm64", (m) => warnings.push(m));
+        expect(code).to.deep.equal({ kind: "zip", bundle: path.join(dir, "index.js") });
+        expect(warnings).to.deep.equal([
+          `packageType zip: ${path.join(dir, "node_modules", "@napi-rs", "snappy-linux-arm64-gnu")} does not exist, so the function will compress with snappyjs, several times slower. ` +
+          "Build with `LAMBDA_ARCHITECTURE=arm64 npm run build` to stage the native snappy binding for arm64.",
+        ]);
       });
 
       it("fails before declaring anything when the bundle was not built", async () => {

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { uncompressSync } from "snappy";
 import type { LogEntry } from "../handler/types";
 import type { Stream } from "../handler/loki/batch";
-import { compress, encodeAndCompress, encodePushRequest } from "../handler/loki/encode";
+import { encodeAndCompress, encodePushRequest } from "../handler/loki/encode";
 import { decodePushRequest, type ReceivedStream } from "./support/loki-receiver";
 import { encodeWithProtobufjsReflection } from "./support/protobufjs-reference";
 import { WireReader, WireType } from "./support/proto-wire";
@@ -205,23 +205,7 @@ describe("loki encode: PushRequest", () => {
   });
 });
 
-describe("loki encode: snappy", () => {
-  it("compresses to the block format that native snappy decodes", () => {
-    const random = seededRandom(3);
-    for (const input of [Buffer.alloc(0), Buffer.from("a"), Buffer.from("log line ".repeat(50_000)), Buffer.from(randomText(random, 300_000))]) {
-      const compressed = compress(input);
-      expect(Buffer.from(uncompressSync(Buffer.from(compressed), { asBuffer: true }) as Buffer).equals(input)).to.equal(true);
-      // The framed format would start with the stream identifier chunk ff 06 00 00 "sNaPpY".
-      expect(compressed[0]).to.not.equal(0xff);
-    }
-  });
-
-  it("accepts a Uint8Array view into a larger buffer", () => {
-    const backing = new Uint8Array(100).fill(65);
-    const view = backing.subarray(10, 20);
-    expect(Buffer.from(uncompressSync(Buffer.from(compress(view)), { asBuffer: true }) as Buffer).toString()).to.equal("A".repeat(10));
-  });
-
+describe("loki encode: compressed body", () => {
   it("encodeAndCompress is compress(encodePushRequest(...))", () => {
     const streams = randomStreams(seededRandom(9), 5, 50, 400);
     const body = encodeAndCompress(streams);

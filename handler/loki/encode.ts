@@ -1,5 +1,5 @@
 /**
- * Writes Loki's `logproto.PushRequest` (see push.proto) and compresses it with Snappy.
+ * Writes Loki's `logproto.PushRequest` (see push.proto) and compresses it with Snappy (snappy.ts).
  *
  * This is the hot path of the shipper: every byte of every line goes through it. The
  * message is written straight into one reused protobufjs `Writer`; tags, varints and the
@@ -14,9 +14,9 @@
  * that the output is byte-identical to protobufjs's reflection encoder for push.proto.
  */
 import { Writer } from "protobufjs/minimal";
-import * as snappy from "snappyjs";
 import type { Metadata } from "../types";
 import type { Stream } from "./batch";
+import { snappyCompressor } from "./snappy";
 import { timestampBodySize, varint32Size } from "./varint";
 
 // Wire tags: (field number << 3) | wire type. Wire type 0 = varint, 2 = length-delimited.
@@ -212,9 +212,8 @@ export function encodePushRequest(streams: readonly Stream[]): Uint8Array {
 
 /** Snappy *block* format (not the framed format), which is what Loki's push endpoint reads. */
 export function compress(buf: Uint8Array): Uint8Array {
-  // snappyjs copies its output once more for a plain Uint8Array; a Buffer view avoids that.
   const input = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  return snappy.compress(input);
+  return snappyCompressor().compress(input);
 }
 
 /** The body of a push request: the encoded PushRequest, snappy-compressed. */

@@ -4,9 +4,10 @@
  * `LokiReceiver` listens on 127.0.0.1 (a free port) and implements
  * `POST /loki/api/v1/push` with `Content-Type: application/x-protobuf`: the body is a
  * Snappy-block-compressed `logproto.PushRequest`. It decodes bodies with code that shares
- * nothing with the shipper's encoder (the native `snappy` package and the hand-written
- * wire reader in proto-wire.ts), records what it received, and answers 204 unless told
- * otherwise (`respondWith`, `rejectBodiesLargerThan`).
+ * nothing with the shipper's encoder (the hand-written wire reader in proto-wire.ts) and,
+ * since the shipper compresses with either snappy implementation (handler/loki/snappy.ts),
+ * uncompresses with both and refuses a body on which they disagree. It records what it
+ * received and answers 204 unless told otherwise (`respondWith`, `rejectBodiesLargerThan`).
  *
  * ```ts
  * const loki = new LokiReceiver();
@@ -20,6 +21,7 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { uncompressSync } from "snappy";
+import * as snappyjs from "snappyjs";
 import { WireReader, WireType, decodeUtf8 } from "./proto-wire";
 
 export const PUSH_PATH = "/loki/api/v1/push";
@@ -202,7 +204,7 @@ export class LokiReceiver {
     let decoded: Buffer;
     let streams: ReceivedStream[];
     try {
-      decoded = uncompressSync(body, { asBuffer: true }) as Buffer;
+      decoded = uncompressBoth(body);
     } catch (error) {
       return plain(400, `snappy: ${(error as Error).message}`);
     }
@@ -221,6 +223,14 @@ export class LokiReceiver {
     const text = scripted.body ?? this.bodies.get(scripted.status) ?? (scripted.status >= 300 ? `scripted status ${scripted.status}` : "");
     return { ...plain(scripted.status, text), headers: scripted.headers ?? {}, delayMs: scripted.delayMs ?? 0 };
   }
+}
+
+/** Uncompresses a snappy block with the Rust and the JavaScript implementation; they must agree. */
+function uncompressBoth(body: Buffer): Buffer {
+  const native = uncompressSync(body, { asBuffer: true }) as Buffer;
+  const javascript = snappyjs.uncompress(body);
+  if (!native.equals(javascript)) throw new Error("the native and the snappyjs decoder disagree on this body");
+  return native;
 }
 
 // ---- PushRequest decoding (field numbers from Loki's pkg/push/push.proto) ----

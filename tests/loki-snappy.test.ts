@@ -1,0 +1,79 @@
+import { expect } from "chai";
+import { uncompressSync } from "snappy";
+import * as snappyjs from "snappyjs";
+import { compress } from "../handler/loki/encode";
+import { chooseCompressor, lambdaSnappyBinding, snappyCompressor, SnappyImplementation, useSnappyImplementation } from "../handler/loki/snappy";
+
+/** Inputs that exercise literals, long copies, incompressible runs and the 64 KB block boundary. */
+function inputs(): Buffer[] {
+  let seed = 7;
+  const noise = Buffer.alloc(300_000);
+  for (let i = 0; i < noise.length; i++) noise[i] = (seed = (seed * 1103515245 + 12345) & 0x7fffffff) >>> 16;
+  const lines = Array.from({ length: 5000 }, (_, i) => `{"level":"info","requestId":"${(i * 2654435761 >>> 0).toString(16)}","latencyMs":${i % 977}}`).join("\n");
+  return [Buffer.alloc(0), Buffer.from("a"), Buffer.from("log line ".repeat(50_000)), noise, Buffer.from(lines), Buffer.from("ü€😀 ".repeat(20_000))];
+}
+
+/** Decodes with the implementation that did not compress, so neither checks itself. */
+function uncompressWithTheOther(implementation: SnappyImplementation, body: Uint8Array): Buffer {
+  return implementation === "native" ? Buffer.from(snappyjs.uncompress(Buffer.from(body))) : uncompressSync(Buffer.from(body), { asBuffer: true }) as Buffer;
+}
+
+describe("loki snappy: block compression", () => {
+  after(() => useSnappyImplementation(undefined));
+
+  for (const implementation of ["native", "snappyjs"] as const) {
+    describe(implementation, () => {
+      before(() => useSnappyImplementation(implementation));
+
+      it("compresses to the block format the other implementation decodes", () => {
+        for (const input of inputs()) {
+          const compressed = compress(input);
+          expect(uncompressWithTheOther(implementation, compressed).equals(input), `${input.length} bytes`).to.equal(true);
+          // The framed format would start with the stream identifier chunk ff 06 00 00 "sNaPpY".
+          expect(compressed[0]).to.not.equal(0xff);
+        }
+      });
+
+      it("accepts a Uint8Array view into a larger buffer", () => {
+        const backing = new Uint8Array(100).fill(65);
+        expect(uncompressWithTheOther(implementation, compress(backing.subarray(10, 20))).toString()).to.equal("A".repeat(10));
+      });
+
+      it("returns a body that stays valid after later compressions", () => {
+        const first = compress(Buffer.from("first body ".repeat(1000)));
+        const copy = Buffer.from(first);
+        compress(Buffer.from("second body ".repeat(1000)));
+        expect(Buffer.from(first).equals(copy)).to.equal(true);
+      });
+    });
+  }
+
+  describe("choosing the implementation", () => {
+    it("uses the native binding when it is installed (it is, for this machine, through npm ci)", () => {
+      useSnappyImplementation(undefined);
+      expect(snappyCompressor().implementation).to.equal("native");
+      expect(snappyCompressor().nativeLoadError).to.equal(undefined);
+    });
+
+    it("falls back to snappyjs and keeps every candidate's reason when none loads", () => {
+      const missing = (name: string) => () => {
+        throw new Error(`Cannot find module '${name}'\nRequire stack: ...`);
+      };
+      const chosen = chooseCompressor([missing("@napi-rs/snappy-linux-arm64-gnu"), missing("snappy")]);
+      expect(chosen.implementation).to.equal("snappyjs");
+      expect(chosen.nativeLoadError).to.equal("Cannot find module '@napi-rs/snappy-linux-arm64-gnu'; Cannot find module 'snappy'");
+      const body = chosen.compress(Buffer.from("still compresses"));
+      expect(uncompressWithTheOther("snappyjs", body).toString()).to.equal("still compresses");
+    });
+
+    it("skips a module that is not a snappy binding", () => {
+      const chosen = chooseCompressor([() => ({}) as never, () => ({ compressSync: () => Buffer.from("x") })]);
+      expect(chosen.implementation).to.equal("native");
+    });
+
+    it("names the binding package of each Lambda architecture", () => {
+      expect(lambdaSnappyBinding("x86_64")).to.equal("@napi-rs/snappy-linux-x64-gnu");
+      expect(lambdaSnappyBinding("arm64")).to.equal("@napi-rs/snappy-linux-arm64-gnu");
+    });
+  });
+});
