@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { gzipSync } from "node:zlib";
 import { decompress } from "../handler/parsers/decompress";
 import { MAX_LINE_BYTES, splitLines } from "../handler/parsers/lines";
+import { decodeText } from "../handler/parsers/text";
 import { BadRecordError } from "../handler/types";
 import { failure } from "./support/events";
 
@@ -133,4 +134,20 @@ describe("S3 byte stream: decompression and line splitting", () => {
     expect(err).to.be.instanceOf(BadRecordError);
     expect(err.message).to.contain("longer than");
   });
+});
+
+describe("text decoding of payloads and object chunks", () => {
+  const cases: [string, Buffer][] = [
+    ["empty", Buffer.alloc(0)],
+    ["ASCII with controls and DEL", Buffer.from("GET /x HTTP/1.1\t\x00\x1f\x7f\r\n")],
+    ["two-, three- and four-byte characters", Buffer.from("ünïcödé € 😀 日本語")],
+    ["one non-ASCII byte at the very end of a long ASCII run", Buffer.concat([Buffer.alloc(100_000, 0x61), Buffer.from("é")])],
+    ["invalid UTF-8 (lone continuation, truncated sequence, overlong)", Buffer.from([0x61, 0x80, 0x62, 0xe2, 0x82, 0x63, 0xc0, 0xaf])],
+    ["a byte-order mark", Buffer.from("\ufeff{\"a\":1}")],
+  ];
+  for (const [name, bytes] of cases) {
+    it(`decodes ${name} exactly as Node's UTF-8 decoder does`, () => {
+      expect(decodeText(bytes)).to.equal(bytes.toString("utf8"));
+    });
+  }
 });

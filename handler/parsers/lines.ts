@@ -11,6 +11,7 @@
  *   accepts, so no real line is ever cut.
  */
 import { BadRecordError } from "../types";
+import { decodeText } from "./text";
 
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
@@ -42,7 +43,7 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array>, what = "obj
     }
     // Decoding once per chunk (cut at a newline, so never inside a UTF-8 sequence) is much
     // cheaper than one toString per line.
-    let text = complete.toString("utf8");
+    let text = decodeText(complete);
     if (atStart) {
       text = stripBom(text);
       atStart = false;
@@ -55,7 +56,7 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array>, what = "obj
   }
 
   if (pending.length > 0) {
-    let text = Buffer.concat(pending, pendingBytes).toString("utf8");
+    let text = decodeText(Buffer.concat(pending, pendingBytes));
     if (atStart) text = stripBom(text);
     const lines = cleanLines([text]);
     if (lines.length > 0) yield lines;

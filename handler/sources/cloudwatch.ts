@@ -4,6 +4,7 @@
  */
 import type { CloudWatchLogsEvent } from "aws-lambda";
 import { BadRecordError, SourceRecord } from "../types";
+import { decodeText } from "../parsers/text";
 import type { SourceAdapter } from "./context";
 import { cloudWatchGroup, decodeBase64, gunzip, parseCloudWatchLogsData, withTagLabels } from "./cloudwatch-payload";
 
@@ -12,7 +13,7 @@ export const cloudWatchRecords: SourceAdapter<CloudWatchLogsEvent> = (event, ctx
     describe: "cloudwatch subscription event",
     async *groups() {
       const what = "awslogs.data";
-      const data = parseCloudWatchLogsData(gunzip(decodeBase64(event.awslogs.data, what), what).toString("utf8"), what);
+      const data = parseCloudWatchLogsData(decodeText(gunzip(decodeBase64(event.awslogs.data, what), what)), what);
       if (!data) throw new BadRecordError(`${what} is JSON but not a CloudWatch Logs subscription payload (no messageType)`);
       // CloudWatch sends a CONTROL_MESSAGE to check the destination is reachable: nothing to ship.
       if (data.messageType === "CONTROL_MESSAGE") return;

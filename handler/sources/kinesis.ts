@@ -6,6 +6,7 @@
  */
 import type { KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
 import { BadRecordError, EntryGroup, fromMillis, LogEntry, SourceRecord } from "../types";
+import { decodeText } from "../parsers/text";
 import type { SourceAdapter, SourceContext } from "./context";
 import { cloudWatchGroup, decodeBase64, gunzip, isGzip, parseCloudWatchLogsData, withTagLabels } from "./cloudwatch-payload";
 
@@ -27,7 +28,7 @@ async function* kinesisGroups(record: KinesisStreamRecord, ctx: SourceContext): 
   let bytes: Buffer = decodeBase64(record.kinesis.data, `${what} data`);
   const compressed = isGzip(bytes);
   if (compressed) bytes = gunzip(bytes, `${what} data`);
-  const text = bytes.toString("utf8");
+  const text = decodeText(bytes);
 
   if (compressed || looksLikeJsonObject(text)) {
     const data = tryCloudWatchPayload(text, what);

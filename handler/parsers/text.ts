@@ -1,0 +1,14 @@
+/**
+ * Bytes -> string, for the large payloads every line passes through (CloudWatch and Kinesis
+ * payloads, S3 object chunks).
+ *
+ * Node's UTF-8 decoder runs at about 1 GB/s; most log text is pure ASCII, which its `ascii`
+ * decoder copies about 5× faster, and `isAscii` (a vectorised scan) tells the two cases apart
+ * in a fraction of either. For ASCII input both decoders give the same string; anything else
+ * goes through the UTF-8 decoder, invalid sequences becoming U+FFFD as before.
+ */
+import { isAscii } from "node:buffer";
+
+export function decodeText(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString("ascii") : bytes.toString("utf8");
+}
