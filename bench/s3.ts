@@ -83,9 +83,17 @@ function albLog(targetBytes: number): { text: Buffer; lines: number } {
   return { text: Buffer.concat(chunks), lines };
 }
 
+/**
+ * Node flags for the measured process, e.g. BENCH_CHILD_FLAGS="--cpu-prof --cpu-prof-dir=prof"
+ * to profile it (the child is then left unminified so the profile names our functions).
+ */
+function childFlags(): string[] {
+  return (process.env.BENCH_CHILD_FLAGS ?? "").split(" ").filter((flag) => flag !== "");
+}
+
 function runChild(script: string, input: object, env: Record<string, string>): Promise<ChildResult> {
   return new Promise((resolvePromise, reject) => {
-    execFile(process.execPath, [script, JSON.stringify(input)], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...childFlags(), script, JSON.stringify(input)], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`${err.message}\n${stderr}`));
       const last = stdout.trim().split("\n").pop() ?? "";
       resolvePromise(JSON.parse(last) as ChildResult);
@@ -109,7 +117,7 @@ async function main(): Promise<void> {
     const script = join(dir, "s3-child.js");
     await build({
       entryPoints: [resolve(__dirname, "s3-child.ts")], bundle: true, platform: "node", target: "node20", format: "cjs",
-      minify: true, legalComments: "none", outfile: script, logLevel: "error",
+      minify: childFlags().length === 0, legalComments: "none", outfile: script, logLevel: "error",
       // As in the Lambda bundle: the native snappy binding stays a separate module.
       external: ["snappy", "@napi-rs/snappy-*"],
     });
