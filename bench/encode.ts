@@ -55,6 +55,7 @@ function cloudwatchCorpus(): Corpus {
   const rnd = random(42);
   const hex = (n: number) => Array.from({ length: n }, () => Math.floor(rnd() * 16).toString(16)).join("");
   const items: Corpus["items"] = [];
+  const groupMetadata = [0, 1, 2].map((group) => ({ cloudwatch_log_stream: `2025/11/22/[$LATEST]${group}f1e2d3c4b5a69788796a5b4c3d2e1f0`, cloudwatch_owner: "123456789012" }));
   for (let i = 0, bytes = 0; bytes < BATCH_BYTES * 0.8; i++) {
     const group = i % 3;
     const line = JSON.stringify({
@@ -67,7 +68,8 @@ function cloudwatchCorpus(): Corpus {
       userAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36",
     });
     const labels = `{__aws_cloudwatch_log_group="/aws/lambda/checkout-${group}", __aws_log_type="cloudwatch"}`;
-    const metadata = { cloudwatch_log_stream: `2025/11/22/[$LATEST]${group}f1e2d3c4b5a69788796a5b4c3d2e1f0`, cloudwatch_owner: "123456789012" };
+    // As in the pipeline, the entries of one group share the group's metadata object.
+    const metadata = groupMetadata[group];
     items.push({ labels, entry: { sec: 1_763_805_600 + (i >> 6), nsec: (i % 1000) * 1_000_000, line, metadata } });
     bytes += Buffer.byteLength(line);
   }

@@ -190,6 +190,27 @@ describe("loki encode: PushRequest", () => {
     }
   });
 
+  it("writes a metadata object shared by many entries exactly as if each had its own copy", () => {
+    // Entries of one source group share one metadata object, which is encoded once and copied.
+    // Lines of 3-byte characters make entries outgrow their guessed length prefix, which moves
+    // the bytes already written (the copied metadata among them).
+    const random = seededRandom(11);
+    const pool = [{ cloudwatch_log_stream: "2025/11/22/[$LATEST]abc", cloudwatch_owner: "123456789012" }, { s3_key: "AWSLogs/ü/é.gz" }, { z: "€".repeat(60) }];
+    const line = () => (random() < 0.5 ? "€".repeat(Math.floor(random() * 5000)) : randomText(random, 300));
+    for (let i = 0; i < 10; i++) {
+      const streams: Stream[] = Array.from({ length: 1 + Math.floor(random() * 4) }, (_, s) => ({
+        labels: `{s="${s}"}`,
+        entries: Array.from({ length: 1 + Math.floor(random() * 40) }, (): LogEntry => {
+          const shared = random() < 0.8 ? pool[Math.floor(random() * pool.length)] : undefined;
+          return { sec: 1_700_000_000 + Math.floor(random() * 100), nsec: 0, line: line(), ...(shared ? { metadata: shared } : {}) };
+        }),
+      }));
+      const copied = streams.map((stream) => ({ ...stream, entries: stream.entries.map((e) => (e.metadata ? { ...e, metadata: { ...e.metadata } } : e)) }));
+      const reference = Buffer.from(encodeWithProtobufjsReflection(copied));
+      expect(Buffer.from(encodePushRequest(streams)).equals(reference), `batch ${i}`).to.equal(true);
+    }
+  });
+
   it("returns an independent copy and recovers after a failed encode", () => {
     const first = encodePushRequest([{ labels: '{a="1"}', entries: [{ sec: 1, nsec: 1, line: "first" }] }]);
     const copy = Buffer.from(first);

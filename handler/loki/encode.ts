@@ -145,8 +145,11 @@ function beginDelimited(w: Writer, tag: number, expectedBytes: number): number {
   return prefixAt;
 }
 
-/** Writes the length prefix of the field begun at `prefixAt`, moving its body if the guess was off. */
-function endDelimited(w: Writer, prefixAt: number, expectedBytes: number): void {
+/**
+ * Writes the length prefix of the field begun at `prefixAt`, moving its body if the guess was
+ * off. Returns how far the body moved (0 in the common case).
+ */
+function endDelimited(w: Writer, prefixAt: number, expectedBytes: number): number {
   const reserved = varint32Size(expectedBytes);
   const bodyAt = prefixAt + reserved;
   const length = w.pos - bodyAt;
@@ -158,12 +161,39 @@ function endDelimited(w: Writer, prefixAt: number, expectedBytes: number): void 
     w.pos += needed - reserved;
   }
   writeVarint32At(buf, prefixAt, length);
+  return needed - reserved;
 }
 
 /** Rough framing of an entry besides its line: timestamp, tags, lengths, a little metadata. */
 const ENTRY_FRAMING_GUESS = 32;
 
+/**
+ * The entries of one source group usually share one metadata object (STRUCTURED_METADATA of the
+ * log stream, the object key, ...): it is encoded once per stream and its bytes copied after.
+ */
+interface MetadataBytes {
+  metadata: Metadata | undefined;
+  start: number;
+  end: number;
+}
+
+function writeMetadata(w: Writer, metadata: Metadata, last: MetadataBytes): boolean {
+  if (metadata === last.metadata) {
+    const size = last.end - last.start;
+    const buf = ensureCapacity(w, size);
+    buf.copyWithin(w.pos, last.start, last.end);
+    w.pos += size;
+    return false;
+  }
+  last.start = w.pos;
+  writeStructuredMetadata(w, metadata);
+  last.metadata = metadata;
+  last.end = w.pos;
+  return true;
+}
+
 function writePushRequest(w: Writer, streams: readonly Stream[]): void {
+  const last: MetadataBytes = { metadata: undefined, start: 0, end: 0 };
   for (const stream of streams) {
     const entries = stream.entries;
     let expectedStreamBytes = stream.labels.length + 2;
@@ -175,10 +205,17 @@ function writePushRequest(w: Writer, streams: readonly Stream[]): void {
       const entryAt = beginDelimited(w, STREAM_ENTRIES, expectedEntryBytes);
       writeTimestamp(w, entry.sec, entry.nsec);
       if (entry.line.length > 0) writeStringField(w, ENTRY_LINE, entry.line);
-      if (entry.metadata !== undefined) writeStructuredMetadata(w, entry.metadata);
-      endDelimited(w, entryAt, expectedEntryBytes);
+      const wroteMetadata = entry.metadata !== undefined && writeMetadata(w, entry.metadata, last);
+      const moved = endDelimited(w, entryAt, expectedEntryBytes);
+      if (wroteMetadata) {
+        // The bytes just written moved with their entry's body.
+        last.start += moved;
+        last.end += moved;
+      }
     }
+    // Moving a whole stream would move the cached bytes too; start afresh instead.
     endDelimited(w, streamAt, expectedStreamBytes);
+    last.metadata = undefined;
   }
 }
 
