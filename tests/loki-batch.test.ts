@@ -108,6 +108,20 @@ describe("loki batch: Batcher", () => {
     expect(batch.bytes - encoded).to.be.at.most(batch.streams.length * 8 + emptyValues * 2);
   });
 
+  it("counts shared metadata objects, interleaved with others and with none, as if each entry had its own", () => {
+    const shared = [{ cloudwatch_log_stream: "2025/11/22/[$LATEST]abc", cloudwatch_owner: "123456789012" }, { s3_key: "AWSLogs/é.gz" }];
+    const withShared = new Batcher(1 << 30);
+    const withCopies = new Batcher(1 << 30);
+    for (let n = 0; n < 60; n++) {
+      const metadata = n % 5 === 4 ? undefined : shared[n % 3 === 0 ? 1 : 0];
+      withShared.add(`{s="${n % 2}"}`, entry(1_700_000_000 + n, 0, `line ${n}`, metadata), 0);
+      withCopies.add(`{s="${n % 2}"}`, entry(1_700_000_000 + n, 0, `line ${n}`, metadata && { ...metadata }), 0);
+    }
+    const batch = withShared.take();
+    expect(batch.bytes).to.equal(withCopies.take().bytes);
+    expect(batch.bytes).to.be.at.least(encodePushRequest(batch.streams).length);
+  });
+
   it("counts UTF-8 bytes, not UTF-16 units", () => {
     const ascii = new Batcher(1 << 20);
     ascii.add("{}", entry(1, 0, "a".repeat(300)), 0);

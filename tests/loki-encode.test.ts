@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { uncompressSync } from "snappy";
-import type { LogEntry } from "../handler/types";
+import type { LogEntry, Metadata } from "../handler/types";
 import type { Stream } from "../handler/loki/batch";
 import { encodeAndCompress, encodePushRequest } from "../handler/loki/encode";
 import { decodePushRequest, type ReceivedStream } from "./support/loki-receiver";
@@ -195,7 +195,7 @@ describe("loki encode: PushRequest", () => {
     // Lines of 3-byte characters make entries outgrow their guessed length prefix, which moves
     // the bytes already written (the copied metadata among them).
     const random = seededRandom(11);
-    const pool = [{ cloudwatch_log_stream: "2025/11/22/[$LATEST]abc", cloudwatch_owner: "123456789012" }, { s3_key: "AWSLogs/ü/é.gz" }, { z: "€".repeat(60) }];
+    const pool: Metadata[] = [{ cloudwatch_log_stream: "2025/11/22/[$LATEST]abc", cloudwatch_owner: "123456789012" }, { s3_key: "AWSLogs/ü/é.gz" }, { z: "€".repeat(60) }];
     const line = () => (random() < 0.5 ? "€".repeat(Math.floor(random() * 5000)) : randomText(random, 300));
     for (let i = 0; i < 10; i++) {
       const streams: Stream[] = Array.from({ length: 1 + Math.floor(random() * 4) }, (_, s) => ({

@@ -6,7 +6,7 @@
  * protobuf framing around them. BATCH_SIZE therefore bounds the request body Loki receives
  * (the Go lambda-promtail counted line bytes only, which lets many short lines overshoot it).
  */
-import type { LogEntry } from "../types";
+import type { LogEntry, Metadata } from "../types";
 import { timestampBodySize, varint32Size } from "./varint";
 
 /** One Loki stream: a formatted label string such as `{a="x", b="y"}` and its entries. */
@@ -46,17 +46,20 @@ function lengthDelimitedSize(bytes: number): number {
   return 1 + varint32Size(bytes) + bytes;
 }
 
-/** Encoded size of one entry as an EntryAdapter field of its stream. */
-export function encodedEntrySize(entry: LogEntry): number {
-  let body = lengthDelimitedSize(timestampBodySize(entry.sec, entry.nsec));
-  if (entry.line.length > 0) body += lengthDelimitedSize(Buffer.byteLength(entry.line, "utf8"));
-  const metadata = entry.metadata;
-  if (metadata !== undefined) {
-    for (const name in metadata) {
-      const pair = lengthDelimitedSize(Buffer.byteLength(name, "utf8")) + lengthDelimitedSize(Buffer.byteLength(metadata[name], "utf8"));
-      body += lengthDelimitedSize(pair);
-    }
+/** Encoded size of a structured-metadata object: its name/value pairs as fields of an entry. */
+function encodedMetadataSize(metadata: Metadata): number {
+  let size = 0;
+  for (const name in metadata) {
+    const pair = lengthDelimitedSize(Buffer.byteLength(name, "utf8")) + lengthDelimitedSize(Buffer.byteLength(metadata[name], "utf8"));
+    size += lengthDelimitedSize(pair);
   }
+  return size;
+}
+
+/** Encoded size of one entry as an EntryAdapter field of its stream, given its metadata's size. */
+function encodedEntrySize(entry: LogEntry, metadataSize: number): number {
+  let body = lengthDelimitedSize(timestampBodySize(entry.sec, entry.nsec)) + metadataSize;
+  if (entry.line.length > 0) body += lengthDelimitedSize(Buffer.byteLength(entry.line, "utf8"));
   return lengthDelimitedSize(body);
 }
 
@@ -66,6 +69,9 @@ export class Batcher {
   private owners = new Set<number>();
   private entryCount = 0;
   private byteCount = 0;
+  /** The entries of a source group share one metadata object: its size is measured once. */
+  private lastMetadata: Metadata | undefined;
+  private lastMetadataSize = 0;
 
   constructor(maxBytes: number) {
     if (!(maxBytes > 0) || !Number.isFinite(maxBytes)) {
@@ -92,7 +98,12 @@ export class Batcher {
     open.stream.entries.push(entry);
     this.owners.add(owner);
     this.entryCount++;
-    this.byteCount += encodedEntrySize(entry);
+    const metadata = entry.metadata;
+    if (metadata !== undefined && metadata !== this.lastMetadata) {
+      this.lastMetadata = metadata;
+      this.lastMetadataSize = encodedMetadataSize(metadata);
+    }
+    this.byteCount += encodedEntrySize(entry, metadata === undefined ? 0 : this.lastMetadataSize);
     return this.byteCount >= this.maxBytes;
   }
 
