@@ -1,13 +1,17 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { metadataRows, settingsRows } from "../scripts/readme-tables";
+import { infraSettingsRows, metadataRows, settingsRows } from "../scripts/readme-tables";
 
 const README = readFileSync(resolve(__dirname, "..", "README.md"), "utf8");
 
 describe("README reference tables", () => {
   it("documents every environment variable with its default and accepted form, as the code defines them", () => {
     for (const row of settingsRows()) expect(README).to.include(row);
+  });
+
+  it("documents every setting of the Pulumi program as infra/settings.ts defines it", () => {
+    for (const row of infraSettingsRows()) expect(README).to.include(row);
   });
 
   it("documents every structured-metadata field", () => {
