@@ -109,7 +109,7 @@ describe("loki batch: Batcher", () => {
   });
 
   it("counts shared metadata objects, interleaved with others and with none, as if each entry had its own", () => {
-    const shared = [{ cloudwatch_log_stream: "2025/11/22/[$LATEST]abc", cloudwatch_owner: "123456789012" }, { s3_key: "AWSLogs/é.gz" }];
+    const shared: Record<string, string>[] = [{ cloudwatch_log_stream: "2025/11/22/[$LATEST]abc", cloudwatch_owner: "123456789012" }, { s3_key: "AWSLogs/é.gz" }];
     const withShared = new Batcher(1 << 30);
     const withCopies = new Batcher(1 << 30);
     for (let n = 0; n < 60; n++) {
