@@ -71,7 +71,7 @@ async function coldStart(env: NodeJS.ProcessEnv): Promise<Runtime> {
   return { config, log, client, labelsFor, tags };
 }
 
-/** Loads the snappy compressor during the cold start (Lambda gives init more CPU) and says when it is the slow one. */
+/** Chooses the snappy compressor once, at cold start rather than at the first push, and says when it is the slow one. */
 function warnOnSlowSnappy(log: Log): void {
   const snappy = snappyCompressor();
   if (snappy.nativeLoadError !== undefined) {

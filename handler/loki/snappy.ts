@@ -3,7 +3,7 @@
  * the framed one). Two implementations, chosen once per process:
  *
  * - `native`: the Rust binding of the `snappy` npm package (napi-rs). It compresses push
- *   bodies about 7× faster than snappyjs (bench/encode.ts), which turns compression from the
+ *   bodies four to six times faster than snappyjs (bench/encode.ts), which turns compression from the
  *   largest cost of a push into a small one. On Linux the glibc binding of this CPU is loaded
  *   directly: the `snappy` package's own loader probes for musl first (reading files, maybe
  *   spawning `ldd`), which costs about 10 ms of cold start.
