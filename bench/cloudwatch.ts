@@ -10,7 +10,7 @@ import { createLabelPipeline } from "../handler/labels/pipeline";
 import { snappyCompressor } from "../handler/loki/snappy";
 import { ship } from "../handler/pipeline";
 import { cloudWatchRecords } from "../handler/sources/cloudwatch";
-import { gunzipSeconds, mb, medianSeconds, peakRssMb, row, startNullSink } from "./support";
+import { gunzipSeconds, mb, medianSeconds, peakRssMb, row, seededRandom, startNullSink } from "./support";
 
 /** Chunks compress better than the final JSON payload (escaping, ids): this lands near 1 MB of gzip. */
 const TARGET_COMPRESSED_BYTES = 720 * 1024;
@@ -23,8 +23,7 @@ function makeLines(): { events: { id: string; timestamp: number; message: string
   let textBytes = 0;
   let compressedEstimate = 0;
   let ts = 1763798400000;
-  let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = seededRandom(42);
   const hex = (n: number) => Array.from({ length: n }, () => Math.floor(rnd() * 16).toString(16)).join("");
   while (compressedEstimate < TARGET_COMPRESSED_BYTES) {
     const chunk: string[] = [];

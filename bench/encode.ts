@@ -15,7 +15,7 @@ import { Batcher, type Stream } from "../handler/loki/batch";
 import { encodeAndCompress, encodePushRequest } from "../handler/loki/encode";
 import { useSnappyImplementation } from "../handler/loki/snappy";
 import { encodeWithProtobufjsReflection } from "../tests/support/protobufjs-reference";
-import { mb, row } from "./support";
+import { mb, row, seededRandom } from "./support";
 
 const BATCH_BYTES = 1024 * 1024;
 const ROUNDS = 31;
@@ -26,13 +26,9 @@ interface Corpus {
   items: Array<{ labels: string; entry: LogEntry }>;
 }
 
-function random(seed: number): () => number {
-  return () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-}
-
 /** ALB access-log lines (S3 path): ~330 bytes, 8 load balancers, no structured metadata. */
 function albCorpus(): Corpus {
-  const rnd = random(7);
+  const rnd = seededRandom(7);
   const items: Corpus["items"] = [];
   for (let i = 0, bytes = 0; bytes < BATCH_BYTES * 0.95; i++) {
     const lb = i % 8;
@@ -52,7 +48,7 @@ function albCorpus(): Corpus {
 
 /** CloudWatch JSON application lines: ~300 bytes, 3 log groups, some non-ASCII, structured metadata. */
 function cloudwatchCorpus(): Corpus {
-  const rnd = random(42);
+  const rnd = seededRandom(42);
   const hex = (n: number) => Array.from({ length: n }, () => Math.floor(rnd() * 16).toString(16)).join("");
   const items: Corpus["items"] = [];
   const groupMetadata = [0, 1, 2].map((group) => ({ cloudwatch_log_stream: `2025/11/22/[$LATEST]${group}f1e2d3c4b5a69788796a5b4c3d2e1f0`, cloudwatch_owner: "123456789012" }));

@@ -17,7 +17,7 @@ import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { LocalS3 } from "../tests/support/s3-server";
-import { mb, row, startNullSink } from "./support";
+import { mb, row, seededRandom, startNullSink } from "./support";
 
 const BUCKET = "bench-logs";
 const KEY = "alb/AWSLogs/123456789012/elasticloadbalancing/us-east-1/2024/06/01/123456789012_elasticloadbalancing_us-east-1_app.shop-frontend.50dc6c495c0c9188_20240601T1205Z_10.0.12.34_5x7k2p9q.log.gz";
@@ -41,8 +41,7 @@ function option(name: string, fallback: number): number {
 
 /** Realistic ALB lines: varied clients, paths, agents, statuses, trace ids; time moves forward. */
 function albLog(targetBytes: number): { text: Buffer; lines: number } {
-  let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = seededRandom(7);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
   const hex = (n: number) => Array.from({ length: n }, () => "0123456789abcdef"[Math.floor(rnd() * 16)]).join("");
   const types = ["https", "https", "https", "h2", "h2", "http", "wss"];

@@ -7,6 +7,11 @@ import { spawn, ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 
+/** The benchmarks' seeded generator (a linear congruential one): the same inputs on every run. */
+export function seededRandom(seed: number): () => number {
+  return () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+}
+
 export function mb(bytes: number): number {
   return bytes / (1024 * 1024);
 }

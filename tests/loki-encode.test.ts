@@ -6,6 +6,7 @@ import { encodeAndCompress, encodePushRequest } from "../handler/loki/encode";
 import { decodePushRequest, type ReceivedStream } from "./support/loki-receiver";
 import { encodeWithProtobufjsReflection } from "./support/protobufjs-reference";
 import { WireReader, WireType } from "./support/proto-wire";
+import { seededRandom } from "./support/random";
 
 /** What the independent decoder should return for `streams`. */
 function expected(streams: readonly Stream[]): ReceivedStream[] {
@@ -27,18 +28,6 @@ function toWellFormed(text: string): string {
 
 function roundTrip(streams: readonly Stream[]): ReceivedStream[] {
   return decodePushRequest(encodePushRequest(streams));
-}
-
-/** A small seeded generator so that the randomised cases are reproducible. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ALPHABETS = [

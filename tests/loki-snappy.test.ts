@@ -2,13 +2,14 @@ import { expect } from "chai";
 import { uncompressSync } from "snappy";
 import * as snappyjs from "snappyjs";
 import { compress } from "../handler/loki/encode";
+import { seededRandom } from "./support/random";
 import { chooseCompressor, lambdaSnappyBinding, snappyCompressor, SnappyImplementation, useSnappyImplementation } from "../handler/loki/snappy";
 
 /** Inputs that exercise literals, long copies, incompressible runs and the 64 KB block boundary. */
 function inputs(): Buffer[] {
-  let seed = 7;
+  const random = seededRandom(7);
   const noise = Buffer.alloc(300_000);
-  for (let i = 0; i < noise.length; i++) noise[i] = (seed = (seed * 1103515245 + 12345) & 0x7fffffff) >>> 16;
+  for (let i = 0; i < noise.length; i++) noise[i] = Math.floor(random() * 256);
   const lines = Array.from({ length: 5000 }, (_, i) => `{"level":"info","requestId":"${(i * 2654435761 >>> 0).toString(16)}","latencyMs":${i % 977}}`).join("\n");
   return [Buffer.alloc(0), Buffer.from("a"), Buffer.from("log line ".repeat(50_000)), noise, Buffer.from(lines), Buffer.from("ü€😀 ".repeat(20_000))];
 }
