@@ -160,9 +160,11 @@ async function forEachEntry(group: EntryGroup, add: (e: LogEntry) => Promise<voi
     }
     return;
   }
-  for await (const entry of entries) {
-    const pending = add(entry);
-    if (pending) await pending;
+  for await (const batch of entries) {
+    for (const entry of batch) {
+      const pending = add(entry);
+      if (pending) await pending;
+    }
   }
 }
 

@@ -26,8 +26,9 @@ export interface LogEntry {
 
 /**
  * A group of entries that share one base label set, produced by a source adapter.
- * `entries` may be a plain array (CloudWatch, Kinesis) or an async iterable (an S3 object read
- * as a stream), so memory stays bounded.
+ * `entries` may be a plain array (CloudWatch, Kinesis) or an async iterable of entry arrays
+ * (an S3 object read as a stream, one array per chunk read), so memory stays bounded. Arrays
+ * rather than single entries because a promise per entry costs more than parsing the line.
  */
 export interface EntryGroup {
   /** Base labels from the source, before extra labels, drop labels and relabeling. */
@@ -37,7 +38,7 @@ export interface EntryGroup {
    * `owner`). Only the fields named in STRUCTURED_METADATA are attached.
    */
   metadata?: Metadata;
-  entries: Iterable<LogEntry> | AsyncIterable<LogEntry>;
+  entries: Iterable<LogEntry> | AsyncIterable<readonly LogEntry[]>;
 }
 
 /**

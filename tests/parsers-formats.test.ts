@@ -24,8 +24,9 @@ async function* chunked(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Ar
 async function parse(format: FormatId, bytes: Uint8Array, opts: { want?: string[]; lbVariant?: LbVariant; chunk?: number } = {}): Promise<LogEntry[]> {
   const entries: LogEntry[] = [];
   const input = decompress(chunked(gzipSync(bytes), opts.chunk ?? 512), "s3://b/k");
-  for await (const e of FORMATS[format].parse(input, { fallback: FALLBACK, want: new Set(opts.want ?? []), what: "s3://b/k", lbVariant: opts.lbVariant })) {
-    entries.push(e);
+  for await (const batch of FORMATS[format].parse(input, { fallback: FALLBACK, want: new Set(opts.want ?? []), what: "s3://b/k", lbVariant: opts.lbVariant })) {
+    expect(batch.length, "parsers hand out entries in non-empty arrays").to.be.above(0);
+    entries.push(...batch);
   }
   return entries;
 }
@@ -154,6 +155,20 @@ describe("S3 log formats", () => {
       const err = await failure(parse("cloudtrail", Buffer.from(text.slice(0, text.length - 40))));
       expect(err).to.be.instanceOf(BadRecordError);
       expect(err.message).to.contain("s3://b/k").and.contain("not a valid CloudTrail log file");
+    });
+
+    it("a file of many records arrives whole, and a truncated one hands out every complete record before failing", async () => {
+      const records = Array.from({ length: 600 }, (_, i) => ({ eventTime: "2024-01-01T00:00:00Z", eventID: `id-${i}` }));
+      const text = JSON.stringify({ Records: records });
+      expect((await parse("cloudtrail", Buffer.from(text))).length).to.equal(600);
+
+      const handedOut: LogEntry[] = [];
+      const input = decompress(chunked(gzipSync(Buffer.from(text.slice(0, -20))), 512), "s3://b/k");
+      const err = await failure((async () => {
+        for await (const batch of FORMATS.cloudtrail.parse(input, { fallback: FALLBACK, want: new Set(), what: "s3://b/k" })) handedOut.push(...batch);
+      })());
+      expect(err).to.be.instanceOf(BadRecordError);
+      expect(handedOut.map((e) => JSON.parse(e.line).eventID)).to.deep.equal(records.slice(0, 599).map((r) => r.eventID));
     });
   });
 

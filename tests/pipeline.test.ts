@@ -35,8 +35,9 @@ function record(id: string, groups: EntryGroup[] | (() => never)): SourceRecord 
   };
 }
 
-async function* slowly(entries: LogEntry[]): AsyncIterable<LogEntry> {
-  for (const e of entries) yield e;
+/** A stream source (like an S3 object) handing out one entry per array. */
+async function* slowly(entries: LogEntry[]): AsyncIterable<LogEntry[]> {
+  for (const e of entries) yield [e];
 }
 
 function options(pusher: Pusher, overrides: Partial<ShipOptions> = {}): ShipOptions {
@@ -104,9 +105,9 @@ describe("shipping pipeline", () => {
 
   it("fails a completed record whose entries were still batched when a concurrent push failed", async () => {
     const loki = new FakeLoki(["failed"], 20);
-    async function* afterPushFailed(): AsyncIterable<LogEntry> {
+    async function* afterPushFailed(): AsyncIterable<LogEntry[]> {
       await new Promise((resolve) => setTimeout(resolve, 60));
-      yield entry("c");
+      yield [entry("c")];
     }
     const result = await ship([
       record("a", [{ labels: { app: "x" }, entries: slowly([entry("a".repeat(600))]) }]),

@@ -10,7 +10,7 @@ import { gzipSync } from "node:zlib";
 import { localObjectGroups, objectGroups } from "../handler/sources/s3-log-object";
 import type { ObjectOpener } from "../handler/sources/s3-object";
 import { BadRecordError, EntryGroup, LogEntry } from "../handler/types";
-import { MemoryLog, failure } from "./support/events";
+import { entriesOf, MemoryLog, failure } from "./support/events";
 
 const fixture = (name: string): Buffer => readFileSync(join(__dirname, "fixtures", "s3", name));
 const VPC_KEY = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/01/123456789012_vpcflowlogs_us-east-1_fl-0a1b2c3d_20240601T1200Z_fe123456.log.gz";
@@ -30,11 +30,7 @@ function opener(bytes: Uint8Array, lastModified?: Date): ObjectOpener & { opened
 
 async function collect(groups: AsyncIterable<EntryGroup>): Promise<(Omit<EntryGroup, "entries"> & { entries: LogEntry[] })[]> {
   const out: (Omit<EntryGroup, "entries"> & { entries: LogEntry[] })[] = [];
-  for await (const group of groups) {
-    const entries: LogEntry[] = [];
-    for await (const e of group.entries as AsyncIterable<LogEntry>) entries.push(e);
-    out.push({ ...group, entries });
-  }
+  for await (const group of groups) out.push({ ...group, entries: await entriesOf(group) });
   return out;
 }
 
@@ -99,7 +95,7 @@ describe("S3 object -> entry groups", () => {
       }),
     };
     for await (const group of objectGroups({ bucket: "b", key: ALB_KEY, eventTime: "2024-06-01T12:00:00Z" }, { want: new Set(), log, open: async () => ({ body }) })) {
-      for await (const _ of group.entries as AsyncIterable<LogEntry>) break;
+      for await (const _ of group.entries as AsyncIterable<LogEntry[]>) break;
       break;
     }
     expect(released).to.equal(true);

@@ -18,8 +18,11 @@ export interface ParseOptions {
 }
 
 export interface LogFormat {
-  /** Decompressed object bytes -> entries, lazily, in bounded memory. */
-  parse(input: AsyncIterable<Uint8Array>, opts: ParseOptions): AsyncIterable<LogEntry>;
+  /**
+   * Decompressed object bytes -> entries, lazily, in bounded memory, in arrays (one per chunk
+   * of input, never empty) because a promise per entry costs more than parsing a line.
+   */
+  parse(input: AsyncIterable<Uint8Array>, opts: ParseOptions): AsyncIterable<LogEntry[]>;
   /** Labels the key cannot give, taken from the first entry (S3 access logs in the simple key form). */
   labelsFromFirstLine?(line: string, info: KeyInfo): Labels;
 }
@@ -34,10 +37,12 @@ export function lineFormat(create: (opts: ParseOptions) => LineParser): LogForma
   return async function* parseLines(input, opts) {
     const parseLine = create(opts);
     for await (const lines of splitLines(input, opts.what)) {
+      const entries: LogEntry[] = [];
       for (const line of lines) {
         const entry = parseLine(line);
-        if (entry) yield entry;
+        if (entry) entries.push(entry);
       }
+      if (entries.length > 0) yield entries;
     }
   };
 }

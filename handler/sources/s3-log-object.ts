@@ -81,12 +81,12 @@ export async function* bytesGroups(body: AsyncIterable<Uint8Array>, source: Byte
   const iterator = entries[Symbol.asyncIterator]();
   try {
     let labels = source.info.labels;
-    let first: LogEntry | undefined;
+    let first: LogEntry[] | undefined;
     if (format.labelsFromFirstLine) {
       const next = await iterator.next();
       if (next.done) return;
       first = next.value;
-      labels = format.labelsFromFirstLine(first.line, source.info);
+      labels = format.labelsFromFirstLine(first[0].line, source.info);
     }
     yield {
       labels,
@@ -115,7 +115,7 @@ export function localObjectGroups(
   return bytesGroups(body, { bucket, key, info, fallback: parseTime(opts.eventTime), want: opts.want ?? new Set() });
 }
 
-async function* prepend(first: LogEntry, rest: AsyncIterator<LogEntry>): AsyncGenerator<LogEntry> {
+async function* prepend(first: LogEntry[], rest: AsyncIterator<LogEntry[]>): AsyncGenerator<LogEntry[]> {
   yield first;
   for (;;) {
     const next = await rest.next();

@@ -54,14 +54,18 @@ export function sourceContext(env: Record<string, string> = {}): SourceContext &
   return { config: parseShipperConfig({ WRITE_ADDRESS: "http://127.0.0.1:1/loki/api/v1/push", ...env }), log: new MemoryLog() };
 }
 
+/** A group's entries in one array, whether the source gave an array or a stream of arrays. */
+export async function entriesOf(group: EntryGroup): Promise<LogEntry[]> {
+  if (Symbol.iterator in group.entries) return [...group.entries];
+  const entries: LogEntry[] = [];
+  for await (const batch of group.entries) entries.push(...batch);
+  return entries;
+}
+
 /** Reads a record completely: its groups with their entries materialised. */
 export async function drain(record: SourceRecord): Promise<(Omit<EntryGroup, "entries"> & { entries: LogEntry[] })[]> {
   const out: (Omit<EntryGroup, "entries"> & { entries: LogEntry[] })[] = [];
-  for await (const group of record.groups()) {
-    const entries: LogEntry[] = [];
-    for await (const e of group.entries as AsyncIterable<LogEntry>) entries.push(e);
-    out.push({ ...group, entries });
-  }
+  for await (const group of record.groups()) out.push({ ...group, entries: await entriesOf(group) });
   return out;
 }
 
