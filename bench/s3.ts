@@ -4,7 +4,8 @@
  * labels, batching, encoding, snappy, push to a local null sink.
  *
  * The measured code runs in its own process, bundled by esbuild like the Lambda (bench/s3-child.ts),
- * so its peak RSS is not inflated by ts-node, the S3 server or the sink. Reports MB/s of log
+ * so its peak RSS is not inflated by ts-node, the S3 server or the sink, and with the V8 heap
+ * limits the Lambda runtime gives a 128 MB function (LAMBDA_HEAP_FLAGS). Reports MB/s of log
  * text, lines/s, peak RSS and the ratio to zlib gunzip of the same object in the same process.
  * Targets: ratio >= 0.25, peak RSS < 128 MB.
  *
@@ -83,7 +84,20 @@ function albLog(targetBytes: number): { text: Buffer; lines: number } {
 }
 
 /**
- * Node flags for the measured process, e.g. BENCH_CHILD_FLAGS="--cpu-prof --cpu-prof-dir=prof"
+ * The memory the target is about: a 128 MB function. The Lambda Node.js runtime does not run
+ * Node with its defaults (sized for a machine); its bootstrap derives V8's heap limits from the
+ * function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE): a tenth for the young generation, half of
+ * that per semi-space, the rest for the old generation. Node's default 16 MB semi-spaces alone
+ * would let the young generation take 48 MB of the 128.
+ */
+const LAMBDA_MEMORY_MB = 128;
+const LAMBDA_HEAP_FLAGS = [
+  `--max-semi-space-size=${Math.floor(LAMBDA_MEMORY_MB / 10 / 2)}`,
+  `--max-old-space-size=${LAMBDA_MEMORY_MB - Math.floor(LAMBDA_MEMORY_MB / 10)}`,
+];
+
+/**
+ * Extra Node flags for the measured process (after the heap flags, so they may override them), e.g. BENCH_CHILD_FLAGS="--cpu-prof --cpu-prof-dir=prof"
  * to profile it (the child is then left unminified so the profile names our functions).
  */
 function childFlags(): string[] {
@@ -92,7 +106,7 @@ function childFlags(): string[] {
 
 function runChild(script: string, input: object, env: Record<string, string>): Promise<ChildResult> {
   return new Promise((resolvePromise, reject) => {
-    execFile(process.execPath, [...childFlags(), script, JSON.stringify(input)], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...LAMBDA_HEAP_FLAGS, ...childFlags(), script, JSON.stringify(input)], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`${err.message}\n${stderr}`));
       const last = stdout.trim().split("\n").pop() ?? "";
       resolvePromise(JSON.parse(last) as ChildResult);
@@ -128,6 +142,7 @@ async function main(): Promise<void> {
     const textMb = mb(text.length);
     const gunzip = Math.min(result.gunzipSyncSeconds, result.gunzipStreamSeconds);
     console.log(`S3 ALB object -> Loki (GetObject from local s3rver, gunzip, split, parse, labels, batch, encode, snappy (${result.snappy}), push to local sink)`);
+    row("measured process", `node ${[...LAMBDA_HEAP_FLAGS, ...childFlags()].join(" ")} (heap limits of a ${LAMBDA_MEMORY_MB} MB Lambda)`);
     row("object", `${mb(gz.length).toFixed(1)} MB gzip, ${textMb.toFixed(1)} MB log text, ${lines.toLocaleString("en")} lines`);
     row("full path (handler)", `${(textMb / result.fullSeconds).toFixed(1)} MB/s, ${Math.round(lines / result.fullSeconds).toLocaleString("en")} lines/s`);
     row("S3 side only (GetObject..parse)", `${(textMb / result.parseOnlySeconds).toFixed(1)} MB/s, ${Math.round(lines / result.parseOnlySeconds).toLocaleString("en")} lines/s`);
