@@ -10,9 +10,13 @@ import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { handler } from "../handler/index";
+import { parseShipperConfig, ShipperConfig } from "../handler/config";
+import { createLabelPipeline } from "../handler/labels/pipeline";
+import { LokiClient } from "../handler/loki/client";
 import { snappyCompressor } from "../handler/loki/snappy";
+import { ship } from "../handler/pipeline";
 import { objectGroups } from "../handler/sources/s3-log-object";
-import type { LogEntry } from "../handler/types";
+import type { LogEntry, SourceRecord } from "../handler/types";
 import { peakRssMb } from "./support";
 
 interface Args {
@@ -32,6 +36,48 @@ function s3Event() {
       s3: { s3SchemaVersion: "1.0", bucket: { name: args.bucket, arn: `arn:aws:s3:::${args.bucket}` }, object: { key: args.key } },
     }],
   };
+}
+
+/** The handler's work on the object without the network; `keep` receives the push bodies. */
+async function shipWithoutNetwork(config: ShipperConfig, keep?: Uint8Array[]): Promise<void> {
+  const ref = { bucket: args.bucket, key: args.key, region: "us-east-1", eventTime: "2024-06-01T12:05:00.000Z" };
+  const record: SourceRecord = { describe: `s3://${args.bucket}/${args.key}`, groups: () => objectGroups(ref, { want: new Set(config.structuredMetadata), log: silentLog }) };
+  const { failed } = await ship([record], {
+    batchSize: config.batchSize,
+    pushConcurrency: config.pushConcurrency,
+    structuredMetadata: config.structuredMetadata,
+    printLogLine: false,
+    labelsFor: createLabelPipeline({ extraLabels: config.extraLabels, dropLabels: config.dropLabels, relabelRules: config.relabelRules }),
+    pusher: {
+      push: async (_streams, _deadline, body) => {
+        if (keep && body) keep.push(body);
+        return { outcome: "ok", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0 };
+      },
+    },
+    deadline: { remainingMs: () => 900_000 },
+    log: silentLog,
+  });
+  if (failed.length > 0) throw new Error("the object failed");
+}
+
+/**
+ * Sends the bodies with at most `concurrency` in flight, as the pipeline does. The client takes
+ * the streams beside a body for its logs and for splitting on a 413, which the null sink never
+ * answers; one placeholder entry stands for them so that each body is sent as it is.
+ */
+async function pushAll(client: LokiClient, bodies: readonly Uint8Array[], concurrency: number): Promise<void> {
+  const placeholder = [{ labels: "{}", entries: [{ sec: 0, nsec: 0, line: "" }] }];
+  const deadline = { remainingMs: () => 900_000 };
+  const inFlight = new Set<Promise<unknown>>();
+  for (const body of bodies) {
+    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    const push: Promise<unknown> = client.push(placeholder, deadline, body).then((report) => {
+      inFlight.delete(push);
+      if (report.outcome !== "ok") throw new Error(`push failed: ${JSON.stringify(report)}`);
+    });
+    inFlight.add(push);
+  }
+  await Promise.all(inFlight);
 }
 
 async function seconds(fn: () => Promise<unknown>): Promise<number> {
@@ -86,11 +132,26 @@ async function main(): Promise<void> {
     }));
   }
 
+  // 4. Two parts of the full path on their own, after the RSS figures: the handler's work with
+  //    the push replaced by a no-op, and the pushes alone (the same bodies, through the same
+  //    client, to the same sink, as many at once as the handler sends).
+  const config = parseShipperConfig(process.env);
+  const bodies: Uint8Array[] = [];
+  const noNetwork: number[] = [];
+  for (let i = 0; i < args.runs; i++) noNetwork.push(await seconds(() => shipWithoutNetwork(config, i === 0 ? bodies : undefined)));
+  const client = new LokiClient({ url: config.writeAddress, log: silentLog });
+  const pushesOnly: number[] = [];
+  for (let i = 0; i < args.runs; i++) pushesOnly.push(await seconds(() => pushAll(client, bodies, config.pushConcurrency)));
+  client.close();
+
   process.stdout.write(JSON.stringify({
     fullSeconds: median(full),
     parseOnlySeconds: median(parseOnly),
     gunzipSyncSeconds: median(gunzipSyncTimes),
     gunzipStreamSeconds: median(gunzipStreamTimes),
+    noNetworkSeconds: median(noNetwork),
+    pushesOnlySeconds: median(pushesOnly),
+    pushes: bodies.length,
     entries,
     startRss,
     peakRssParse,

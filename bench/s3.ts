@@ -28,6 +28,9 @@ interface ChildResult {
   parseOnlySeconds: number;
   gunzipSyncSeconds: number;
   gunzipStreamSeconds: number;
+  noNetworkSeconds: number;
+  pushesOnlySeconds: number;
+  pushes: number;
   entries: number;
   startRss: number;
   peakRssParse: number;
@@ -148,6 +151,8 @@ async function main(): Promise<void> {
     row("S3 side only (GetObject..parse)", `${(textMb / result.parseOnlySeconds).toFixed(1)} MB/s, ${Math.round(lines / result.parseOnlySeconds).toLocaleString("en")} lines/s`);
     row("zlib gunzip of the same object", `${(textMb / result.gunzipSyncSeconds).toFixed(1)} MB/s sync, ${(textMb / result.gunzipStreamSeconds).toFixed(1)} MB/s streaming`);
     row("ratio to gunzip (target >= 0.25)", `${(gunzip / result.fullSeconds).toFixed(2)} full path, ${(gunzip / result.parseOnlySeconds).toFixed(2)} S3 side only`);
+    row("same, push replaced by a no-op", `${(textMb / result.noNetworkSeconds).toFixed(1)} MB/s, ratio to gunzip ${(gunzip / result.noNetworkSeconds).toFixed(2)}`);
+    row(`the ${result.pushes} pushes alone`, `${result.pushesOnlySeconds.toFixed(2)} s, ${(result.pushesOnlySeconds / gunzip).toFixed(1)}x gunzip`);
     row("peak RSS (target < 128 MB)", `${mb(result.peakRssFull).toFixed(0)} MB full path, ${mb(result.peakRssParse).toFixed(0)} MB S3 side only, ${mb(result.startRss).toFixed(0)} MB after loading the bundle`);
   } finally {
     sink.stop();
