@@ -9,6 +9,7 @@ import { MAX_LINE_BYTES, splitLines } from "../handler/parsers/lines";
 import { decodeText } from "../handler/parsers/text";
 import { BadRecordError } from "../handler/types";
 import { failure } from "./support/events";
+import { seededRandom } from "./support/random";
 
 async function* chunked(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
@@ -116,6 +117,31 @@ describe("S3 byte stream: decompression and line splitting", () => {
     }
     expect(returned).to.equal(true);
     expect(produced).to.be.lessThan(10);
+  });
+
+  it("gives every line of a large random text exactly once, whatever the chunk size (chunks decoded in slices)", async function () {
+    const random = seededRandom(64);
+    const parts: string[] = ["\ufeff"];
+    const expectedLines: string[] = [];
+    const words = ["GET", "/api/v1", "é", "€", "😀", "日本", "x".repeat(50), ""];
+    let length = 0;
+    while (length < 1_500_000) {
+      // Mostly short lines, some empty, a few longer than a decoding slice (64 KB); many begin
+      // with U+FEFF, which only the object's very first line loses.
+      const longLine = random() < 0.002;
+      let line = random() < 0.3 ? "\ufeff" : "";
+      const count = longLine ? 3000 : Math.floor(random() * 12);
+      for (let i = 0; i < count; i++) line += words[Math.floor(random() * words.length)] + (longLine ? "-".repeat(30) : " ");
+      parts.push(line, random() < 0.3 ? "\r\n" : "\n");
+      length += line.length + 2;
+      if (line !== "") expectedLines.push(line);
+    }
+    expect(expectedLines.some((l) => Buffer.byteLength(l) > 64 * 1024), "some lines are longer than a slice").to.equal(true);
+    const bytes = Buffer.from(parts.join(""));
+    for (const size of [bytes.length, 256 * 1024, 65_537, 4096]) {
+      expect(await lines(bytes, size), `plain, chunk ${size}`).to.deep.equal(expectedLines);
+    }
+    expect(await lines(gzipSync(bytes), 100_000), "gzip").to.deep.equal(expectedLines);
   });
 
   it("fails a line longer than the safety limit instead of exhausting memory", async function () {

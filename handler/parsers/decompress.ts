@@ -12,19 +12,18 @@ import { createGunzip, ZlibOptions } from "node:zlib";
 import { BadRecordError } from "../types";
 
 /**
- * Output chunk of the gunzip stream: large enough that per-chunk costs stay small, and small
- * enough that the text decoded from one chunk stays in V8's young generation (strings above
- * about 128 KB go to the large-object space, which only full collections free: 256 KB chunks
- * raised the S3 benchmark's peak RSS by 18 MB).
+ * Output chunk of the gunzip stream. zlib inflates on the thread pool, one chunk per round trip,
+ * and a round trip costs about 0.1 ms on the benchmark machine: with 64 KB chunks, streaming
+ * gunzip ran at half the speed of gunzipSync. (The line splitter decodes a chunk in smaller
+ * slices, so large chunks do not make large strings; see lines.ts.)
  */
-const GUNZIP_CHUNK = 64 * 1024;
+const GUNZIP_CHUNK = 256 * 1024;
 /**
- * Decompressed bytes the stream may hold before the reader takes them. zlib inflates on the
- * thread pool; with the stream default (16 KB, less than one chunk) it stopped after every chunk
- * until the lines of the previous one were parsed, so inflating and parsing took turns instead of
- * overlapping (the S3 path without network went from 0.17 to 0.20 times gunzip speed).
+ * Decompressed bytes the stream may hold before the reader takes them. With the stream default
+ * (16 KB, less than one chunk) zlib stopped after every chunk until the lines of the previous one
+ * were parsed, so inflating and parsing took turns instead of overlapping.
  */
-const GUNZIP_AHEAD_BYTES = 8 * GUNZIP_CHUNK;
+const GUNZIP_AHEAD_BYTES = 4 * GUNZIP_CHUNK;
 /** Enough bytes to recognise every signature below. */
 const SNIFF_BYTES = 4;
 
