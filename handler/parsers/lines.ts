@@ -41,14 +41,18 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array>, what = "obj
       pending.push(chunk);
       continue;
     }
-    let complete = chunk.subarray(0, lastLf);
+    let lines: string[];
     if (pending.length > 0) {
-      if (pendingBytes + complete.length > MAX_LINE_BYTES) throw lineTooLong(what);
-      pending.push(complete);
-      complete = Buffer.concat(pending, pendingBytes + complete.length);
+      // Only the unfinished line is joined; the rest of the chunk is decoded where it lies.
+      const firstLf = chunk.indexOf(LF);
+      if (pendingBytes + firstLf > MAX_LINE_BYTES) throw lineTooLong(what);
+      pending.push(chunk.subarray(0, firstLf));
+      lines = decodeLines(Buffer.concat(pending, pendingBytes + firstLf), atStart);
       pending = [];
+      if (firstLf < lastLf) lines = lines.concat(decodeLines(chunk.subarray(firstLf + 1, lastLf), false));
+    } else {
+      lines = decodeLines(chunk.subarray(0, lastLf), atStart);
     }
-    const lines = decodeLines(complete, atStart);
     atStart = false;
     if (lines.length > 0) yield lines;
     const rest = chunk.subarray(lastLf + 1);
