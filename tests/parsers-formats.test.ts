@@ -158,16 +158,22 @@ describe("S3 log formats", () => {
     });
 
     it("a file of many records arrives whole, and a truncated one hands out every complete record before failing", async () => {
-      const records = Array.from({ length: 600 }, (_, i) => ({ eventTime: "2024-01-01T00:00:00Z", eventID: `id-${i}` }));
+      // About 700 KB of records: several of the arrays the parser hands out.
+      const records = Array.from({ length: 600 }, (_, i) => ({ eventTime: "2024-01-01T00:00:00Z", eventID: `id-${i}`, userAgent: "a".repeat(1100) }));
       const text = JSON.stringify({ Records: records });
       expect((await parse("cloudtrail", Buffer.from(text))).length).to.equal(600);
 
       const handedOut: LogEntry[] = [];
+      let arrays = 0;
       const input = decompress(chunked(gzipSync(Buffer.from(text.slice(0, -20))), 512), "s3://b/k");
       const err = await failure((async () => {
-        for await (const batch of FORMATS.cloudtrail.parse(input, { fallback: FALLBACK, want: new Set(), what: "s3://b/k" })) handedOut.push(...batch);
+        for await (const batch of FORMATS.cloudtrail.parse(input, { fallback: FALLBACK, want: new Set(), what: "s3://b/k" })) {
+          handedOut.push(...batch);
+          arrays++;
+        }
       })());
       expect(err).to.be.instanceOf(BadRecordError);
+      expect(arrays).to.equal(3);
       expect(handedOut.map((e) => JSON.parse(e.line).eventID)).to.deep.equal(records.slice(0, 599).map((r) => r.eventID));
     });
   });

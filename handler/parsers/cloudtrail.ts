@@ -18,8 +18,11 @@ interface TrailRecord {
   eventID?: unknown;
 }
 
-/** Records handed on together (see LogFormat.parse): about a megabyte of typical records. */
-const RECORDS_PER_BATCH = 256;
+/**
+ * Records are handed on together (see LogFormat.parse) once their lines reach this size: about as
+ * much text as one chunk of a line format, however large single records are.
+ */
+const BATCH_TEXT_LENGTH = 256 * 1024;
 
 async function* parseCloudTrail(input: AsyncIterable<Uint8Array>, opts: ParseOptions): AsyncGenerator<LogEntry[]> {
   // An empty object holds no records; JSON-wise it is not even a document, but failing it would
@@ -35,12 +38,16 @@ async function* parseCloudTrail(input: AsyncIterable<Uint8Array>, opts: ParseOpt
   pipeline(Readable.from(bytes, { objectMode: false }), parser(), pick({ filter: "Records" }), records, () => undefined);
   const wantId = opts.want.has("cloudtrail_event_id");
   let batch: LogEntry[] = [];
+  let batchLength = 0;
   try {
     for await (const item of records as AsyncIterable<{ value: unknown }>) {
-      batch.push(toEntry(item.value, opts, wantId));
-      if (batch.length === RECORDS_PER_BATCH) {
+      const entry = toEntry(item.value, opts, wantId);
+      batch.push(entry);
+      batchLength += entry.line.length;
+      if (batchLength >= BATCH_TEXT_LENGTH) {
         yield batch;
         batch = [];
+        batchLength = 0;
       }
     }
     if (batch.length > 0) yield batch;
