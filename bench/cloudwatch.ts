@@ -6,16 +6,11 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { CloudWatchLogsEvent } from "aws-lambda";
 import { parseShipperConfig } from "../handler/config";
-import { createLabelPipeline } from "../handler/labels/pipeline";
-import type { Stream } from "../handler/loki/batch";
 import { LokiClient } from "../handler/loki/client";
 import { snappyCompressor } from "../handler/loki/snappy";
-import { ship } from "../handler/pipeline";
 import { cloudWatchRecords } from "../handler/sources/cloudwatch";
-import type { Deadline } from "../handler/types";
+import { Push, pushAll, shipOffline, silentLog } from "./offline";
 import { gunzipSeconds, mb, medianSeconds, peakRssMb, row, seededRandom, startNullSink } from "./support";
-
-const silentLog = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Chunks compress better than the final JSON payload (escaping, ids): this lands near 1 MB of gzip. */
 const TARGET_COMPRESSED_BYTES = 720 * 1024;
@@ -52,48 +47,10 @@ function makeLines(): { events: { id: string; timestamp: number; message: string
   return { events, textBytes };
 }
 
-/** One push as the pipeline hands it to the client: its streams and their encoded body. */
-interface Push {
-  streams: readonly Stream[];
-  body: Uint8Array;
-}
-
-/**
- * The handler's work without the network: the same sources, labels, batching, encoding and
- * snappy. `keep`, when given, receives every push instead of dropping it.
- */
-async function shipWithoutNetwork(event: unknown, keep?: Push[]): Promise<void> {
+/** The handler's work on the event without the network; `keep` receives every push. */
+function shipWithoutNetwork(event: unknown, keep?: Push[]): Promise<void> {
   const config = parseShipperConfig(process.env);
-  const log = silentLog;
-  await ship(cloudWatchRecords(event as CloudWatchLogsEvent, { config, log }), {
-    batchSize: config.batchSize,
-    pushConcurrency: config.pushConcurrency,
-    structuredMetadata: config.structuredMetadata,
-    printLogLine: false,
-    labelsFor: createLabelPipeline({ extraLabels: config.extraLabels, dropLabels: config.dropLabels, relabelRules: config.relabelRules }),
-    pusher: {
-      push: async (streams, _deadline, body) => {
-        if (keep && body) keep.push({ streams, body });
-        return { outcome: "ok", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0 };
-      },
-    },
-    deadline: { remainingMs: () => 300_000 },
-    log,
-  });
-}
-
-/** Sends the pushes with at most `concurrency` in flight, as the pipeline does. */
-async function pushAll(client: LokiClient, pushes: readonly Push[], deadline: Deadline, concurrency: number): Promise<void> {
-  const inFlight = new Set<Promise<unknown>>();
-  for (const { streams, body } of pushes) {
-    while (inFlight.size >= concurrency) await Promise.race(inFlight);
-    const push: Promise<unknown> = client.push(streams, deadline, body).then((report) => {
-      inFlight.delete(push);
-      if (report.outcome !== "ok") throw new Error(`push failed: ${JSON.stringify(report)}`);
-    });
-    inFlight.add(push);
-  }
-  await Promise.all(inFlight);
+  return shipOffline(cloudWatchRecords(event as CloudWatchLogsEvent, { config, log: silentLog }), config, keep && ((push) => keep.push(push)));
 }
 
 async function main(): Promise<void> {
@@ -121,9 +78,8 @@ async function main(): Promise<void> {
   await shipWithoutNetwork(event, pushes);
   const gunzipAndParse = await medianSeconds(runs, () => JSON.parse(gunzipSync(gz).toString("latin1")));
   const client = new LokiClient({ url: sink.url, log: silentLog });
-  const deadline = { remainingMs: () => 300_000 };
   const concurrency = parseShipperConfig(process.env).pushConcurrency;
-  const pushesOnly = await medianSeconds(runs, () => pushAll(client, pushes, deadline, concurrency));
+  const pushesOnly = await medianSeconds(runs, () => pushAll(client, pushes, concurrency));
   client.close();
   sink.stop();
   const cpuOnly = await medianSeconds(runs, () => shipWithoutNetwork(event));

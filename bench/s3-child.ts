@@ -11,12 +11,11 @@ import { readFile } from "node:fs/promises";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { handler } from "../handler/index";
 import { parseShipperConfig, ShipperConfig } from "../handler/config";
-import { createLabelPipeline } from "../handler/labels/pipeline";
 import { LokiClient } from "../handler/loki/client";
 import { snappyCompressor } from "../handler/loki/snappy";
-import { ship } from "../handler/pipeline";
 import { objectGroups } from "../handler/sources/s3-log-object";
 import type { LogEntry, SourceRecord } from "../handler/types";
+import { Push, pushAll, shipOffline, silentLog } from "./offline";
 import { peakRssMb } from "./support";
 
 interface Args {
@@ -27,7 +26,6 @@ interface Args {
 }
 
 const args = JSON.parse(process.argv[2]) as Args;
-const silentLog = { debug() {}, info() {}, warn() {}, error() {} };
 
 function s3Event() {
   return {
@@ -38,46 +36,17 @@ function s3Event() {
   };
 }
 
-/** The handler's work on the object without the network; `keep` receives the push bodies. */
-async function shipWithoutNetwork(config: ShipperConfig, keep?: Uint8Array[]): Promise<void> {
+/**
+ * The handler's work on the object without the network; `keep` receives the push bodies. The
+ * client takes the streams beside a body for its logs and for splitting on a 413, which the null
+ * sink never answers; one placeholder entry stands for them, so that each body is sent as it is
+ * and the object's lines are not held in memory.
+ */
+function shipWithoutNetwork(config: ShipperConfig, keep?: Push[]): Promise<void> {
   const ref = { bucket: args.bucket, key: args.key, region: "us-east-1", eventTime: "2024-06-01T12:05:00.000Z" };
   const record: SourceRecord = { describe: `s3://${args.bucket}/${args.key}`, groups: () => objectGroups(ref, { want: new Set(config.structuredMetadata), log: silentLog }) };
-  const { failed } = await ship([record], {
-    batchSize: config.batchSize,
-    pushConcurrency: config.pushConcurrency,
-    structuredMetadata: config.structuredMetadata,
-    printLogLine: false,
-    labelsFor: createLabelPipeline({ extraLabels: config.extraLabels, dropLabels: config.dropLabels, relabelRules: config.relabelRules }),
-    pusher: {
-      push: async (_streams, _deadline, body) => {
-        if (keep && body) keep.push(body);
-        return { outcome: "ok", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0 };
-      },
-    },
-    deadline: { remainingMs: () => 900_000 },
-    log: silentLog,
-  });
-  if (failed.length > 0) throw new Error("the object failed");
-}
-
-/**
- * Sends the bodies with at most `concurrency` in flight, as the pipeline does. The client takes
- * the streams beside a body for its logs and for splitting on a 413, which the null sink never
- * answers; one placeholder entry stands for them so that each body is sent as it is.
- */
-async function pushAll(client: LokiClient, bodies: readonly Uint8Array[], concurrency: number): Promise<void> {
   const placeholder = [{ labels: "{}", entries: [{ sec: 0, nsec: 0, line: "" }] }];
-  const deadline = { remainingMs: () => 900_000 };
-  const inFlight = new Set<Promise<unknown>>();
-  for (const body of bodies) {
-    while (inFlight.size >= concurrency) await Promise.race(inFlight);
-    const push: Promise<unknown> = client.push(placeholder, deadline, body).then((report) => {
-      inFlight.delete(push);
-      if (report.outcome !== "ok") throw new Error(`push failed: ${JSON.stringify(report)}`);
-    });
-    inFlight.add(push);
-  }
-  await Promise.all(inFlight);
+  return shipOffline([record], config, keep && (({ body }) => keep.push({ streams: placeholder, body })));
 }
 
 async function seconds(fn: () => Promise<unknown>): Promise<number> {
@@ -136,12 +105,12 @@ async function main(): Promise<void> {
   //    the push replaced by a no-op, and the pushes alone (the same bodies, through the same
   //    client, to the same sink, as many at once as the handler sends).
   const config = parseShipperConfig(process.env);
-  const bodies: Uint8Array[] = [];
+  const pushes: Push[] = [];
   const noNetwork: number[] = [];
-  for (let i = 0; i < args.runs; i++) noNetwork.push(await seconds(() => shipWithoutNetwork(config, i === 0 ? bodies : undefined)));
+  for (let i = 0; i < args.runs; i++) noNetwork.push(await seconds(() => shipWithoutNetwork(config, i === 0 ? pushes : undefined)));
   const client = new LokiClient({ url: config.writeAddress, log: silentLog });
   const pushesOnly: number[] = [];
-  for (let i = 0; i < args.runs; i++) pushesOnly.push(await seconds(() => pushAll(client, bodies, config.pushConcurrency)));
+  for (let i = 0; i < args.runs; i++) pushesOnly.push(await seconds(() => pushAll(client, pushes, config.pushConcurrency)));
   client.close();
 
   process.stdout.write(JSON.stringify({
@@ -151,7 +120,7 @@ async function main(): Promise<void> {
     gunzipStreamSeconds: median(gunzipStreamTimes),
     noNetworkSeconds: median(noNetwork),
     pushesOnlySeconds: median(pushesOnly),
-    pushes: bodies.length,
+    pushes: pushes.length,
     entries,
     startRss,
     peakRssParse,
