@@ -17,7 +17,7 @@ describe("shipper configuration", () => {
   it("applies lambda-promtail's defaults when only WRITE_ADDRESS is set", () => {
     const c = parseShipperConfig(BASE);
     expect(c.writeAddress).to.equal(BASE.WRITE_ADDRESS);
-    expect(c.batchSize).to.equal(DEFAULT_BATCH_SIZE).and.to.equal(131072);
+    expect(c.batchSize).to.equal(DEFAULT_BATCH_SIZE).and.to.equal(1048576);
     expect(c.keepStream).to.equal(false);
     expect(c.printLogLine).to.equal(false, "PRINT_LOG_LINE defaults to false, unlike lambda-promtail");
     expect(c.skipTlsVerify).to.equal(false);

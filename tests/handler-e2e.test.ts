@@ -172,6 +172,16 @@ describe("handler end to end (local Loki receiver)", () => {
     expect(countEntries(loki.acceptedPushes())).to.include({ total: 100, distinct: 100, duplicates: 0 });
   });
 
+  it("with the default 1 MiB BATCH_SIZE, delivers everything to an endpoint whose limit is smaller by splitting on 413", async () => {
+    // A proxy in front of Loki with a 256 KB body limit; the default batch of the event below is about 900 KB.
+    loki.rejectBodiesLargerThan(256 * 1024, "decoded");
+    configure({});
+    await handler(cloudWatchEvent(cloudWatchPayload("/g", lines(9000))), context());
+    const refused = loki.requests.filter((r) => r.status === 413);
+    expect(refused.length).to.be.greaterThan(0);
+    expect(countEntries(loki.acceptedPushes())).to.include({ total: 9000, distinct: 9000, duplicates: 0 });
+  });
+
   it("rejects an unknown event with a clear error", async () => {
     let caught: unknown;
     try { await handler({ hello: "world" }, context()); } catch (err) { caught = err; }

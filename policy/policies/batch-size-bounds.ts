@@ -35,13 +35,13 @@ export const batchSizeBounds: ResourceValidationPolicy = {
     if (batchSize < minBytes) {
       report(
         `${setting("BATCH_SIZE")} on ${functionRef(fn.name)} is ${batchSize} bytes, below ${minBytes}: the shipper would push every few lines, multiplying requests to Loki ` +
-          `(and rate-limit rejections) and the function's run time. Fix: leave BATCH_SIZE unset (131072) or set it between ${minBytes} and ${maxBytes}.`,
+          `(and rate-limit rejections) and the function's run time. Fix: leave BATCH_SIZE unset (1048576) or set it between ${minBytes} and ${maxBytes}.`,
       );
     } else if (batchSize > maxBytes) {
       report(
         `${setting("BATCH_SIZE")} on ${functionRef(fn.name)} is ${batchSize} bytes, above ${maxBytes}: a push that large exceeds Loki's default gRPC message limit between ` +
           `distributor and ingesters (grpc_server_max_recv_msg_size, 4 MiB) and common proxy body limits, so pushes fail or are split and retried. ` +
-          `Fix: leave BATCH_SIZE unset (131072) or set it between ${minBytes} and ${maxBytes}; raise this policy's maxBytes if your Loki accepts larger messages.`,
+          `Fix: leave BATCH_SIZE unset (1048576) or set it between ${minBytes} and ${maxBytes}; raise this policy's maxBytes if your Loki accepts larger messages.`,
       );
     }
   }),
