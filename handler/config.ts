@@ -100,8 +100,43 @@ export const SETTINGS: readonly SettingSpec[] = [
 
 const SECRET_ARN = /^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:(secretsmanager|ssm):[a-z0-9-]+:\d{12}:(secret:.+|parameter\/.+)$/;
 
+export interface ParseOptions {
+  /**
+   * Read every setting as `prefix + name` (the telemetry extension reads `LOKI_WRITE_ADDRESS`, …,
+   * so that its settings cannot collide with the function's own variables). Error messages then
+   * name the prefixed settings. A setting whose name already starts with the prefix is read as it is.
+   */
+  prefix?: string;
+}
+
 /** Parses the function's environment. Throws ConfigError on the first bad setting. */
-export function parseShipperConfig(env: Readonly<Record<string, string | undefined>>): ShipperConfig {
+export function parseShipperConfig(env: Readonly<Record<string, string | undefined>>, options: ParseOptions = {}): ShipperConfig {
+  const prefix = options.prefix ?? "";
+  if (prefix === "") return parseUnprefixed(env);
+  const unprefixed: Record<string, string | undefined> = {};
+  for (const { env: name } of SETTINGS) unprefixed[name] = env[prefixedName(name, prefix)];
+  try {
+    return parseUnprefixed(unprefixed);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const rename = (text: string) => renameSettings(text, prefix);
+    throw new ConfigError(prefixedName(err.setting, prefix), rename(err.problem), rename(err.acceptedForm));
+  }
+}
+
+/** `name` as read under `prefix`: LOKI_ + BATCH_SIZE, but LOKI_STAGE_CONFIGS stays as it is. */
+export function prefixedName(name: string, prefix: string): string {
+  return name.startsWith(prefix) ? name : prefix + name;
+}
+
+/** Replaces every setting name mentioned in a message ("needs USERNAME") by its prefixed name. */
+export function renameSettings(text: string, prefix: string): string {
+  const names = SETTINGS.map((s) => s.env).sort((a, b) => b.length - a.length);
+  const pattern = new RegExp(`(?<![A-Z0-9_])(${names.join("|")})(?![A-Z0-9_])`, "g");
+  return text.replace(pattern, (name) => prefixedName(name, prefix));
+}
+
+function parseUnprefixed(env: Readonly<Record<string, string | undefined>>): ShipperConfig {
   const get = (name: string): string => (env[name] ?? "").trim();
 
   const username = parseCredential("USERNAME", get("USERNAME"));

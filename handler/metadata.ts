@@ -25,6 +25,8 @@ export const METADATA_FIELDS = {
   guardduty_finding_id: "id of a GuardDuty finding",
   s3_access_remote_ip: "Remote IP of an S3 server access log line",
   s3_access_request_id: "Request id of an S3 server access log line",
+  lambda_request_id: "Request id of the invocation that wrote the line (telemetry extension)",
+  level: "Level of a JSON-format function log record (telemetry extension)",
 } as const;
 
 export type MetadataField = keyof typeof METADATA_FIELDS;

@@ -3,7 +3,8 @@
  * Pulumi program settings, structured-metadata fields), so the documentation cannot drift: tests/readme.test.ts checks
  * that the README contains exactly these rows. Run: npx ts-node scripts/readme-tables.ts
  */
-import { SETTINGS } from "../handler/config";
+import { EXTENSION_SETTINGS, supportedShipperSettings, UNSUPPORTED_SETTINGS } from "../extension/config";
+import { prefixedName, SETTINGS } from "../handler/config";
 import { METADATA_FIELDS } from "../handler/metadata";
 import { INFRA_SETTINGS } from "../infra/settings";
 
@@ -11,6 +12,16 @@ const cell = (s: string) => s.replace(/\|/g, "\\|");
 
 export function settingsRows(): string[] {
   return SETTINGS.map((s) => `| \`${s.env}\`${s.ours ? " (new)" : ""} | ${cell(s.defaultValue)} | ${cell(s.acceptedForm)} | ${cell(s.description)} |`);
+}
+
+/** The telemetry extension's settings: the shipper's under LOKI_, then its own. */
+export function extensionSettingsRows(): string[] {
+  return [...supportedShipperSettings(), ...EXTENSION_SETTINGS].map((s) => `| \`${s.env}\` | ${cell(s.defaultValue)} | ${cell(s.acceptedForm)} | ${cell(s.description)} |`);
+}
+
+/** Shipper settings the extension refuses, and why. */
+export function extensionUnsupportedRows(): string[] {
+  return Object.entries(UNSUPPORTED_SETTINGS).map(([name, reason]) => `| \`${prefixedName(name, "LOKI_")}\` | ${cell(reason)} |`);
 }
 
 export function infraSettingsRows(): string[] {
@@ -27,4 +38,8 @@ if (require.main === module) {
   console.log(infraSettingsRows().join("\n"));
   console.log("");
   console.log(metadataRows().join("\n"));
+  console.log("");
+  console.log(extensionSettingsRows().join("\n"));
+  console.log("");
+  console.log(extensionUnsupportedRows().join("\n"));
 }

@@ -34,11 +34,14 @@ function pinnedVersion(pkg: string): string {
   return version;
 }
 
-/** Copies (or fetches) `pkg` into `targetModules`; returns where it came from. */
-function stage(pkg: string, targetModules: string): string {
+/**
+ * Copies (or fetches) `pkg` into `targetModules`; returns where it came from. `clean` removes
+ * bindings staged there before (a binding of the other architecture must not ship with the
+ * function); the extension layer stages both on purpose.
+ */
+export function stage(pkg: string, targetModules: string, clean = true): string {
   const target = join(targetModules, pkg);
-  // A binding of the other architecture, staged by an earlier build, must not ship.
-  rmSync(join(targetModules, "@napi-rs"), { recursive: true, force: true });
+  if (clean) rmSync(join(targetModules, "@napi-rs"), { recursive: true, force: true });
   const local = join(ROOT, "node_modules", pkg);
   if (existsSync(local)) {
     cpSync(local, target, { recursive: true });

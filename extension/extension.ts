@@ -1,0 +1,393 @@
+/**
+ * The extension's life: register, validate the settings, subscribe to the Telemetry API, then
+ * loop on /event/next until SHUTDOWN.
+ *
+ *  INIT      register (INVOKE, SHUTDOWN; accountId) -> settings (a bad one is reported to
+ *            /extension/init/error with the validator's message, then exit) -> credentials ->
+ *            listener -> subscription (function + platform, extension by setting).
+ *  INVOKE    end-of-invocation regime: wait for this request's platform.runtimeDone, push what is
+ *            held (bounded by LOKI_FLUSH_TIMEOUT_MS and the invocation's deadline), then ask for the
+ *            next event, so nothing waits in a frozen environment. Background regime (busy
+ *            function, see policy.ts): ask for the next event at once and push every
+ *            LOKI_FLUSH_INTERVAL_MS while the environment runs.
+ *  SHUTDOWN  wait briefly for Lambda's last telemetry, push everything held before the deadline,
+ *            report anything undelivered in one error line with counts, exit.
+ */
+import { ConfigError, type ShipperConfig } from "../handler/config";
+import { createLabelPipeline } from "../handler/labels/pipeline";
+import { LokiClient, type LokiAuth } from "../handler/loki/client";
+import { snappyCompressor } from "../handler/loki/snappy";
+import { createLogger, errorFields, type FunctionLogger } from "../handler/log";
+import { resolveCredential, type SecretFetcher } from "../handler/secrets";
+import type { Deadline, Labels } from "../handler/types";
+import { USER_AGENT } from "../handler/version";
+import { parseExtensionConfig, unknownPrefixedVariables, type ExtensionConfig } from "./config";
+import { LambdaApi, type Registration } from "./lambda-api";
+import { startListener, type TelemetryListener } from "./listener";
+import { Outbox } from "./outbox";
+import { FlushPolicy } from "./policy";
+import { RecordConverter, type TelemetryEvent } from "./records";
+
+/** Time kept before an invocation's deadline: the invocation must also complete after our push. */
+export const DEADLINE_MARGIN_MS = 200;
+/** Time kept before the SHUTDOWN deadline for exiting. */
+export const SHUTDOWN_MARGIN_MS = 150;
+
+export interface RunOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  /** The executable's file name: the extension registers under it. */
+  name: string;
+  /** Reads credential ARNs (tests inject a stand-in). */
+  fetchSecret?: SecretFetcher;
+  /** Whether the native snappy binding may be missing without a warning (single executable). */
+  expectSnappyjs?: boolean;
+}
+
+/** Counters reported in the SHUTDOWN summary line. */
+interface Stats {
+  invocations: number;
+  backgroundInvocations: number;
+  invalidEvents: number;
+  relabelDropped: number;
+  lambdaDroppedRecords: number;
+  lambdaDroppedBytes: number;
+}
+
+/** Waits for platform.runtimeDone of a request, which the listener may have seen already. */
+class RuntimeDoneTracker {
+  private readonly done = new Set<string>();
+  private readonly waiters = new Map<string, () => void>();
+
+  seen(requestId: string): void {
+    const waiter = this.waiters.get(requestId);
+    if (waiter) {
+      this.waiters.delete(requestId);
+      waiter();
+      return;
+    }
+    this.done.add(requestId);
+    if (this.done.size > 64) this.done.delete(this.done.values().next().value as string);
+  }
+
+  /** Resolves true when runtimeDone of `requestId` arrived, false at `untilMs` (epoch ms). */
+  wait(requestId: string, untilMs: number): Promise<boolean> {
+    if (this.done.delete(requestId)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(requestId);
+        resolve(false);
+      }, Math.max(0, untilMs - Date.now()));
+      this.waiters.set(requestId, () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+}
+
+function deadlineAt(endMs: number): Deadline {
+  return { remainingMs: () => endMs - Date.now() };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Prints a line before the logger exists (bad settings), in the logger's JSON shape. */
+function printError(message: string, err: unknown): void {
+  console.error(JSON.stringify({ level: "ERROR", message, service: "lambda-promtail-extension", ...errorFields(err) }));
+}
+
+/** The base labels of every entry: the CloudWatch path's labels for the function's log group. */
+export function baseLabels(config: ExtensionConfig, registration: Registration, env: Readonly<Record<string, string | undefined>>): Labels {
+  const functionName = registration.functionName ?? env.AWS_LAMBDA_FUNCTION_NAME ?? "";
+  const labels: Labels = {
+    __aws_log_type: "telemetry",
+    __aws_cloudwatch_log_group: config.logGroupName ?? `/aws/lambda/${functionName}`,
+    __aws_lambda_function_name: functionName,
+    __aws_lambda_function_version: registration.functionVersion ?? env.AWS_LAMBDA_FUNCTION_VERSION ?? "",
+  };
+  if (registration.accountId) labels.__aws_cloudwatch_owner = registration.accountId;
+  return labels;
+}
+
+async function lokiAuth(config: ShipperConfig, fetchSecret?: SecretFetcher): Promise<LokiAuth | undefined> {
+  const [username, password, bearerToken] = await Promise.all([
+    resolveCredential("LOKI_USERNAME", config.username, fetchSecret),
+    resolveCredential("LOKI_PASSWORD", config.password, fetchSecret),
+    resolveCredential("LOKI_BEARER_TOKEN", config.bearerToken, fetchSecret),
+  ]);
+  if (username !== undefined && password !== undefined) return { username, password };
+  return bearerToken !== undefined ? { bearerToken } : undefined;
+}
+
+/** Runs the extension until SHUTDOWN (or a fatal error); resolves to the process exit code. */
+export async function runExtension(options: RunOptions): Promise<number> {
+  const { env } = options;
+  const runtimeApi = env.AWS_LAMBDA_RUNTIME_API;
+  if (!runtimeApi) {
+    printError("AWS_LAMBDA_RUNTIME_API is not set: the extension only runs inside Lambda (or its emulation)", new Error("no Runtime API"));
+    return 1;
+  }
+  const api = new LambdaApi(runtimeApi);
+  let registration: Registration;
+  try {
+    registration = await api.register(options.name);
+  } catch (err) {
+    printError("could not register with the Extensions API", err);
+    api.close();
+    return 1;
+  }
+
+  const initFailure = async (errorType: string, message: string, err: unknown): Promise<number> => {
+    printError(message, err);
+    try {
+      await api.initError(errorType, err instanceof Error ? err : new Error(String(err)));
+    } catch (reportErr) {
+      printError("could not report the init error", reportErr);
+    }
+    api.close();
+    return 1;
+  };
+
+  let config: ExtensionConfig;
+  try {
+    config = parseExtensionConfig(env);
+  } catch (err) {
+    return initFailure(err instanceof ConfigError ? "Extension.ConfigInvalid" : "Extension.InitFailed", "configuration error", err);
+  }
+  const log = createLogger(config.shipper.logLevel);
+  const unknown = unknownPrefixedVariables(env);
+  if (unknown.length > 0) log.warn("LOKI_ variables the extension does not know (typos?) are ignored", { variables: unknown });
+  const snappy = snappyCompressor();
+  if (snappy.nativeLoadError !== undefined && !options.expectSnappyjs) {
+    log.warn("native snappy binding not found; compressing with snappyjs, several times slower", { error: snappy.nativeLoadError });
+  }
+
+  let auth: LokiAuth | undefined;
+  try {
+    auth = await lokiAuth(config.shipper, options.fetchSecret);
+  } catch (err) {
+    return initFailure("Extension.CredentialsUnavailable", "could not read the Loki credentials", err);
+  }
+
+  const extension = new TelemetryExtension(config, registration, env, log, auth);
+  try {
+    await extension.start(api);
+  } catch (err) {
+    await extension.close();
+    return initFailure("Extension.TelemetrySubscriptionFailed", "could not start the telemetry listener or subscribe", err);
+  }
+  try {
+    return await extension.loop(api);
+  } finally {
+    await extension.close();
+    api.close();
+  }
+}
+
+export class TelemetryExtension {
+  private readonly client: LokiClient;
+  private readonly outbox: Outbox;
+  private readonly converter: RecordConverter;
+  private readonly policy: FlushPolicy;
+  private readonly runtimeDone = new RuntimeDoneTracker();
+  private readonly streamLabels: string | undefined;
+  private listener: TelemetryListener | undefined;
+  private flushing: Promise<void> | undefined;
+  private lastFlushStart = 0;
+  private backgroundTimer: NodeJS.Timeout | undefined;
+  private invocationDeadlineMs = 0;
+  private failing = false;
+  readonly stats: Stats = { invocations: 0, backgroundInvocations: 0, invalidEvents: 0, relabelDropped: 0, lambdaDroppedRecords: 0, lambdaDroppedBytes: 0 };
+
+  constructor(
+    private readonly config: ExtensionConfig,
+    registration: Registration,
+    env: Readonly<Record<string, string | undefined>>,
+    private readonly log: FunctionLogger,
+    auth: LokiAuth | undefined,
+  ) {
+    const shipper = config.shipper;
+    this.client = new LokiClient({
+      url: shipper.writeAddress,
+      auth,
+      tenantId: shipper.tenantId,
+      skipTlsVerify: shipper.skipTlsVerify,
+      userAgent: `${USER_AGENT} (telemetry extension)`,
+      log,
+      // Our deadlines already keep their margin (DEADLINE_MARGIN_MS, SHUTDOWN_MARGIN_MS).
+      safetyMarginMs: 0,
+    });
+    const labelsFor = createLabelPipeline({ extraLabels: shipper.extraLabels, dropLabels: shipper.dropLabels, relabelRules: shipper.relabelRules });
+    // Every entry of this environment has the same base labels: the stream is known now.
+    const final = labelsFor(baseLabels(config, registration, env));
+    this.streamLabels = final?.key;
+    if (final === null) log.warn("LOKI_RELABEL_CONFIGS / LOKI_DROP_LABELS leave no label: every line is dropped", {});
+    this.outbox = new Outbox(config.maxHeldBytes);
+    this.policy = new FlushPolicy({ strategy: config.flushStrategy, busyRate: config.busyRate });
+    this.converter = new RecordConverter({
+      shipTypes: config.shipTypes,
+      metadata: shipper.structuredMetadata,
+      signals: {
+        onRuntimeDone: (requestId) => this.runtimeDone.seen(requestId),
+        onLogsDropped: (records, bytes, reason) => {
+          this.stats.lambdaDroppedRecords += records;
+          this.stats.lambdaDroppedBytes += bytes;
+          this.log.warn("Lambda dropped telemetry before it reached the extension", { droppedRecords: records, droppedBytes: bytes, reason });
+        },
+      },
+    });
+  }
+
+  /** Converts a POSTed batch: entries go to the outbox, invalid events are counted and logged once per batch. */
+  onEvents(events: TelemetryEvent[]): void {
+    let invalid = 0;
+    let firstReason: string | undefined;
+    for (const event of events) {
+      const converted = this.converter.convert(event);
+      if (converted.kind === "entry") {
+        if (this.streamLabels === undefined) this.stats.relabelDropped++;
+        else this.outbox.add(this.streamLabels, converted.entry);
+      } else if (converted.kind === "invalid") {
+        invalid++;
+        firstReason ??= converted.reason;
+      }
+    }
+    if (invalid > 0) {
+      this.stats.invalidEvents += invalid;
+      this.log.warn("telemetry events that cannot be shipped were skipped", { invalid, events: events.length, reason: firstReason });
+    }
+  }
+
+  async start(api: LambdaApi): Promise<void> {
+    this.listener = await startListener({
+      onEvents: (events) => this.onEvents(events),
+      onMalformed: (reason) => this.log.error("malformed telemetry POST answered 400", { reason }),
+    });
+    const types = ["platform", "function", ...(this.config.shipTypes.has("extension") ? ["extension"] : [])];
+    await api.subscribe({
+      schemaVersion: "2022-12-13",
+      destination: { protocol: "HTTP", URI: this.listener.uri },
+      types,
+      buffering: this.config.buffering,
+    });
+    this.log.debug("subscribed to the Telemetry API", { uri: this.listener.uri, types });
+  }
+
+  /** Pushes what is held, one flush at a time; waits for a flush already running first. */
+  private async flush(deadline: Deadline): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.outbox.waiting === 0) return;
+    this.lastFlushStart = Date.now();
+    const run = (async () => {
+      const held = this.outbox.held;
+      const result = await this.outbox.flush(this.client, deadline, this.config.shipper.batchSize, this.config.shipper.pushConcurrency);
+      if (result.outcome === "ok") {
+        if (this.failing) this.log.info("Loki reachable again: held lines delivered", { delivered: result.delivered });
+        this.failing = false;
+      } else {
+        this.failing = true;
+        this.log.warn("lines kept for a later push", { outcome: result.outcome, held: this.outbox.held, heldBefore: held, reason: result.message });
+      }
+    })();
+    this.flushing = run;
+    try {
+      await run;
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private startBackgroundTimer(): void {
+    if (this.backgroundTimer) return;
+    this.backgroundTimer = setInterval(() => {
+      if (this.outbox.waiting === 0 || this.flushing) return;
+      void this.flush(this.backgroundDeadline());
+    }, this.config.flushIntervalMs);
+  }
+
+  private stopBackgroundTimer(): void {
+    if (this.backgroundTimer) clearInterval(this.backgroundTimer);
+    this.backgroundTimer = undefined;
+  }
+
+  private backgroundDeadline(): Deadline {
+    return deadlineAt(Math.min(this.invocationDeadlineMs - DEADLINE_MARGIN_MS, Date.now() + this.config.flushTimeoutMs));
+  }
+
+  async loop(api: LambdaApi): Promise<number> {
+    for (;;) {
+      let event;
+      try {
+        event = await api.next();
+      } catch (err) {
+        this.log.error("the Extensions API failed; exiting", errorFields(err));
+        await api.exitError("Extension.EventNextFailed", err as Error).catch(() => undefined);
+        return 1;
+      }
+      if (event.eventType === "SHUTDOWN") {
+        await this.shutdown(event.deadlineMs, event.shutdownReason);
+        return 0;
+      }
+      this.stats.invocations++;
+      this.invocationDeadlineMs = event.deadlineMs;
+      const regime = this.policy.onInvoke(Date.now());
+      if (regime === "background") {
+        this.stats.backgroundInvocations++;
+        this.startBackgroundTimer();
+        if (this.outbox.waiting > 0 && !this.flushing && Date.now() - this.lastFlushStart >= this.config.flushIntervalMs) {
+          void this.flush(this.backgroundDeadline());
+        }
+        continue;
+      }
+      this.stopBackgroundTimer();
+      const limit = event.deadlineMs - DEADLINE_MARGIN_MS;
+      await this.runtimeDone.wait(event.requestId, limit);
+      await this.flush(deadlineAt(Math.min(limit, Date.now() + this.config.flushTimeoutMs)));
+    }
+  }
+
+  private async shutdown(deadlineMs: number, reason: string | undefined): Promise<void> {
+    this.stopBackgroundTimer();
+    const end = deadlineMs - SHUTDOWN_MARGIN_MS;
+    // Lambda delivers what it still buffers right after SHUTDOWN: wait until the listener has
+    // been quiet for one buffering timeout, using at most a quarter of the time left.
+    const quietMs = this.config.buffering.timeoutMs + 50;
+    const waitUntil = Date.now() + Math.max(0, (end - Date.now()) / 4);
+    while (Date.now() < waitUntil && Date.now() - (this.listener?.lastPostAt ?? 0) < quietMs) await sleep(10);
+    await this.flush(deadlineAt(end));
+    const counters = this.outbox.counters;
+    const summary = {
+      shutdownReason: reason,
+      invocations: this.stats.invocations,
+      backgroundInvocations: this.stats.backgroundInvocations,
+      telemetryPosts: this.listener?.counters.posts ?? 0,
+      telemetryEvents: this.listener?.counters.events ?? 0,
+      malformedPosts: this.listener?.counters.malformedPosts ?? 0,
+      invalidEvents: this.stats.invalidEvents,
+      relabelDropped: this.stats.relabelDropped,
+      delivered: counters.delivered,
+      rejected: counters.rejected,
+      pushes: counters.pushes,
+      retries: counters.retries,
+      droppedPastBound: counters.droppedEntries,
+      lambdaDroppedRecords: this.stats.lambdaDroppedRecords,
+    };
+    this.log.info("extension summary", summary);
+    const undelivered = this.outbox.held;
+    if (undelivered > 0 || counters.droppedEntries > 0) {
+      this.log.error("lines that never reached Loki", {
+        undeliveredAtShutdown: undelivered,
+        undeliveredBytes: this.outbox.heldBytes,
+        droppedPastMemoryBound: counters.droppedEntries,
+        droppedBytes: counters.droppedBytes,
+        maxHeldBytes: this.config.maxHeldBytes,
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stopBackgroundTimer();
+    this.client.close();
+    await this.listener?.close();
+  }
+}

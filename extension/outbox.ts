@@ -1,0 +1,186 @@
+/**
+ * The entries the extension holds until Loki has stored them, and the flush that pushes them.
+ *
+ * Entries wait in arrival order. A flush takes them from the front in batches of BATCH_SIZE
+ * (the shipper's Batcher, encoder and Loki client, so the same 400/413/429/5xx rules apply); an
+ * entry leaves the outbox only when Loki's answer says it was stored (2xx) or refused for good
+ * (400 and the like, counted as rejected). A batch that failed goes back to the front, unchanged,
+ * for a later flush: its timestamps come from the records, so a resend after an unclear failure
+ * (Loki stored it but the answer was lost) is deduplicated by Loki.
+ *
+ * Memory is bounded: held entries (in flight included) count their line's UTF-16 length plus
+ * ENTRY_OVERHEAD_BYTES; when an entry would push the total past `maxBytes`, the oldest waiting
+ * entries are dropped and counted.
+ */
+import { Batcher, PendingBatch } from "../handler/loki/batch";
+import type { PushReport } from "../handler/loki/client";
+import { encodeAndCompress } from "../handler/loki/encode";
+import type { Pusher } from "../handler/pipeline";
+import type { Deadline, LogEntry } from "../handler/types";
+
+/** A rough per-entry cost besides the line: the entry object, its timestamp, the queue slot. */
+export const ENTRY_OVERHEAD_BYTES = 100;
+
+interface Held {
+  labels: string;
+  entry: LogEntry;
+  size: number;
+}
+
+export interface OutboxCounters {
+  /** Entries Loki stored. */
+  delivered: number;
+  /** Entries Loki refused for good (400, or a single entry still too large after 413 splits). */
+  rejected: number;
+  /** Entries dropped because the memory bound was reached. */
+  droppedEntries: number;
+  droppedBytes: number;
+  pushes: number;
+  retries: number;
+  splits: number;
+  /** Flushes that ended with entries still held because a push failed or time ran out. */
+  failedFlushes: number;
+}
+
+export interface FlushResult {
+  /** "ok": nothing held any more; "failed": a push failed; "out-of-time": the deadline came first. */
+  outcome: "ok" | "failed" | "out-of-time";
+  delivered: number;
+  /** Loki's reason or the network error when a push failed. */
+  message?: string;
+}
+
+/** Below this much time left, no new push is started. */
+const MIN_PUSH_MS = 50;
+
+export class Outbox {
+  private queue: Held[] = [];
+  private head = 0;
+  private bytes = 0;
+  private inFlightEntries = 0;
+  readonly counters: OutboxCounters = { delivered: 0, rejected: 0, droppedEntries: 0, droppedBytes: 0, pushes: 0, retries: 0, splits: 0, failedFlushes: 0 };
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** Entries waiting to be pushed (not counting those in flight). */
+  get waiting(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Entries held: waiting and in flight. */
+  get held(): number {
+    return this.waiting + this.inFlightEntries;
+  }
+
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
+  add(labels: string, entry: LogEntry): void {
+    const size = entry.line.length + ENTRY_OVERHEAD_BYTES;
+    while (this.bytes + size > this.maxBytes && this.waiting > 0) {
+      const oldest = this.queue[this.head];
+      this.queue[this.head++] = undefined as unknown as Held;
+      this.bytes -= oldest.size;
+      this.counters.droppedEntries++;
+      this.counters.droppedBytes += oldest.entry.line.length;
+    }
+    if (this.bytes + size > this.maxBytes) {
+      // Everything else is in flight: this entry is the one that does not fit.
+      this.counters.droppedEntries++;
+      this.counters.droppedBytes += entry.line.length;
+      return;
+    }
+    this.queue.push({ labels, entry, size });
+    this.bytes += size;
+  }
+
+  /** Takes the oldest waiting entries, up to one batch of `batchSize` bytes. */
+  private take(batchSize: number): { batch: PendingBatch; taken: Held[] } {
+    const batcher = new Batcher(batchSize);
+    const taken: Held[] = [];
+    while (this.head < this.queue.length) {
+      const held = this.queue[this.head];
+      this.queue[this.head++] = undefined as unknown as Held;
+      taken.push(held);
+      if (batcher.add(held.labels, held.entry, 0)) break;
+    }
+    this.compact();
+    this.inFlightEntries += taken.length;
+    return { batch: batcher.take(), taken };
+  }
+
+  /** Loki stored (or refused for good) these entries: they leave. */
+  private release(taken: Held[]): void {
+    this.inFlightEntries -= taken.length;
+    for (const held of taken) this.bytes -= held.size;
+  }
+
+  /** A push failed: the entries go back to the front, in their order. */
+  private putBack(taken: Held[]): void {
+    this.inFlightEntries -= taken.length;
+    this.queue = taken.concat(this.queue.slice(this.head));
+    this.head = 0;
+  }
+
+  private compact(): void {
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /**
+   * Pushes waiting entries until none is left, a push fails, or `deadline` leaves no time.
+   * Up to `concurrency` pushes are in flight; after a failure no new push starts.
+   */
+  async flush(pusher: Pusher, deadline: Deadline, batchSize: number, concurrency: number): Promise<FlushResult> {
+    let delivered = 0;
+    let failure: string | undefined;
+    let failed = false;
+    const inFlight = new Set<Promise<void>>();
+    const settle = (taken: Held[], entries: number, report: PushReport): void => {
+      this.counters.pushes += report.pushes;
+      this.counters.retries += report.retries;
+      this.counters.splits += report.splits;
+      if (report.outcome === "failed") {
+        this.putBack(taken);
+        failed = true;
+        failure ??= report.message ?? (report.status !== undefined ? `HTTP ${report.status}` : "push failed");
+        return;
+      }
+      this.release(taken);
+      this.counters.rejected += report.rejectedEntries;
+      this.counters.delivered += entries - report.rejectedEntries;
+      delivered += entries - report.rejectedEntries;
+    };
+    while (!failed && this.waiting > 0 && deadline.remainingMs() >= MIN_PUSH_MS) {
+      const { batch, taken } = this.take(batchSize);
+      let body: Uint8Array;
+      try {
+        body = encodeAndCompress(batch.streams);
+      } catch (err) {
+        this.putBack(taken);
+        throw err;
+      }
+      const push: Promise<void> = pusher.push(batch.streams, deadline, body)
+        .then((report) => settle(taken, batch.entries, report), (err: unknown) => settle(taken, batch.entries, { outcome: "failed", pushes: 0, retries: 0, splits: 0, rejectedEntries: 0, message: (err as Error).message }))
+        .finally(() => inFlight.delete(push));
+      inFlight.add(push);
+      while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    if (failed) {
+      this.counters.failedFlushes++;
+      return { outcome: "failed", delivered, message: failure };
+    }
+    if (this.waiting > 0) {
+      this.counters.failedFlushes++;
+      return { outcome: "out-of-time", delivered };
+    }
+    return { outcome: "ok", delivered };
+  }
+}

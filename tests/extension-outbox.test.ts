@@ -1,0 +1,102 @@
+import { expect } from "chai";
+import { LokiClient } from "../handler/loki/client";
+import type { Deadline } from "../handler/types";
+import { ENTRY_OVERHEAD_BYTES, Outbox } from "../extension/outbox";
+import { FlushPolicy } from "../extension/policy";
+import { countEntries, LokiReceiver } from "./support/loki-receiver";
+import { MemoryLog } from "./support/events";
+
+const STREAM = '{__aws_log_type="telemetry"}';
+const inMs = (ms: number): Deadline => {
+  const end = Date.now() + ms;
+  return { remainingMs: () => end - Date.now() };
+};
+const entry = (i: number, line = `line ${i}`) => ({ sec: 1_700_000_000 + i, nsec: 0, line });
+
+describe("extension outbox: held entries and their flush", () => {
+  const loki = new LokiReceiver();
+  let client: LokiClient;
+  before(async () => {
+    await loki.start();
+    client = new LokiClient({ url: loki.url, log: new MemoryLog(), minBackoffMs: 1, maxBackoffMs: 5, maxRetries: 2, safetyMarginMs: 0 });
+  });
+  afterEach(() => loki.reset());
+  after(async () => {
+    client.close();
+    await loki.stop();
+  });
+
+  it("keeps what Loki did not store and delivers it later: nothing lost, nothing duplicated", async () => {
+    const outbox = new Outbox(1 << 20);
+    for (let i = 0; i < 300; i++) outbox.add(STREAM, entry(i));
+    loki.respondWith(500, 500, 500); // every attempt of the first push fails
+    const first = await outbox.flush(client, inMs(2000), 2048, 1);
+    expect(first.outcome).to.equal("failed");
+    expect(outbox.held).to.equal(300, "the failed batch went back, and later batches were not attempted");
+    for (let i = 300; i < 350; i++) outbox.add(STREAM, entry(i));
+    const second = await outbox.flush(client, inMs(2000), 2048, 2);
+    expect(second.outcome).to.equal("ok");
+    expect(outbox.held).to.equal(0);
+    expect(outbox.heldBytes).to.equal(0);
+    const counted = countEntries(loki.acceptedPushes());
+    expect(counted.distinct).to.equal(350);
+    expect(counted.duplicates).to.equal(0);
+    expect(outbox.counters.delivered).to.equal(350);
+  });
+
+  it("drops entries Loki refused for good (400) and counts them as rejected, never resending", async () => {
+    const outbox = new Outbox(1 << 20);
+    outbox.add(STREAM, entry(1));
+    loki.respondWith({ status: 400, body: "entry too far behind" });
+    const result = await outbox.flush(client, inMs(2000), 1 << 20, 1);
+    expect(result.outcome).to.equal("ok");
+    expect(outbox.counters.rejected).to.equal(1);
+    expect(outbox.held).to.equal(0);
+    expect(loki.requests).to.have.length(1);
+  });
+
+  it("stops at the deadline and keeps the rest", async () => {
+    const outbox = new Outbox(1 << 20);
+    for (let i = 0; i < 10; i++) outbox.add(STREAM, entry(i));
+    const result = await outbox.flush(client, inMs(10), 1 << 20, 1);
+    expect(result.outcome).to.equal("out-of-time");
+    expect(outbox.held).to.equal(10);
+    expect(loki.requests).to.have.length(0);
+  });
+
+  it("bounds the memory it holds, dropping the oldest entries and counting them", () => {
+    const line = "x".repeat(924);
+    const outbox = new Outbox(10 * (924 + ENTRY_OVERHEAD_BYTES));
+    for (let i = 0; i < 25; i++) outbox.add(STREAM, entry(i, line));
+    expect(outbox.held).to.equal(10);
+    expect(outbox.counters.droppedEntries).to.equal(15);
+    expect(outbox.counters.droppedBytes).to.equal(15 * 924);
+    expect(outbox.heldBytes).to.be.at.most(10 * (924 + ENTRY_OVERHEAD_BYTES));
+  });
+});
+
+describe("extension flush policy", () => {
+  const starts = (policy: FlushPolicy, times: number[]) => times.map((t) => policy.onInvoke(t));
+
+  it("pushes at the end of each invocation while invocations are rare", () => {
+    const policy = new FlushPolicy({ strategy: "auto", busyRate: 2 });
+    expect(starts(policy, [0, 1000, 2000, 3000, 4000, 5000])).to.deep.equal(Array(6).fill("end-of-invocation"));
+  });
+
+  it("moves pushes to the background at the busy rate and back when traffic thins below half of it", () => {
+    const policy = new FlushPolicy({ strategy: "auto", busyRate: 2 });
+    const busy = starts(policy, [0, 100, 200, 300, 400, 500]);
+    expect(busy.slice(0, 3)).to.deep.equal(["end-of-invocation", "end-of-invocation", "end-of-invocation"], "too few samples to judge");
+    expect(busy.slice(3)).to.deep.equal(["background", "background", "background"]);
+    // 1.5 invocations a second: under the threshold but above half of it, so it stays in the background.
+    const slower = starts(policy, [1100, 1800, 2400, 3100]);
+    expect(slower.every((r) => r === "background")).to.equal(true);
+    // A long pause: the rate over the window falls under 1/s and the end-of-invocation push returns.
+    expect(policy.onInvoke(30_000)).to.equal("end-of-invocation");
+  });
+
+  it("never moves to the background with the end-of-invocation strategy", () => {
+    const policy = new FlushPolicy({ strategy: "end-of-invocation", busyRate: 2 });
+    expect(starts(policy, [0, 10, 20, 30, 40, 50]).every((r) => r === "end-of-invocation")).to.equal(true);
+  });
+});
