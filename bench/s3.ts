@@ -6,8 +6,8 @@
  * The measured code runs in its own process, bundled by esbuild like the Lambda (bench/s3-child.ts),
  * so its peak RSS is not inflated by ts-node, the S3 server or the sink, and with the V8 heap
  * limits the Lambda runtime gives a 128 MB function (LAMBDA_HEAP_FLAGS). Reports MB/s of log
- * text, lines/s, peak RSS and the ratio to zlib gunzip of the same object in the same process.
- * Targets: ratio >= 0.25, peak RSS < 128 MB.
+ * text, lines/s, peak RSS and the ratio to zlib gunzip of the same object in a plain `node`
+ * (the machine's limit, not slowed by the heap flags). Targets: ratio >= 0.25, peak RSS < 128 MB.
  *
  *   npx ts-node bench/s3.ts [--mb 100] [--runs 3]
  */
@@ -18,7 +18,7 @@ import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { LocalS3 } from "../tests/support/s3-server";
-import { mb, row, seededRandom, startNullSink } from "./support";
+import { mb, plainGunzipReference, row, seededRandom, startNullSink } from "./support";
 
 const BUCKET = "bench-logs";
 const KEY = "alb/AWSLogs/123456789012/elasticloadbalancing/us-east-1/2024/06/01/123456789012_elasticloadbalancing_us-east-1_app.shop-frontend.50dc6c495c0c9188_20240601T1205Z_10.0.12.34_5x7k2p9q.log.gz";
@@ -137,19 +137,21 @@ async function main(): Promise<void> {
       // As in the Lambda bundle: the native snappy binding stays a separate module.
       external: ["snappy", "@napi-rs/snappy-*"],
     });
+    const reference = await plainGunzipReference(gzPath, runs);
     const result = await runChild(script, { bucket: BUCKET, key: KEY, gzPath, runs }, {
       ...s3.env(), WRITE_ADDRESS: sink.url, LOG_LEVEL: "error", NODE_PATH: resolve(__dirname, "..", "node_modules"),
     });
     if (result.entries !== lines) throw new Error(`parsed ${result.entries} entries, expected ${lines}`);
 
     const textMb = mb(text.length);
-    const gunzip = Math.min(result.gunzipSyncSeconds, result.gunzipStreamSeconds);
+    const gunzip = reference.seconds;
     console.log(`S3 ALB object -> Loki (GetObject from local s3rver, gunzip, split, parse, labels, batch, encode, snappy (${result.snappy}), push to local sink)`);
     row("measured process", `node ${[...LAMBDA_HEAP_FLAGS, ...childFlags()].join(" ")} (heap limits of a ${LAMBDA_MEMORY_MB} MB Lambda)`);
     row("object", `${mb(gz.length).toFixed(1)} MB gzip, ${textMb.toFixed(1)} MB log text, ${lines.toLocaleString("en")} lines`);
     row("full path (handler)", `${(textMb / result.fullSeconds).toFixed(1)} MB/s, ${Math.round(lines / result.fullSeconds).toLocaleString("en")} lines/s`);
     row("S3 side only (GetObject..parse)", `${(textMb / result.parseOnlySeconds).toFixed(1)} MB/s, ${Math.round(lines / result.parseOnlySeconds).toLocaleString("en")} lines/s`);
-    row("zlib gunzip of the same object", `${(textMb / result.gunzipSyncSeconds).toFixed(1)} MB/s sync, ${(textMb / result.gunzipStreamSeconds).toFixed(1)} MB/s streaming`);
+    row("gunzip in plain node (reference)", `${(textMb / reference.syncSeconds).toFixed(1)} MB/s sync, ${(textMb / reference.streamSeconds).toFixed(1)} MB/s streaming`);
+    row("gunzip under the heap flags", `${(textMb / result.gunzipSyncSeconds).toFixed(1)} MB/s sync, ${(textMb / result.gunzipStreamSeconds).toFixed(1)} MB/s streaming (not the reference)`);
     row("ratio to gunzip (target >= 0.25)", `${(gunzip / result.fullSeconds).toFixed(2)} full path, ${(gunzip / result.parseOnlySeconds).toFixed(2)} S3 side only`);
     row("same, push replaced by a no-op", `${(textMb / result.noNetworkSeconds).toFixed(1)} MB/s, ratio to gunzip ${(gunzip / result.noNetworkSeconds).toFixed(2)}`);
     row(`the ${result.pushes} pushes alone`, `${result.pushesOnlySeconds.toFixed(2)} s, ${(result.pushesOnlySeconds / gunzip).toFixed(1)}x gunzip`);
