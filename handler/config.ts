@@ -37,6 +37,8 @@ export interface ShipperConfig {
   tagLabels: TagLabelRule[];
   tagLabelsPrefix: string;
   tagCacheTtlMs: number;
+  /** MAX_DECOMPRESSED_SIZE: the most bytes one CloudWatch payload or gzip Kinesis record may inflate to. */
+  maxDecompressedSize: number;
 }
 
 /** One TAG_LABELS item: an exact tag key (optionally renamed) or a pattern over tag keys. */
@@ -74,6 +76,16 @@ export const DEFAULT_PUSH_CONCURRENCY = 4;
 export const MAX_PUSH_CONCURRENCY = 16;
 /** Far above any sane request (Loki's default gRPC/HTTP limits are a few MB); stops typos like 1e10. */
 export const MAX_BATCH_SIZE = 64 * 1024 * 1024;
+/**
+ * What one CloudWatch Logs subscription payload (or gzip Kinesis record) may inflate to. AWS
+ * bounds the compressed side only: a Lambda event is at most 1 MB (about 750 KB of gzip once
+ * base64-encoded), a Kinesis record 1 MiB by default. Log text compresses 5 to 12 times (the
+ * benchmark's payload: 1.04 MB of gzip holding 9.6 MB of JSON), so real payloads inflate to about
+ * 10 MB; 16 MiB leaves room for more repetitive text and still fits a 128 MB function with the
+ * parsed JSON (measured in bench/cloudwatch.ts). A 1 MB record inflating to 1 GB stops here.
+ */
+export const DEFAULT_MAX_DECOMPRESSED_SIZE = 16 * 1024 * 1024;
+const BYTE_SIZE_FORM = "a whole number of bytes, or with a unit KB or MB (1024-based, as in Loki's configuration), e.g. 262144 or 256KB";
 
 /** Every setting of the shipper, in the order the README documents them. */
 export const SETTINGS: readonly SettingSpec[] = [
@@ -95,6 +107,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: "TAG_LABELS", stackKey: "tagLabels", defaultValue: "(none: no tag lookups)", acceptedForm: "comma-separated items, each a tag key (`team`), a tag key renamed (`cost-center=cost_center`, split at the last '='), or a JavaScript regular expression over tag keys between slashes, without commas (`/^app[.]/`)", description: "Log-group tags to turn into labels (CloudWatch and Kinesis-carried CloudWatch payloads). Tag keys are sanitized into label names (`team:owner` -> `team_owner`) and prefixed with TAG_LABELS_PREFIX.", ours: true },
   { env: "TAG_LABELS_PREFIX", stackKey: "tagLabelsPrefix", defaultValue: "__aws_tag_", acceptedForm: "a label-name prefix ([a-zA-Z_][a-zA-Z0-9_]*), or empty for none", description: "Prefix of tag labels, so relabel rules decide which to keep.", ours: true },
   { env: "TAG_CACHE_TTL_SECONDS", stackKey: "tagCacheTtlSeconds", defaultValue: "300", acceptedForm: "a whole number of seconds from 1 to 86400", description: "How long a log group's tags (or a failed lookup) are cached in a warm container.", ours: true },
+  { env: "MAX_DECOMPRESSED_SIZE", stackKey: "maxDecompressedSize", defaultValue: "16MB", acceptedForm: `${BYTE_SIZE_FORM}, from 1MB to 1024MB`, description: "The most one CloudWatch Logs subscription payload or gzip-compressed Kinesis record may inflate to; a record inflating to more fails alone (retry, then dead-letter queue) instead of exhausting the function's memory. Raise it together with the function's memory for very repetitive logs.", ours: true },
   { env: "LOG_LEVEL", stackKey: "logLevel", defaultValue: "info", acceptedForm: "debug, info, warn or error", description: "Level of the function's own JSON logs." },
 ];
 
@@ -170,6 +183,7 @@ function parseUnprefixed(env: Readonly<Record<string, string | undefined>>): Shi
     tagLabels: parseTagLabels(get("TAG_LABELS")),
     tagLabelsPrefix: parseTagLabelsPrefix(env.TAG_LABELS_PREFIX),
     tagCacheTtlMs: parseTagCacheTtl(get("TAG_CACHE_TTL_SECONDS")),
+    maxDecompressedSize: parseByteSize("MAX_DECOMPRESSED_SIZE", get("MAX_DECOMPRESSED_SIZE"), DEFAULT_MAX_DECOMPRESSED_SIZE, 1024 * 1024, 1024 * 1024 * 1024),
   };
 }
 
@@ -216,6 +230,20 @@ function parseBatchSize(raw: string): number {
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 1 || n > MAX_BATCH_SIZE) {
     throw new ConfigError("BATCH_SIZE", `${JSON.stringify(raw)} is out of range`, spec("BATCH_SIZE").acceptedForm);
+  }
+  return n;
+}
+
+const BYTE_UNITS: Record<string, number> = { "": 1, b: 1, kb: 1024, kib: 1024, mb: 1024 * 1024, mib: 1024 * 1024 };
+
+/** "262144", "256KB", "16 MiB" -> bytes, within [min, max]; units are 1024-based as in Loki's byte sizes. */
+export function parseByteSize(setting: string, raw: string, fallback: number, min: number, max: number): number {
+  if (raw === "") return fallback;
+  const m = /^(\d+)\s*([a-z]*)$/i.exec(raw);
+  const unit = m ? BYTE_UNITS[m[2].toLowerCase()] : undefined;
+  const n = m && unit !== undefined ? Number(m[1]) * unit : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(setting, `${JSON.stringify(raw)} is not a size from ${min} to ${max} bytes`, spec(setting).acceptedForm);
   }
   return n;
 }

@@ -60,6 +60,20 @@ describe("shipper configuration", () => {
     expect(c.logLevel).to.equal("debug");
   });
 
+  const sizes: [string, number][] = [
+    ["", 16 * 1024 * 1024],
+    ["1048576", 1048576],
+    ["32MB", 32 * 1024 * 1024],
+    ["32 MiB", 32 * 1024 * 1024],
+    ["4096kb", 4096 * 1024],
+    ["1024MB", 1024 * 1024 * 1024],
+  ];
+  for (const [raw, bytes] of sizes) {
+    it(`reads MAX_DECOMPRESSED_SIZE=${JSON.stringify(raw)} as ${bytes} bytes (units 1024-based, as in Loki)`, () => {
+      expect(parseShipperConfig({ ...BASE, MAX_DECOMPRESSED_SIZE: raw }).maxDecompressedSize).to.equal(bytes);
+    });
+  }
+
   it("prefixes extra labels with __extra_ unless told not to", () => {
     expect(parseShipperConfig({ ...BASE, EXTRA_LABELS: "env,prod" }).extraLabels).to.deep.equal({ __extra_env: "prod" });
   });
@@ -91,6 +105,9 @@ describe("shipper configuration", () => {
     ["an unknown STRUCTURED_METADATA field", { STRUCTURED_METADATA: "cloudwatch_log_stream,request_id" }, "STRUCTURED_METADATA", /request_id/],
     ["an unknown LOG_LEVEL", { LOG_LEVEL: "verbose" }, "LOG_LEVEL", /not a log level/],
     ["a TENANT_ID with a pipe", { TENANT_ID: "a|b" }, "TENANT_ID", /not a valid tenant id/],
+    ["a MAX_DECOMPRESSED_SIZE below 1 MB", { MAX_DECOMPRESSED_SIZE: "512KB" }, "MAX_DECOMPRESSED_SIZE", /not a size from 1048576/],
+    ["a MAX_DECOMPRESSED_SIZE with an unknown unit", { MAX_DECOMPRESSED_SIZE: "16GB" }, "MAX_DECOMPRESSED_SIZE", /not a size/],
+    ["a MAX_DECOMPRESSED_SIZE that is not a number", { MAX_DECOMPRESSED_SIZE: "lots" }, "MAX_DECOMPRESSED_SIZE", /not a size/],
   ];
   for (const [what, env, setting, problem] of rejected) {
     it(`rejects ${what}, naming ${setting} and the accepted form`, () => {

@@ -3,20 +3,31 @@
  * with its own snappy and protobuf readers and answers what each test scripts.
  */
 import { expect } from "chai";
+import { gzipSync } from "node:zlib";
 import { handler, resetForTests } from "../handler/index";
 import { CloudWatchLogsServer } from "./support/cloudwatch-logs-server";
 import { setEnv } from "./support/env";
 import { cloudWatchEvent, cloudWatchPayload, gzipBase64, KINESIS_ARN, kinesisEvent, kinesisRecord } from "./support/events";
 import { countEntries, LokiReceiver, parseLabels } from "./support/loki-receiver";
+import { captureFunctionLogs } from "./support/function-logs";
 
 const T0 = 1763798400000;
 const MANAGED = ["WRITE_ADDRESS", "USERNAME", "PASSWORD", "BEARER_TOKEN", "TENANT_ID", "KEEP_STREAM", "BATCH_SIZE", "EXTRA_LABELS",
   "OMIT_EXTRA_LABELS_PREFIX", "DROP_LABELS", "RELABEL_CONFIGS", "STRUCTURED_METADATA", "SKIP_TLS_VERIFY", "PRINT_LOG_LINE", "LOG_LEVEL",
-  "TAG_LABELS", "TAG_LABELS_PREFIX", "TAG_CACHE_TTL_SECONDS", "AWS_REGION"];
+  "TAG_LABELS", "TAG_LABELS_PREFIX", "TAG_CACHE_TTL_SECONDS", "AWS_REGION", "MAX_DECOMPRESSED_SIZE"];
 
 function context(remainingMs = 30_000) {
   const end = Date.now() + remainingMs;
   return { awsRequestId: "req-1", functionName: "lambda-promtail", getRemainingTimeInMillis: () => end - Date.now() };
+}
+
+/**
+ * A gzip bomb: `mib` MiB of zeros as concatenated gzip members of 1 MiB each (about 1 KB each),
+ * which zlib inflates as one stream. Built without ever holding the inflated bytes.
+ */
+function gzipBomb(mib: number): Buffer {
+  const member = gzipSync(Buffer.alloc(1024 * 1024));
+  return Buffer.concat(Array.from({ length: mib }, () => member));
 }
 
 function lines(n: number, prefix = "line") {
@@ -115,6 +126,34 @@ describe("handler end to end (local Loki receiver)", () => {
     const byGroup = Object.fromEntries(streams.map((s) => [parseLabels(s.labels).__aws_cloudwatch_log_group ?? "raw", s.entries.length]));
     expect(byGroup).to.deep.equal({ "/ecs/payments": 3, raw: 1 });
     for (const s of streams) expect(parseLabels(s.labels)).to.include({ __aws_log_type: "kinesis", __aws_kinesis_event_source_arn: KINESIS_ARN });
+  });
+
+  it("fails alone a Kinesis record that inflates past MAX_DECOMPRESSED_SIZE, naming the limit, and ships its neighbours", async () => {
+    const log = captureFunctionLogs();
+    let result;
+    try {
+      result = await handler(kinesisEvent(
+        kinesisRecord("1101", gzipBase64(cloudWatchPayload("/ecs/payments", lines(3)))),
+        kinesisRecord("1102", gzipBomb(24).toString("base64")),
+        kinesisRecord("1103", Buffer.from("plain text line\n").toString("base64")),
+      ), context());
+    } finally {
+      log.restore();
+    }
+    expect(result).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "1102" }] });
+    expect(countEntries(loki.acceptedPushes()).total).to.equal(4);
+    expect(log.text()).to.match(/kinesis record 1102 data inflates to more than 16777216 bytes, the MAX_DECOMPRESSED_SIZE limit/);
+  });
+
+  it("fails a CloudWatch event whose payload inflates past MAX_DECOMPRESSED_SIZE with an error naming the limit", async () => {
+    configure({ MAX_DECOMPRESSED_SIZE: "2MB" });
+    const log = captureFunctionLogs();
+    const bomb = { awslogs: { data: gzipBomb(3).toString("base64") } };
+    let caught: unknown;
+    try { await handler(bomb, context()); } catch (err) { caught = err; } finally { log.restore(); }
+    expect((caught as Error)?.message).to.match(/1 of 1 cloudwatch records failed/);
+    expect(log.text()).to.match(/awslogs.data inflates to more than 2097152 bytes, the MAX_DECOMPRESSED_SIZE limit/);
+    expect(loki.requests).to.have.length(0);
   });
 
   it("retries 500 and 429 answers and delivers every line exactly once", async () => {

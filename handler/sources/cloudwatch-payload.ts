@@ -38,10 +38,21 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-export function gunzip(bytes: Uint8Array, what: string): Buffer {
+/**
+ * Inflates a whole payload, stopping as soon as it exceeds `maxBytes` (MAX_DECOMPRESSED_SIZE):
+ * a record of 1 MB may inflate to 1 GB, and the payload must fit in memory with its parsed JSON.
+ * zlib checks the limit as it inflates, so no more than `maxBytes` is ever allocated.
+ */
+export function gunzip(bytes: Uint8Array, what: string, maxBytes: number): Buffer {
   try {
-    return gunzipSync(bytes);
+    return gunzipSync(bytes, { maxOutputLength: maxBytes });
   } catch (err) {
+    if ((err as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new BadRecordError(
+        `${what} inflates to more than ${maxBytes} bytes, the MAX_DECOMPRESSED_SIZE limit; raise it (with the function's memory) if such payloads are legitimate`,
+        { cause: err },
+      );
+    }
     throw new BadRecordError(`${what} is not valid gzip: ${(err as Error).message}`, { cause: err });
   }
 }

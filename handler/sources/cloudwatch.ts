@@ -13,7 +13,7 @@ export const cloudWatchRecords: SourceAdapter<CloudWatchLogsEvent> = (event, ctx
     describe: "cloudwatch subscription event",
     async *groups() {
       const what = "awslogs.data";
-      const data = parseCloudWatchLogsData(decodeText(gunzip(decodeBase64(event.awslogs.data, what), what)), what);
+      const data = parseCloudWatchLogsData(decodeText(gunzip(decodeBase64(event.awslogs.data, what), what, ctx.config.maxDecompressedSize)), what);
       if (!data) throw new BadRecordError(`${what} is JSON but not a CloudWatch Logs subscription payload (no messageType)`);
       // CloudWatch sends a CONTROL_MESSAGE to check the destination is reachable: nothing to ship.
       if (data.messageType === "CONTROL_MESSAGE") return;

@@ -27,7 +27,7 @@ async function* kinesisGroups(record: KinesisStreamRecord, ctx: SourceContext): 
   };
   let bytes: Buffer = decodeBase64(record.kinesis.data, `${what} data`);
   const compressed = isGzip(bytes);
-  if (compressed) bytes = gunzip(bytes, `${what} data`);
+  if (compressed) bytes = gunzip(bytes, `${what} data`, ctx.config.maxDecompressedSize);
   const text = decodeText(bytes);
 
   if (compressed || looksLikeJsonObject(text)) {
