@@ -144,6 +144,7 @@ export const UNSUPPORTED_SETTINGS: Readonly<Record<string, string>> = {
   TAG_LABELS: "log-group tags are not looked up by the extension; put the values in LOKI_EXTRA_LABELS",
   TAG_LABELS_PREFIX: "log-group tags are not looked up by the extension",
   TAG_CACHE_TTL_SECONDS: "log-group tags are not looked up by the extension",
+  MAX_DECOMPRESSED_SIZE: "the extension receives no compressed payloads (it bounds CloudWatch and Kinesis payloads in the function)",
 };
 
 function parseTypes(raw: string, name: string): Set<TelemetryType> {
