@@ -7,6 +7,7 @@
  */
 import type { Context } from "aws-lambda";
 import { parseShipperConfig, ShipperConfig } from "./config";
+import { InvocationDeadline } from "./deadline";
 import { createLabelPipeline } from "./labels/pipeline";
 import { LokiClient } from "./loki/client";
 import { snappyCompressor } from "./loki/snappy";
@@ -16,7 +17,7 @@ import { resolveCredential } from "./secrets";
 import { describeUnknownEvent, detectEvent } from "./sources/detect";
 import { PARTIAL_FAILURE_KINDS, recordsOf } from "./sources/index";
 import { cloudWatchLogsTagFetcher, LogGroupTagLabeler } from "./tags";
-import type { Deadline, Log } from "./types";
+import type { Log } from "./types";
 import { USER_AGENT } from "./version";
 
 export interface BatchResponse {
@@ -55,6 +56,8 @@ async function coldStart(env: NodeJS.ProcessEnv): Promise<Runtime> {
     skipTlsVerify: config.skipTlsVerify,
     userAgent: USER_AGENT,
     log,
+    // The handler's deadline keeps the safety margin already: pushes get the time up to its cutoff.
+    safetyMarginMs: 0,
   });
   const labelsFor = createLabelPipeline({
     extraLabels: config.extraLabels,
@@ -93,12 +96,17 @@ function getRuntime(): Promise<Runtime> {
 }
 
 export async function handler(event: unknown, context?: Partial<Context>): Promise<BatchResponse | void> {
-  const rt = await getRuntime();
-  if (context?.awsRequestId) rt.log.addContext(context);
-  return handleEvent(event, rt, deadlineOf(context), rt.log);
+  const deadline = deadlineOf(context);
+  try {
+    const rt = await getRuntime();
+    if (context?.awsRequestId) rt.log.addContext(context);
+    return await handleEvent(event, rt, deadline, rt.log);
+  } finally {
+    deadline.dispose();
+  }
 }
 
-async function handleEvent(event: unknown, rt: Runtime, deadline: Deadline, log: Log): Promise<BatchResponse | void> {
+async function handleEvent(event: unknown, rt: Runtime, deadline: InvocationDeadline, log: Log): Promise<BatchResponse | void> {
   const kind = detectEvent(event);
   if (!kind) {
     const message = `unknown event type: ${describeUnknownEvent(event)}; expected a CloudWatch Logs subscription, Kinesis, S3, SQS, SNS or EventBridge event`;
@@ -113,7 +121,7 @@ async function handleEvent(event: unknown, rt: Runtime, deadline: Deadline, log:
     printLogLine: rt.config.printLogLine,
     labelsFor: rt.labelsFor,
     pusher: rt.client,
-    deadline,
+    deadline: deadline.usable,
     log,
   });
   logSummary(log, kind, stats);
@@ -138,13 +146,11 @@ function logSummary(log: Log, kind: string, stats: ShipStats): void {
   log[level]("invocation summary", { eventKind: kind, ...stats });
 }
 
-function deadlineOf(context: Partial<Context> | undefined): Deadline {
+function deadlineOf(context: Partial<Context> | undefined): InvocationDeadline {
   if (typeof context?.getRemainingTimeInMillis === "function") {
-    const remaining = context.getRemainingTimeInMillis.bind(context);
-    return { remainingMs: remaining };
+    return new InvocationDeadline(context.getRemainingTimeInMillis.bind(context));
   }
-  const end = Date.now() + DEFAULT_BUDGET_MS;
-  return { remainingMs: () => end - Date.now() };
+  return InvocationDeadline.in(DEFAULT_BUDGET_MS);
 }
 
 /** Forgets the cold-start state so tests can change the environment between cases. */

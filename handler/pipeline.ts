@@ -6,6 +6,11 @@
  * good, exactly those records (and the ones not yet started) are reported failed, so the
  * event source retries them; entries of a retried record that did arrive are deduplicated by
  * Loki because their timestamps come from the log, not the clock.
+ *
+ * Reading stops as soon as nothing more can be delivered: when a push failed for good (Loki is
+ * down for the rest of this invocation) or at the invocation's cutoff (`deadline.signal`, a
+ * safety margin before the Lambda deadline). The record being read is abandoned (its S3 body
+ * is released), and it and every record not yet read are reported failed in time.
  */
 import type { FinalLabels } from "./labels/pipeline";
 import { Batcher, PendingBatch, Stream } from "./loki/batch";
@@ -28,6 +33,7 @@ export interface ShipOptions {
   printLogLine: boolean;
   labelsFor: (base: Record<string, string>) => FinalLabels | null;
   pusher: Pusher;
+  /** The time pushes may use; its `signal` (the cutoff) also stops reading. */
   deadline: Deadline;
   log: Log;
 }
@@ -63,6 +69,17 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
   const batcher = new Batcher(opts.batchSize);
   const wanted = new Set(opts.structuredMetadata);
   let lokiDown = false;
+  const timeUp = (): boolean => opts.deadline.signal?.aborted === true;
+  /** Nothing more can be delivered in this invocation: stop reading, fail what is left. */
+  const stopped = (): boolean => lokiDown || timeUp();
+  let stopLogged = false;
+  const logStop = (record: string): void => {
+    if (stopLogged || lokiDown) return;
+    stopLogged = true;
+    opts.log.error("stopped reading: no push can complete before the Lambda deadline; the unfinished records are reported failed", {
+      record, reason: errorFields(opts.deadline.signal?.reason).error,
+    });
+  };
 
   /**
    * Up to `pushConcurrency` pushes are in flight while the next batch is read and encoded, so
@@ -84,12 +101,12 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
     }
   };
 
-  /** Pushes what is batched; once Loki is down, fails the records of the batch instead. */
+  /** Pushes what is batched; once nothing can be delivered, fails the records of the batch instead. */
   const flush = async (): Promise<void> => {
     if (batcher.isEmpty) return;
     const batch = batcher.take();
     const failOwners = () => batch.owners.forEach((owner) => failed.add(owner));
-    if (lokiDown) return failOwners();
+    if (stopped()) return failOwners();
     stats.streams += batch.streams.length;
     let body: Uint8Array;
     try {
@@ -100,7 +117,7 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
       throw err;
     }
     while (inFlight.size >= opts.pushConcurrency) await Promise.race(inFlight);
-    if (lokiDown) return failOwners();
+    if (stopped()) return failOwners();
     const push: Promise<void> = opts.pusher.push(batch.streams, opts.deadline, body)
       .then((report) => settle(batch, report))
       .finally(() => inFlight.delete(push));
@@ -109,8 +126,9 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
 
   for (let index = 0; index < records.length; index++) {
     const record = records[index];
-    // Once Loki is unreachable for the rest of this invocation, reading more records is wasted work.
-    if (lokiDown) {
+    // Once nothing can be delivered in this invocation, reading more records is wasted time.
+    if (stopped()) {
+      logStop(record.describe);
       failed.add(index);
       continue;
     }
@@ -130,12 +148,13 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
           if (opts.printLogLine) opts.log.info("log line", { labels: final.key, line: entry.line });
           return batcher.add(final.key, entry, index) ? flush() : undefined;
         };
-        await forEachEntry(group, add);
-        if (lokiDown) throw new Error("Loki push failed; see the previous error");
+        await forEachEntry(group, add, stopped);
+        if (stopped()) throw new StopReading();
       }
     } catch (err) {
       failed.add(index);
-      if (!lokiDown) opts.log.error("record failed", { record: record.describe, ...errorFields(err) });
+      if (stopped()) logStop(record.describe);
+      else opts.log.error("record failed", { record: record.describe, ...errorFields(err) });
     }
   }
   // Also when Loki is down: what is still batched may belong to records that completed, which
@@ -147,23 +166,40 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
   return { failed: [...failed].sort((a, b) => a - b), stats };
 }
 
+/** Thrown into a record's reading to abandon it: leaving the loop releases its source (S3 body). */
+class StopReading extends Error {
+  constructor() {
+    super("stopped reading: nothing more can be delivered in this invocation");
+    this.name = "StopReading";
+  }
+}
+
 /**
  * Calls `add` for every entry; synchronous arrays (CloudWatch, Kinesis) avoid a microtask per
- * entry, async streams (S3 objects) are awaited so pushing applies backpressure.
+ * entry, async streams (S3 objects) are awaited so pushing applies backpressure. `stopped` is
+ * asked after every push and every chunk, so an object is not read on once nothing can be
+ * delivered.
  */
-async function forEachEntry(group: EntryGroup, add: (e: LogEntry) => Promise<void> | undefined): Promise<void> {
+async function forEachEntry(group: EntryGroup, add: (e: LogEntry) => Promise<void> | undefined, stopped: () => boolean): Promise<void> {
   const entries = group.entries;
   if (Symbol.iterator in entries) {
     for (const entry of entries as Iterable<LogEntry>) {
       const pending = add(entry);
-      if (pending) await pending;
+      if (pending) {
+        await pending;
+        if (stopped()) throw new StopReading();
+      }
     }
     return;
   }
   for await (const batch of entries) {
+    if (stopped()) throw new StopReading();
     for (const entry of batch) {
       const pending = add(entry);
-      if (pending) await pending;
+      if (pending) {
+        await pending;
+        if (stopped()) throw new StopReading();
+      }
     }
   }
 }

@@ -85,4 +85,6 @@ export interface Log {
 /** How much time the invocation has left; the Loki client never retries past it. */
 export interface Deadline {
   remainingMs(): number;
+  /** Aborted when nothing may wait any longer (the invocation's cutoff, see deadline.ts); absent: only `remainingMs` bounds waits. */
+  readonly signal?: AbortSignal;
 }

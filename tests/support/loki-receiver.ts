@@ -68,6 +68,12 @@ export interface ScriptedResponse {
   headers?: Record<string, string>;
   /** Wait this long before answering (to exercise client timeouts). */
   delayMs?: number;
+  /**
+   * Never answer (a Loki that hangs): the request stays open until the client gives up or the
+   * receiver stops. The push is still decoded and recorded in `received`, with status 0;
+   * `status` is ignored.
+   */
+  hang?: boolean;
 }
 
 export interface LokiReceiverOptions {
@@ -168,7 +174,7 @@ export class LokiReceiver {
     req.on("error", () => res.destroy()); // the client went away mid-request
     req.on("end", () => {
       const body = Buffer.concat(chunks);
-      const { status, text, headers, delayMs } = this.answer(req, body);
+      const { status, text, headers, delayMs, hang } = this.answer(req, body);
       this.requests.push({
         method: req.method ?? "",
         path: req.url ?? "",
@@ -177,6 +183,7 @@ export class LokiReceiver {
         status,
         responseBody: text,
       });
+      if (hang) return;
       const send = (): void => {
         this.delayed.delete(timer);
         if (res.destroyed) return;
@@ -188,7 +195,7 @@ export class LokiReceiver {
     });
   }
 
-  private answer(req: http.IncomingMessage, body: Buffer): { status: number; text: string; headers: Record<string, string>; delayMs: number } {
+  private answer(req: http.IncomingMessage, body: Buffer): { status: number; text: string; headers: Record<string, string>; delayMs: number; hang?: boolean } {
     const plain = (status: number, text: string) => ({ status, text: text.length > 0 ? `${text}\n` : "", headers: {}, delayMs: 0 });
     const path = (req.url ?? "").split("?")[0];
     if (path !== PUSH_PATH) return plain(404, "404 page not found");
@@ -217,10 +224,12 @@ export class LokiReceiver {
       return plain(400, `error decoding push request: ${(error as Error).message}`);
     }
     const scripted = this.scripted.shift() ?? { status: 204 };
-    const push: ReceivedPush = { streams, status: scripted.status, compressedBytes: body.length, decodedBytes: decoded.length };
+    // A push never answered is recorded with status 0: nothing says Loki stored it.
+    const push: ReceivedPush = { streams, status: scripted.hang ? 0 : scripted.status, compressedBytes: body.length, decodedBytes: decoded.length };
     if (this.options.keepReceived !== false) this.received.push(push);
     this.options.onPush?.(push);
     const text = scripted.body ?? this.bodies.get(scripted.status) ?? (scripted.status >= 300 ? `scripted status ${scripted.status}` : "");
+    if (scripted.hang) return { ...plain(0, ""), hang: true };
     return { ...plain(scripted.status, text), headers: scripted.headers ?? {}, delayMs: scripted.delayMs ?? 0 };
   }
 }
