@@ -149,7 +149,7 @@ export class Outbox {
       if (report.outcome === "failed") {
         this.putBack(taken);
         failed = true;
-        failure ??= report.message ?? (report.status !== undefined ? `HTTP ${report.status}` : "push failed");
+        failure ??= (report.message ?? (report.status !== undefined ? `HTTP ${report.status}` : "push failed")) + (report.fix !== undefined ? ` (HTTP ${report.status}; ${report.fix})` : "");
         return;
       }
       this.release(taken);

@@ -80,6 +80,7 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
       record, reason: errorFields(opts.deadline.signal?.reason).error,
     });
   };
+  let refusalLogged = false;
 
   /**
    * Up to `pushConcurrency` pushes are in flight while the next batch is read and encoded, so
@@ -96,6 +97,15 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
       // A definitive failure: its records must be retried, and the rest of the run is pointless.
       for (const owner of batch.owners) failed.add(owner);
       lokiDown = true;
+      // Pushes in flight together all get the same 401/403/404: one error says it all.
+      if (report.fix !== undefined && !refusalLogged) {
+        refusalLogged = true;
+        opts.log.error(`Loki refused a push with ${report.status}: nothing of it was stored; its records and all records after it fail and will be retried`, {
+          status: report.status,
+          reason: report.message,
+          fix: report.fix,
+        });
+      }
     } else {
       stats.bytes += batch.bytes;
     }

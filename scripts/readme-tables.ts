@@ -1,10 +1,11 @@
 /**
  * Prints the README's reference tables from the code that defines them (function settings,
- * Pulumi program settings, structured-metadata fields), so the documentation cannot drift: tests/readme.test.ts checks
+ * Pulumi program settings, structured-metadata fields, Loki's answers), so the documentation cannot drift: tests/readme.test.ts checks
  * that the README contains exactly these rows. Run: npx ts-node scripts/readme-tables.ts
  */
 import { EXTENSION_SETTINGS, supportedShipperSettings, UNSUPPORTED_SETTINGS } from "../extension/config";
 import { prefixedName, SETTINGS } from "../handler/config";
+import { LOKI_ANSWERS } from "../handler/loki/answers";
 import { METADATA_FIELDS } from "../handler/metadata";
 import { INFRA_SETTINGS } from "../infra/settings";
 
@@ -32,6 +33,10 @@ export function metadataRows(): string[] {
   return Object.entries(METADATA_FIELDS).map(([name, description]) => `| \`${name}\` | ${cell(description)} |`);
 }
 
+export function lokiAnswerRows(): string[] {
+  return LOKI_ANSWERS.map((a) => `| ${cell(a.statuses)} | ${cell(a.handling)} | ${a.fix === "" ? "" : cell(a.fix)} |`);
+}
+
 if (require.main === module) {
   console.log(settingsRows().join("\n"));
   console.log("");
@@ -42,4 +47,6 @@ if (require.main === module) {
   console.log(extensionSettingsRows().join("\n"));
   console.log("");
   console.log(extensionUnsupportedRows().join("\n"));
+  console.log("");
+  console.log(lokiAnswerRows().join("\n"));
 }

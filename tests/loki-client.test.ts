@@ -231,16 +231,36 @@ describe("loki client", () => {
     expect(warning?.attributes).to.include({ reason, status: 400, entries: 7 });
   });
 
-  it("keeps only the first kilobyte of a long error body", async () => {
+  it("keeps only the first kilobyte of a long error body and says it was cut", async () => {
     loki.respondWith({ status: 400, body: "é".repeat(5000) });
     const report = await client().push(streamsOf(1), roomyDeadline);
-    expect(Buffer.byteLength(report.message ?? "")).to.be.at.most(1024 + 3);
+    const [kept, note] = (report.message ?? "").split(" [truncated");
+    expect(Buffer.byteLength(kept)).to.be.at.most(1024);
+    expect(kept).to.match(/^(é)+/);
+    expect(note).to.equal("; 10001 bytes in all]");
   });
 
-  it("treats other 4xx answers as rejections too", async () => {
-    loki.respondWith({ status: 401, body: "no org id" });
-    const report = await client().push(streamsOf(2), roomyDeadline);
-    expect(report).to.include({ outcome: "rejected", pushes: 1, status: 401, rejectedEntries: 2, message: "no org id" });
+  it("fails a push refused with 401, 403 or 404 at once, with the fix and without resending", async () => {
+    for (const [status, fix] of [[401, /BEARER_TOKEN/], [403, /TENANT_ID/], [404, /\/loki\/api\/v1\/push/]] as const) {
+      loki.reset();
+      loki.respondWith({ status, body: "no org id" }, 204);
+      const created = client();
+      const report = await created.push(streamsOf(2), roomyDeadline);
+      expect(report).to.include({ outcome: "failed", pushes: 1, retries: 0, status, rejectedEntries: 0, message: "no org id" });
+      expect(report.fix).to.match(fix);
+      expect(loki.requests).to.have.length(1);
+      // The caller logs it once per invocation; pushes in flight together would repeat it.
+      expect(created.records.filter((r) => r.level === "error" || r.level === "warn")).to.deep.equal([]);
+    }
+  });
+
+  it("fails a half of a split push refused with 401 without pushing the other half", async () => {
+    loki.rejectBodiesLargerThan(1500);
+    loki.respondWith({ status: 401, body: "expired" });
+    const report = await client().push(streamsOf(30, 80, 1), roomyDeadline);
+    expect(report).to.include({ outcome: "failed", status: 401, splits: 1, message: "expired" });
+    expect(report.fix).to.match(/USERNAME/);
+    expect(loki.requests.map((r) => r.status)).to.deep.equal([413, 401]);
   });
 
   it("splits requests answered 413 until they fit; every line arrives exactly once", async () => {
@@ -293,12 +313,14 @@ describe("loki client", () => {
     expect(report.pushes).to.equal(4);
   });
 
-  it("retries 408 but not 3xx (not Loki answering)", async () => {
+  it("retries 408 but not 3xx (not Loki answering), naming where the redirect leads", async () => {
     loki.respondWith(408);
     const time = new FakeTime();
     expect(await client({ sleep: time.sleep }).push(streamsOf(2), time.deadline(60_000))).to.include({ outcome: "ok", pushes: 2, retries: 1 });
     loki.respondWith({ status: 302, headers: { Location: "https://elsewhere.invalid/" } });
-    expect(await client({ sleep: time.sleep }).push(streamsOf(2), time.deadline(60_000))).to.include({ outcome: "failed", pushes: 1, status: 302 });
+    const report = await client({ sleep: time.sleep }).push(streamsOf(2), time.deadline(60_000));
+    expect(report).to.include({ outcome: "failed", pushes: 1, status: 302 });
+    expect(report.fix).to.include("redirected to https://elsewhere.invalid/");
   });
 
   it("resends at once when a kept-alive connection turns out to be closed", async () => {
@@ -352,6 +374,8 @@ describe("loki client helpers", () => {
     expect(combineReports(rejected, failed)).to.include({ outcome: "failed", pushes: 5, rejectedEntries: 5, message: "down" });
     expect(combineReports(failed, ok)).to.include({ outcome: "failed", message: "down" });
     expect(combineReports(ok, ok)).to.include({ outcome: "ok", pushes: 2 });
+    const refused: PushReport = { outcome: "failed", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0, status: 401, message: "expired", fix: "renew" };
+    expect(combineReports(rejected, refused)).to.include({ outcome: "failed", status: 401, fix: "renew" });
   });
 
   it("parses Retry-After as seconds or an HTTP date", () => {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { extensionSettingsRows, extensionUnsupportedRows, infraSettingsRows, metadataRows, settingsRows } from "../scripts/readme-tables";
+import { extensionSettingsRows, extensionUnsupportedRows, infraSettingsRows, lokiAnswerRows, metadataRows, settingsRows } from "../scripts/readme-tables";
 
 const README = readFileSync(resolve(__dirname, "..", "README.md"), "utf8");
 
@@ -20,6 +20,10 @@ describe("README reference tables", () => {
 
   it("documents every setting of the telemetry extension, and the shipper settings it refuses", () => {
     for (const row of [...extensionSettingsRows(), ...extensionUnsupportedRows()]) expect(README).to.include(row);
+  });
+
+  it("documents what every answer of Loki's push endpoint does, as handler/loki/answers.ts defines it", () => {
+    for (const row of lokiAnswerRows()) expect(README).to.include(row);
   });
 
   it("keeps the two set-up commands", () => {

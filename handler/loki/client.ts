@@ -8,9 +8,12 @@
  *  - 413: the request is too large for Loki or a proxy in front of it; its entries are split
  *    in two halves pushed one after the other (recursively). A single entry that still gets
  *    413 can never be stored and is rejected.
- *  - Any other 4xx (typically 400): Loki stored the valid entries and rejected the rest
- *    ("entry too far behind", "line too long", ...). Resending would not help; the request's
- *    entries are reported as rejected with Loki's reason.
+ *  - 400: Loki stored the valid entries and rejected the rest ("entry too far behind", "line
+ *    too long", ...). Resending would not help; the request's entries are reported as
+ *    rejected with Loki's reason.
+ *  - Anything else (401, 403, 404, 3xx, ...): nothing was stored and resending now would get
+ *    the same answer. The push fails at once with the likely fix (answers.ts has the whole
+ *    table); the caller, which knows the invocation, logs it once and stops pushing.
  *
  * Only Node's http/https modules are used, with a keep-alive agent: a warm Lambda reuses
  * its connection to Loki across invocations.
@@ -19,6 +22,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { Deadline, Log } from "../types";
 import { USER_AGENT } from "../version";
+import { answerRule } from "./answers";
 import type { Stream } from "./batch";
 import { encodeAndCompress } from "./encode";
 import { countEntries, splitInHalves } from "./split";
@@ -71,6 +75,12 @@ export interface PushReport {
   status?: number;
   /** Loki's reason (first ~1 KB of its answer) or the network error behind the outcome. */
   message?: string;
+  /**
+   * Set when Loki refused the push outright (401, 403, 404, ...: nothing stored, resending
+   * would not help): the likely cause and what to change. Not logged by the client: the
+   * caller logs it once per invocation.
+   */
+  fix?: string;
 }
 
 export const DEFAULT_USER_AGENT = USER_AGENT;
@@ -90,7 +100,7 @@ const MAX_MESSAGE_BYTES = 1024;
 
 /** What one HTTP exchange produced. */
 type Exchange =
-  | { kind: "response"; status: number; message: string; retryAfter: string | undefined }
+  | { kind: "response"; status: number; message: string; retryAfter: string | undefined; location: string | undefined }
   | { kind: "error"; message: string; reusedSocket: boolean };
 
 /** What sending one body (with its retries) produced. */
@@ -100,6 +110,8 @@ interface Delivery {
   retries: number;
   status?: number;
   message?: string;
+  /** See PushReport.fix. */
+  fix?: string;
 }
 
 /** The time a push may use: the deadline minus a safety margin fixed when the push starts. */
@@ -138,6 +150,7 @@ export function combineReports(a: PushReport, b: PushReport): PushReport {
     rejectedEntries: a.rejectedEntries + b.rejectedEntries,
     ...(worse.status !== undefined ? { status: worse.status } : {}),
     ...(worse.message !== undefined ? { message: worse.message } : {}),
+    ...(worse.fix !== undefined ? { fix: worse.fix } : {}),
   };
 }
 
@@ -150,10 +163,6 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
   if (!/[a-z]{3}/i.test(text)) return undefined;
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-function isRetryableStatus(status: number): boolean {
-  return status === 429 || status === 408 || status >= 500;
 }
 
 function defaultSleep(ms: number): Promise<void> {
@@ -233,9 +242,13 @@ export class LokiClient {
     const entries = countEntries(streams);
     const body = encoded ?? encodeAndCompress(streams);
     const delivery = await this.deliver(body, entries, budget);
-    const { status, message } = delivery;
+    const { status, message, fix } = delivery;
     const counters = { pushes: delivery.pushes, retries: delivery.retries, splits: 0 };
-    const cause = { ...(status !== undefined ? { status } : {}), ...(message !== undefined ? { message } : {}) };
+    const cause = {
+      ...(status !== undefined ? { status } : {}),
+      ...(message !== undefined ? { message } : {}),
+      ...(fix !== undefined ? { fix } : {}),
+    };
     switch (delivery.verdict) {
       case "ok":
         return { outcome: "ok", ...counters, rejectedEntries: 0, ...(status !== undefined ? { status } : {}) };
@@ -284,15 +297,24 @@ export class LokiClient {
       const exchange = await this.exchange(body, Math.min(available, maxRequestMs));
       const status = exchange.kind === "response" ? exchange.status : undefined;
       const message = exchange.message;
-      if (status !== undefined) {
-        if (status >= 200 && status < 300) {
-          this.log.debug("pushed to Loki", { entries, bytes: body.length, status, retries });
-          return { verdict: "ok", pushes, retries, status };
-        }
-        if (status === 413) return { verdict: "too-large", pushes, retries, status, message };
-        if (!isRetryableStatus(status)) {
-          // 4xx: Loki judged the entries (and stored the valid ones). 1xx/3xx: not Loki talking.
-          return { verdict: status >= 400 && status < 500 ? "rejected" : "failed", pushes, retries, status, message };
+      if (exchange.kind === "response") {
+        const rule = answerRule(exchange.status);
+        switch (rule.action) {
+          case "stored":
+            this.log.debug("pushed to Loki", { entries, bytes: body.length, status, retries });
+            return { verdict: "ok", pushes, retries, status };
+          case "split":
+            return { verdict: "too-large", pushes, retries, status, message };
+          case "reject":
+            return { verdict: "rejected", pushes, retries, status, message };
+          case "refuse": {
+            // Nothing stored; a resend would get the same answer. Logged once by the caller.
+            const where = rule.aboutAddress ? ` (WRITE_ADDRESS: ${this.target}${exchange.location ? `; redirected to ${exchange.location}` : ""})` : "";
+            this.log.debug("Loki refused a push", { entries, status, reason: message });
+            return { verdict: "failed", pushes, retries, status, message, fix: rule.fix + where };
+          }
+          case "retry":
+            break;
         }
       }
       if (retries >= maxRetries) return giveUp(`still failing after ${retries} retries`, pushes, retries, status, message);
@@ -346,18 +368,18 @@ export class LokiClient {
         let kept = 0;
         response.on("data", (chunk: Buffer) => {
           // Read the whole answer so the connection can be reused, but keep only its start.
-          if (kept < MAX_MESSAGE_BYTES) {
-            chunks.push(chunk);
-            kept += chunk.length;
-          }
+          if (kept <= MAX_MESSAGE_BYTES) chunks.push(chunk);
+          kept += chunk.length;
         });
         response.on("end", () => {
           const retryAfter = response.headers["retry-after"];
+          const text = Buffer.concat(chunks).subarray(0, MAX_MESSAGE_BYTES).toString("utf8").trim();
           settle({
             kind: "response",
             status: response.statusCode ?? 0,
-            message: Buffer.concat(chunks).subarray(0, MAX_MESSAGE_BYTES).toString("utf8").trim(),
+            message: kept > MAX_MESSAGE_BYTES ? `${text} [truncated; ${kept} bytes in all]` : text,
             retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+            location: response.headers.location,
           });
         });
         response.on("error", (error) => settle({ kind: "error", message: error.message, reusedSocket: false }));

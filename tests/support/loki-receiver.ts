@@ -7,7 +7,9 @@
  * nothing with the shipper's encoder (the hand-written wire reader in proto-wire.ts) and,
  * since the shipper compresses with either snappy implementation (handler/loki/snappy.ts),
  * uncompresses with both and refuses a body on which they disagree. It records what it
- * received and answers 204 unless told otherwise (`respondWith`, `rejectBodiesLargerThan`).
+ * received and answers 204 unless told otherwise (`respondWith`, `rejectBodiesLargerThan`,
+ * `requireTenant`, `requireAuthorization`). Like Loki's router it answers 404 to other paths
+ * and 405 to other methods.
  *
  * ```ts
  * const loki = new LokiReceiver();
@@ -99,6 +101,8 @@ export class LokiReceiver {
   private readonly scripted: ScriptedResponse[] = [];
   private readonly bodies = new Map<number, string>();
   private sizeLimit: { bytes: number; measure: SizeMeasure } | undefined;
+  private tenantRequired = false;
+  private expectedAuthorization: string | undefined;
   /** Responses waiting for their `delayMs`; cleared on stop so nothing outlives the receiver. */
   private readonly delayed = new Set<NodeJS.Timeout>();
 
@@ -153,6 +157,18 @@ export class LokiReceiver {
     return this;
   }
 
+  /** Answers like a Loki with `auth_enabled: true`: 401 "no org id" to a push without `X-Scope-OrgID`. */
+  requireTenant(required = true): this {
+    this.tenantRequired = required;
+    return this;
+  }
+
+  /** Answers like an authenticating gateway: 401 to a push whose `Authorization` header is not `expected` (undefined turns it off). */
+  requireAuthorization(expected: string | undefined): this {
+    this.expectedAuthorization = expected;
+    return this;
+  }
+
   /** Forgets what was received and any scripted responses; keeps listening. */
   reset(): void {
     this.received.length = 0;
@@ -161,6 +177,8 @@ export class LokiReceiver {
     this.scripted.length = 0;
     this.bodies.clear();
     this.sizeLimit = undefined;
+    this.tenantRequired = false;
+    this.expectedAuthorization = undefined;
   }
 
   /** Pushes answered with a 2xx status: what a real Loki would have stored in full. */
@@ -200,6 +218,10 @@ export class LokiReceiver {
     const path = (req.url ?? "").split("?")[0];
     if (path !== PUSH_PATH) return plain(404, "404 page not found");
     if (req.method !== "POST") return plain(405, "method not allowed");
+    if (this.expectedAuthorization !== undefined && req.headers.authorization !== this.expectedAuthorization) {
+      return plain(401, "authentication error: invalid authentication credentials");
+    }
+    if (this.tenantRequired && !req.headers["x-scope-orgid"]) return plain(401, "no org id");
     const contentType = (req.headers["content-type"] ?? "").split(";")[0].trim();
     if (contentType !== "application/x-protobuf") {
       return plain(415, `this receiver only decodes application/x-protobuf, got "${contentType}"`);
