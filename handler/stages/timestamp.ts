@@ -1,0 +1,122 @@
+/**
+ * The `timestamp` stage (Promtail's): sets the entry's timestamp from an extracted value parsed
+ * with a Go layout or a named format (handler/stages/gotime.ts).
+ *
+ * Options: `source` (extracted name, required), `format` (required), `fallback_formats` (tried
+ * in order when `format` fails), `location` (IANA zone for layouts without an offset),
+ * `action_on_failure`: `fudge` (default: the last timestamp parsed for the same label set plus
+ * 1 ns, so lines that fail to parse keep their order after the one before them; the entry's
+ * own timestamp when none is known yet) or `skip` (keep the entry's timestamp).
+ *
+ * The fudge memory is held by the stage object, so it lives as long as the warm container, for
+ * up to 10 000 label sets (least recently used dropped first), as Promtail's LRU.
+ */
+import { ConfigError } from "../config";
+import type { Labels } from "../types";
+import { sortedLabelNames } from "../labels/names";
+import { extractedString } from "./extracted";
+import { compileTimeFormat, layoutElementCount, loadLocation, NAMED_TIME_FORMATS, UTC, type Instant, type Location, type TimeParser } from "./gotime";
+import { choiceOption, stageOptions, stringListOption, stringOption } from "./options";
+import type { Stage, StageContext, StageEntry, StageFactory } from "./types";
+
+const OPTIONS = ["source", "format", "fallback_formats", "location", "action_on_failure"] as const;
+const FORM = `{"source": "<extracted name>", "format": "<named format or Go layout>", "fallback_formats": [...], "location": "<IANA zone>", "action_on_failure": "fudge" | "skip"}`;
+const FORMAT_FORM = `one of ${NAMED_TIME_FORMATS.join(", ")}, or a Go layout written with the reference time Mon Jan 2 15:04:05 MST 2006, e.g. "2006-01-02T15:04:05.000Z07:00"`;
+
+/** Label sets whose last timestamp is remembered for `fudge` (Promtail's cache size). */
+export const MAX_FUDGE_STREAMS = 10_000;
+
+export const timestamp: StageFactory = (options, where) => {
+  const opts = stageOptions(options, where, OPTIONS, FORM);
+  const source = stringOption(opts, where, "source", true, "the name of an extracted value holding the time");
+  const format = stringOption(opts, where, "format", true, FORMAT_FORM);
+  const fallbacks = stringListOption(opts, where, "fallback_formats", `a list of formats, each ${FORMAT_FORM}`);
+  const locationName = stringOption(opts, where, "location", false, 'an IANA time zone name such as "Europe/Paris" or "UTC"');
+  const action = choiceOption(opts, where, "action_on_failure", ["fudge", "skip"] as const, "fudge");
+
+  let location: Location = UTC;
+  if (locationName !== undefined) {
+    try {
+      location = loadLocation(locationName);
+    } catch (err) {
+      throw new ConfigError(`${where}.location`, (err as Error).message, 'an IANA time zone name such as "Europe/Paris" or "UTC"');
+    }
+  }
+  const parsers = [
+    compileFormat(format, location, `${where}.format`),
+    ...fallbacks.map((f, i) => compileFormat(f, location, `${where}.fallback_formats[${i}]`)),
+  ];
+  return new TimestampStage(source, parsers, action === "fudge");
+};
+
+function compileFormat(format: string, location: Location, setting: string): TimeParser {
+  if (format === "") throw new ConfigError(setting, "empty", FORMAT_FORM);
+  if (!NAMED_TIME_FORMATS.includes(format) && layoutElementCount(format) === 0) {
+    throw new ConfigError(setting, `${JSON.stringify(format)} is neither a named format nor a Go layout (it contains no element of the reference time, so it would only match itself)`, FORMAT_FORM);
+  }
+  return compileTimeFormat(format, location);
+}
+
+class TimestampStage implements Stage {
+  readonly name = "timestamp";
+  /** Label-set key -> last timestamp parsed or fudged (insertion order = recency). */
+  private readonly last = new Map<string, Instant>();
+
+  constructor(
+    private readonly source: string,
+    private readonly parsers: readonly TimeParser[],
+    private readonly fudge: boolean,
+  ) {}
+
+  process(entry: StageEntry, ctx: StageContext): undefined {
+    const parsed = this.parse(entry, ctx);
+    if (parsed !== undefined) {
+      entry.sec = parsed.sec;
+      entry.nsec = parsed.nsec;
+      if (this.fudge) this.remember(streamKey(entry.labels), parsed);
+      return undefined;
+    }
+    if (!this.fudge) return undefined;
+    const key = streamKey(entry.labels);
+    const last = this.last.get(key);
+    // Nothing parsed yet for this label set: the entry keeps its own timestamp.
+    if (last === undefined) return undefined;
+    const next = last.nsec === 999_999_999 ? { sec: last.sec + 1, nsec: 0 } : { sec: last.sec, nsec: last.nsec + 1 };
+    entry.sec = next.sec;
+    entry.nsec = next.nsec;
+    this.remember(key, next);
+    return undefined;
+  }
+
+  private parse(entry: StageEntry, ctx: StageContext): Instant | undefined {
+    if (!Object.hasOwn(entry.extracted, this.source)) return undefined;
+    const text = extractedString(entry.extracted[this.source]);
+    if (text === undefined) return undefined;
+    let firstError: unknown;
+    for (const parser of this.parsers) {
+      try {
+        return parser(text, ctx.now);
+      } catch (err) {
+        firstError ??= err;
+      }
+    }
+    ctx.log.debug("timestamp stage could not parse the time", { source: this.source, value: text, error: (firstError as Error).message });
+    return undefined;
+  }
+
+  private remember(key: string, at: Instant): void {
+    this.last.delete(key);
+    this.last.set(key, at);
+    if (this.last.size > MAX_FUDGE_STREAMS) {
+      const oldest = this.last.keys().next().value as string;
+      this.last.delete(oldest);
+    }
+  }
+}
+
+/** A label set's identity: names in order with their values, separated by characters labels never hold. */
+function streamKey(labels: Labels): string {
+  let key = "";
+  for (const name of sortedLabelNames(labels)) key += name + "\u0000" + labels[name] + "\u0001";
+  return key;
+}

@@ -1,0 +1,19 @@
+/** Building blocks for testing one stage factory directly, without the pipeline. */
+import type { Stage, StageContext, StageEntry } from "../../handler/stages/types";
+import { MemoryLog } from "./events";
+
+/** An entry as the stages see it; `extracted` starts as a copy of the labels, as in Promtail. */
+export function stageEntry(init: Partial<StageEntry> = {}): StageEntry {
+  const labels = init.labels ?? {};
+  return { labels, extracted: init.extracted ?? { ...labels }, line: init.line ?? "", sec: init.sec ?? 0, nsec: init.nsec ?? 0, metadata: init.metadata ?? {}, tenant: init.tenant };
+}
+
+/** A context whose clock reads `nowMs` (epoch milliseconds). */
+export function stageContext(nowMs = Date.UTC(2026, 6, 1)): StageContext & { log: MemoryLog } {
+  return { log: new MemoryLog(), now: () => nowMs };
+}
+
+/** Never used to compile nested stages: for factories that have none. */
+export function noNested(): Stage[] {
+  throw new Error("this stage has no nested stages");
+}
