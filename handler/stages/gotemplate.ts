@@ -14,6 +14,8 @@
  * kinds. Functions come from a `FuncMap` (handler/stages/template-funcs.ts).
  */
 
+import { GoStringError, readGoLiteral } from "./gostring";
+
 // ---------------------------------------------------------------------------------------------
 // Values
 
@@ -194,19 +196,10 @@ class Lexer {
         out.push({ t: "punct", p: "=", at });
         continue;
       }
-      if (c === '"') {
-        out.push({ t: "string", value: this.quoted(), at });
-        continue;
-      }
-      if (c === "`") {
-        const close = s.indexOf("`", this.i + 1);
-        if (close < 0 || close >= this.end) this.error("unterminated raw quoted string", at);
-        out.push({ t: "string", value: s.slice(this.i + 1, close).replace(/\r/g, ""), at });
-        this.i = close + 1;
-        continue;
-      }
-      if (c === "'") {
-        out.push({ t: "char", value: this.charConstant(), at });
+      if (c === '"' || c === "`" || c === "'") {
+        const { value, next } = this.literal();
+        out.push(c === "'" ? { t: "char", value: value.codePointAt(0)!, at } : { t: "string", value, at });
+        this.i = next;
         continue;
       }
       if (c === ".") {
@@ -268,77 +261,13 @@ class Lexer {
     return text;
   }
 
-  /** A double-quoted Go string with its escapes. */
-  private quoted(): string {
-    const s = this.src;
-    const start = this.i;
-    let out = "";
-    this.i++;
-    for (;;) {
-      if (this.i >= this.end || s[this.i] === "\n") this.error("unterminated quoted string", start);
-      const c = s[this.i];
-      if (c === '"') {
-        this.i++;
-        return out;
-      }
-      if (c === "\\") {
-        out += this.escape('"');
-        continue;
-      }
-      out += c;
-      this.i++;
+  private literal(): { value: string; next: number } {
+    try {
+      return readGoLiteral(this.src, this.i, this.end);
+    } catch (err) {
+      if (err instanceof GoStringError) this.error(err.reason, err.at);
+      throw err;
     }
-  }
-
-  private charConstant(): number {
-    const start = this.i;
-    this.i++;
-    let value: string;
-    if (this.src[this.i] === "\\") value = this.escape("'");
-    else {
-      const cp = this.src.codePointAt(this.i);
-      if (cp === undefined || this.src[this.i] === "'") this.error("empty character constant", start);
-      value = String.fromCodePoint(cp!);
-      this.i += value.length;
-    }
-    if (this.src[this.i] !== "'") this.error("unterminated character constant", start);
-    this.i++;
-    return value.codePointAt(0)!;
-  }
-
-  /** One escape sequence at this.i (a backslash). */
-  private escape(quote: string): string {
-    const s = this.src;
-    const at = this.i;
-    const c = s[this.i + 1];
-    const simple: Record<string, string> = { a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", "\\": "\\" };
-    if (c in simple) {
-      this.i += 2;
-      return simple[c];
-    }
-    if (c === quote) {
-      this.i += 2;
-      return quote;
-    }
-    const hex = (n: number): string => {
-      const digits = s.slice(this.i + 2, this.i + 2 + n);
-      if (!new RegExp(`^[0-9a-fA-F]{${n}}$`).test(digits)) this.error("invalid syntax in escape sequence", at);
-      this.i += 2 + n;
-      return digits;
-    };
-    if (c === "x") return String.fromCharCode(parseInt(hex(2), 16)); // a byte: Latin-1 here, not raw UTF-8
-    if (c === "u" || c === "U") {
-      const cp = parseInt(hex(c === "u" ? 4 : 8), 16);
-      if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) this.error("invalid Unicode code point in escape sequence", at);
-      return String.fromCodePoint(cp);
-    }
-    if (c !== undefined && c >= "0" && c <= "7") {
-      const digits = s.slice(this.i + 1, this.i + 4);
-      if (!/^[0-7]{3}$/.test(digits) || parseInt(digits, 8) > 255) this.error("invalid syntax in escape sequence", at);
-      this.i += 4;
-      return String.fromCharCode(parseInt(digits, 8));
-    }
-    this.error("invalid syntax in escape sequence", at);
   }
 }
 
