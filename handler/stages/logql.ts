@@ -11,7 +11,7 @@
  * matchers must match the whole value (`^(?s:…)$`); line regexes match anywhere in the line.
  * Regular expressions run on the linear-time engine.
  */
-import { parser } from "@grafana/lezer-logql";
+import type { parser as LezerParser } from "@grafana/lezer-logql";
 import type { Labels } from "../types";
 import { GoStringError, readGoLiteral } from "./gostring";
 import { compileRegex, RegexSyntaxError, type LinearRegex } from "./regex-engine";
@@ -50,7 +50,19 @@ export interface Selector {
 }
 
 /** A node of lezer's syntax tree (typed from the parser, so @lezer/common need not be a dependency). */
-type SyntaxNode = ReturnType<typeof parser.parse>["topNode"];
+type SyntaxNode = ReturnType<typeof LezerParser.parse>["topNode"];
+
+let lezer: typeof LezerParser | undefined;
+
+/**
+ * The grammar, loaded on first use: only configurations with a match stage pay for it (its
+ * parse tables cost about as much to load as protobufjs, see the README's dependency table).
+ */
+function logqlParser(): typeof LezerParser {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  lezer ??= (require("@grafana/lezer-logql") as { parser: typeof LezerParser }).parser;
+  return lezer;
+}
 
 const MATCH_OPS: Readonly<Record<string, MatchOp>> = { Eq: "=", Neq: "!=", Re: "=~", Nre: "!~" };
 const FILTER_OPS: Readonly<Record<string, FilterOp>> = { PipeExact: "|=", Neq: "!=", PipeMatch: "|~", Nre: "!~" };
@@ -63,7 +75,7 @@ function children(node: SyntaxNode): SyntaxNode[] {
 
 /** Parses a selector; throws SelectorSyntaxError naming the offset of the problem. */
 export function parseSelector(text: string): Selector {
-  const tree = parser.parse(text);
+  const tree = logqlParser().parse(text);
   let errorAt: number | undefined;
   tree.iterate({
     enter(n) {

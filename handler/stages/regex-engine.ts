@@ -6,7 +6,16 @@
  *
  * Kept behind these few functions so the engine can be swapped for the shared one in one place.
  */
-import { RE2JS } from "re2js";
+import type { RE2JS as RE2JSClass } from "re2js";
+
+let engine: typeof RE2JSClass | undefined;
+
+/** re2js, loaded on the first pattern: configurations without these regexes do not pay for it. */
+function re2js(): typeof RE2JSClass {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  engine ??= (require("re2js") as { RE2JS: typeof RE2JSClass }).RE2JS;
+  return engine;
+}
 
 /** A pattern RE2 refuses. */
 export class RegexSyntaxError extends Error {
@@ -31,9 +40,9 @@ export interface LinearRegex {
   readonly groupNames: Readonly<Record<string, number>>;
 }
 
-function compileOrThrow(pattern: string): RE2JS {
+function compileOrThrow(pattern: string): RE2JSClass {
   try {
-    return RE2JS.compile(pattern);
+    return re2js().compile(pattern);
   } catch (err) {
     throw new RegexSyntaxError(pattern, (err as Error).message.replace(/^error parsing regexp: /, ""));
   }
