@@ -450,6 +450,14 @@ function parseFields(layout: string, chunks: readonly Chunk[], input: string): F
     const hold = value;
     let range = "";
     let bad = false;
+    /** Reads a fractional second of `n` characters, separator included. */
+    const fraction = (n: number): void => {
+      const ns = parseNanoseconds(value, n);
+      if (ns === "range") range = "fractional second";
+      else if (ns === undefined) bad = true;
+      else nsec = ns;
+      value = value.slice(n);
+    };
     const num = (fixed: boolean): number => {
       const r = getnum(value, fixed);
       if (!r) {
@@ -538,11 +546,7 @@ function parseFields(layout: string, chunks: readonly Chunk[], input: string): F
           if (isNextFrac(chunks, c)) break; // the layout's own fractional element reads it
           let n = 2;
           while (n < value.length && isDigitAt(value, n)) n++;
-          const ns = parseNanoseconds(value, n);
-          if (ns === "range") range = "fractional second";
-          else if (ns === undefined) bad = true;
-          else nsec = ns;
-          value = value.slice(n);
+          fraction(n);
         }
         break;
       case "PM":
@@ -625,22 +629,14 @@ function parseFields(layout: string, chunks: readonly Chunk[], input: string): F
           bad = true;
           break;
         }
-        const ns = parseNanoseconds(value, n);
-        if (ns === "range") range = "fractional second";
-        else if (ns === undefined) bad = true;
-        else nsec = ns;
-        value = value.slice(n);
+        fraction(n);
         break;
       }
       case "frac9": {
         if (value.length < 2 || (value[0] !== "." && value[0] !== ",") || !isDigitAt(value, 1)) break; // omitted
         let i = 0;
         while (i + 1 < value.length && isDigitAt(value, i + 1)) i++;
-        const ns = parseNanoseconds(value, 1 + i);
-        if (ns === "range") range = "fractional second";
-        else if (ns === undefined) bad = true;
-        else nsec = ns;
-        value = value.slice(1 + i);
+        fraction(1 + i);
         break;
       }
     }
