@@ -14,7 +14,7 @@ const ECHO = path.join(__dirname, "fixtures", "extensions", "echo-extension");
 
 interface EchoRecord {
   at: number;
-  kind: "env" | "register" | "init-error" | "subscribe" | "next" | "event" | "telemetry";
+  kind: "env" | "register" | "init-error" | "exit-error" | "subscribe" | "next" | "event" | "telemetry";
   status?: number;
   id?: string;
   body?: unknown;
@@ -127,6 +127,20 @@ describe("Lambda emulator (Extensions API and Telemetry API)", function () {
     });
   });
 
+  describe("exit error", () => {
+    it("records what the extension posted to /extension/exit/error and fails the invocation it left", async () => {
+      const lambda = await start({ ECHO_EXIT_ERROR: "Extension.Crash" });
+      try {
+        await lambda.invoke();
+        expect.fail("invoke should fail when the extension exits during it");
+      } catch (error) {
+        expect((error as Error).message).to.include("exited during invocation");
+      }
+      expect(lambda.exitError).to.deep.equal({ errorType: "Extension.Crash", message: "giving up" });
+      expect(records().find((r) => r.kind === "exit-error")).to.deep.include({ status: 202, body: { status: "OK" } });
+    });
+  });
+
   describe("subscription validation", () => {
     const valid = {
       schemaVersion: "2022-12-13",
@@ -181,6 +195,16 @@ describe("Lambda emulator (Extensions API and Telemetry API)", function () {
           deliveryUrl: "http://127.0.0.1:4243/telemetry",
         },
       });
+    });
+
+    it("closes subscriptions when init is over (403 Telemetry.SubscriptionClosed)", async () => {
+      const lambda = await start({ ECHO_RESUBSCRIBE: "1" }, { freeze: false });
+      await lambda.invoke();
+      const [first, second] = records().filter((r) => r.kind === "subscribe");
+      expect(first.status).to.equal(200);
+      expect(first.body).to.equal("OK");
+      expect(second.status).to.equal(403);
+      expect(second.body).to.deep.include({ errorType: "Telemetry.SubscriptionClosed" });
     });
 
     it("answers 400 ValidationError to an invalid subscription and delivers nothing", async () => {
@@ -276,6 +300,30 @@ describe("Lambda emulator (Extensions API and Telemetry API)", function () {
       expect(lambda.deliveries().map((d) => d.records)).to.deep.equal([1000, 1000]);
       await lambda.shutdown();
       expect(lambda.deliveries().map((d) => d.records)).to.deep.equal([1000, 1000, 500]);
+    });
+
+    it("batches by maxBytes: a batch is sent once its events' JSON reaches maxBytes", async () => {
+      const lambda = await start({ ECHO_TYPES: "function", ECHO_BUFFERING: JSON.stringify({ maxItems: 10000, maxBytes: 262144, timeoutMs: 30000 }) }, { freeze: false });
+      const line = "x".repeat(999);
+      // Every event serialises to the same size: the time is always 24 characters.
+      const eventBytes = JSON.stringify({ time: new Date().toISOString(), type: "function", record: `${line}\n` }).length;
+      const perBatch = Math.ceil(262144 / eventBytes);
+      await lambda.invoke({ logs: Array.from({ length: perBatch * 2 + 10 }, () => line) });
+      await waitForRecord(() => lambda.deliveries().length >= 2);
+      expect(lambda.deliveries().map((d) => d.records)).to.deep.equal([perBatch, perBatch]);
+    });
+
+    it("drops the oldest waiting batches when the listener keeps failing, and says so in platform.logsDropped", async () => {
+      const lambda = await start(
+        { ECHO_TYPES: "function", ECHO_FAIL_FIRST: "1000000", ECHO_BUFFERING: JSON.stringify({ maxItems: 1000, maxBytes: 1048576, timeoutMs: 30000 }) },
+        { freeze: false, telemetry: { maxQueuedBatches: 2, retryBaseMs: 1000 } },
+      );
+      await lambda.invoke({ logs: Array.from({ length: 5000 }, (_, i) => `line ${i}`) });
+      const dropped = lambda.telemetry().filter((e) => e.type === "platform.logsDropped");
+      // Five batches of 1000: the one being sent and the newest waiting one are kept.
+      expect(dropped.map((e) => (e.record as { droppedRecords: number }).droppedRecords)).to.deep.equal([1000, 1000, 1000]);
+      expect(dropped[0].record).to.have.property("reason").that.includes("fallen behind");
+      expect(dropped[0].record).to.have.property("droppedBytes").that.is.above(1000 * 30);
     });
 
     it("batches by timeoutMs: records of one invocation arrive together after the buffering timeout", async () => {
