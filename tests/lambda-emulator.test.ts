@@ -316,7 +316,8 @@ describe("Lambda emulator (Extensions API and Telemetry API)", function () {
     it("drops the oldest waiting batches when the listener keeps failing, and says so in platform.logsDropped", async () => {
       const lambda = await start(
         { ECHO_TYPES: "function", ECHO_FAIL_FIRST: "1000000", ECHO_BUFFERING: JSON.stringify({ maxItems: 1000, maxBytes: 1048576, timeoutMs: 30000 }) },
-        { freeze: false, telemetry: { maxQueuedBatches: 2, retryBaseMs: 1000 } },
+        // Room for two batches of 1000 such events (about 75 KB each), not three.
+        { freeze: false, telemetry: { maxQueuedBytes: 200000, retryBaseMs: 1000 } },
       );
       await lambda.invoke({ logs: Array.from({ length: 5000 }, (_, i) => `line ${i}`) });
       const dropped = lambda.telemetry().filter((e) => e.type === "platform.logsDropped");

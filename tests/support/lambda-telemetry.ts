@@ -200,8 +200,11 @@ export interface DeliveryOptions {
   retryMaxMs?: number;
   /** A POST without an answer in this time counts as failed. */
   postTimeoutMs?: number;
-  /** Batches waiting to be sent beyond this number are dropped (oldest first), reported by platform.logsDropped. */
-  maxQueuedBatches?: number;
+  /**
+   * Telemetry waiting to be sent (bytes of its events' JSON) beyond this is dropped, oldest batch
+   * first, and reported by platform.logsDropped.
+   */
+  maxQueuedBytes?: number;
 }
 
 interface Batch {
@@ -223,9 +226,9 @@ interface Batch {
  * is no listener, or if the POST request results in an error". AWS's client treats a status >= 400
  * or a transport error as a failed POST. ASSUMPTION (schedule not documented): the failed batch is
  * retried first, after retryBaseMs doubling up to retryMaxMs, for as long as the environment lives;
- * later batches wait behind it; beyond maxQueuedBatches waiting batches the oldest waiting one is
- * dropped and a platform.logsDropped event says how many records and bytes were lost, with the
- * reason text the schema reference shows.
+ * later batches wait behind it; beyond maxQueuedBytes (16 MiB) of waiting telemetry the oldest
+ * waiting batch is dropped and a platform.logsDropped event says how many records and bytes were
+ * lost, with the reason text the schema reference shows.
  */
 export class TelemetryDelivery {
   private current: Batch | undefined;
@@ -238,7 +241,7 @@ export class TelemetryDelivery {
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly postTimeoutMs: number;
-  private readonly maxQueuedBatches: number;
+  private readonly maxQueuedBytes: number;
   readonly deliveries: Delivery[] = [];
   /** Events in the batches the listener accepted, in order. */
   readonly delivered: TelemetryEvent[] = [];
@@ -253,7 +256,7 @@ export class TelemetryDelivery {
     this.retryBaseMs = options.retryBaseMs ?? 100;
     this.retryMaxMs = options.retryMaxMs ?? 1000;
     this.postTimeoutMs = options.postTimeoutMs ?? 5000;
-    this.maxQueuedBatches = options.maxQueuedBatches ?? 16;
+    this.maxQueuedBytes = options.maxQueuedBytes ?? 16 * 1024 * 1024;
   }
 
   /** Adds an event if the subscription asked for its category. */
@@ -277,10 +280,13 @@ export class TelemetryDelivery {
     this.current = undefined;
     if (batch === undefined || batch.events.length === 0) return;
     this.ready.push(batch);
-    // The head of the queue may be a batch being retried; drop the oldest of the others.
-    while (this.ready.length > this.maxQueuedBatches) {
+    // The head of the queue may be a batch being sent or retried; it stays, the oldest of the
+    // others goes first.
+    let queued = this.ready.reduce((sum, waiting) => sum + waiting.bytes, 0);
+    while (queued > this.maxQueuedBytes && this.ready.length > 1) {
       const dropAt = this.inFlight?.batch === this.ready[0] || this.ready[0].attempts > 0 ? 1 : 0;
       const [dropped] = this.ready.splice(dropAt, 1);
+      queued -= dropped.bytes;
       this.droppedRecords += dropped.events.length;
       this.onDropped(dropped.events.length, dropped.bytes);
     }
