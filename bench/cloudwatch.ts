@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { CloudWatchLogsEvent } from "aws-lambda";
 import { parseShipperConfig } from "../handler/config";
+import { InvocationDeadline } from "../handler/deadline";
 import { LokiClient } from "../handler/loki/client";
 import { snappyCompressor } from "../handler/loki/snappy";
 import { cloudWatchRecords } from "../handler/sources/cloudwatch";
@@ -55,7 +56,7 @@ function makeLines(): { events: { id: string; timestamp: number; message: string
 /** The handler's work on the event without the network; `keep` receives every push. */
 function shipWithoutNetwork(event: unknown, keep?: Push[]): Promise<void> {
   const config = parseShipperConfig(process.env);
-  return shipOffline(cloudWatchRecords(event as CloudWatchLogsEvent, { config, log: silentLog }), config, keep && ((push) => keep.push(push)));
+  return shipOffline(cloudWatchRecords(event as CloudWatchLogsEvent, { config, log: silentLog, deadline: InvocationDeadline.in(900_000) }), config, keep && ((push) => keep.push(push)));
 }
 
 async function main(): Promise<void> {

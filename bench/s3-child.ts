@@ -11,6 +11,7 @@ import { readFile } from "node:fs/promises";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { handler } from "../handler/index";
 import { parseShipperConfig, ShipperConfig } from "../handler/config";
+import { InvocationDeadline } from "../handler/deadline";
 import { LokiClient } from "../handler/loki/client";
 import { snappyCompressor } from "../handler/loki/snappy";
 import { objectGroups } from "../handler/sources/s3-log-object";
@@ -44,7 +45,7 @@ function s3Event() {
  */
 function shipWithoutNetwork(config: ShipperConfig, keep?: Push[]): Promise<void> {
   const ref = { bucket: args.bucket, key: args.key, region: "us-east-1", eventTime: "2024-06-01T12:05:00.000Z" };
-  const record: SourceRecord = { describe: `s3://${args.bucket}/${args.key}`, groups: () => objectGroups(ref, { want: new Set(config.structuredMetadata), log: silentLog }) };
+  const record: SourceRecord = { describe: `s3://${args.bucket}/${args.key}`, groups: () => objectGroups(ref, { want: new Set(config.structuredMetadata), log: silentLog, deadline: InvocationDeadline.in(900_000) }) };
   const placeholder = [{ labels: "{}", entries: [{ sec: 0, nsec: 0, line: "" }] }];
   return shipOffline([record], config, keep && (({ body }) => keep.push({ streams: placeholder, body })));
 }
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
     entries = 0;
     parseOnly.push(await seconds(async () => {
       const ref = { bucket: args.bucket, key: args.key, region: "us-east-1", eventTime: "2024-06-01T12:05:00.000Z" };
-      for await (const group of objectGroups(ref, { want: new Set(), log: silentLog })) {
+      for await (const group of objectGroups(ref, { want: new Set(), log: silentLog, deadline: InvocationDeadline.in(900_000) })) {
         for await (const batch of group.entries as AsyncIterable<LogEntry[]>) entries += batch.length;
       }
     }));

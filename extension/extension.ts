@@ -18,6 +18,7 @@ import { createLabelPipeline } from "../handler/labels/pipeline";
 import { LokiClient, type LokiAuth } from "../handler/loki/client";
 import { snappyCompressor } from "../handler/loki/snappy";
 import { createLogger, errorFields, type FunctionLogger } from "../handler/log";
+import { InvocationDeadline } from "../handler/deadline";
 import { resolveCredential, type SecretFetcher } from "../handler/secrets";
 import type { Deadline, Labels } from "../handler/types";
 import { USER_AGENT } from "../handler/version";
@@ -109,12 +110,16 @@ export function baseLabels(config: ExtensionConfig, registration: Registration, 
   return labels;
 }
 
+/** Lambda's init phase, in which the extension reads its credentials, lasts at most 10 s. */
+const INIT_PHASE_MS = 10_000;
+
 async function lokiAuth(config: ShipperConfig, fetchSecret?: SecretFetcher): Promise<LokiAuth | undefined> {
+  const deadline = InvocationDeadline.in(INIT_PHASE_MS);
   const [username, password, bearerToken] = await Promise.all([
-    resolveCredential("LOKI_USERNAME", config.username, fetchSecret),
-    resolveCredential("LOKI_PASSWORD", config.password, fetchSecret),
-    resolveCredential("LOKI_BEARER_TOKEN", config.bearerToken, fetchSecret),
-  ]);
+    resolveCredential("LOKI_USERNAME", config.username, deadline, fetchSecret),
+    resolveCredential("LOKI_PASSWORD", config.password, deadline, fetchSecret),
+    resolveCredential("LOKI_BEARER_TOKEN", config.bearerToken, deadline, fetchSecret),
+  ]).finally(() => deadline.dispose());
   if (username !== undefined && password !== undefined) return { username, password };
   return bearerToken !== undefined ? { bearerToken } : undefined;
 }

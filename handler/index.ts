@@ -37,14 +37,14 @@ const DEFAULT_BUDGET_MS = 60_000;
 
 let runtime: Promise<Runtime> | undefined;
 
-async function coldStart(env: NodeJS.ProcessEnv): Promise<Runtime> {
+async function coldStart(env: NodeJS.ProcessEnv, deadline: InvocationDeadline): Promise<Runtime> {
   const config = parseShipperConfig(env);
   const log = createLogger(config.logLevel);
   warnOnSlowSnappy(log);
   const [username, password, bearerToken] = await Promise.all([
-    resolveCredential("USERNAME", config.username),
-    resolveCredential("PASSWORD", config.password),
-    resolveCredential("BEARER_TOKEN", config.bearerToken),
+    resolveCredential("USERNAME", config.username, deadline),
+    resolveCredential("PASSWORD", config.password, deadline),
+    resolveCredential("BEARER_TOKEN", config.bearerToken, deadline),
   ]);
   const auth = username !== undefined && password !== undefined
     ? { username, password }
@@ -85,9 +85,9 @@ function warnOnSlowSnappy(log: Log): void {
   }
 }
 
-function getRuntime(): Promise<Runtime> {
+function getRuntime(deadline: InvocationDeadline): Promise<Runtime> {
   // A failed cold start is not cached: the error is reported on every invocation until fixed.
-  runtime ??= coldStart(process.env).catch((err: unknown) => {
+  runtime ??= coldStart(process.env, deadline).catch((err: unknown) => {
     runtime = undefined;
     console.error(JSON.stringify({ level: "ERROR", message: "configuration error", ...errorFields(err) }));
     throw err;
@@ -98,7 +98,7 @@ function getRuntime(): Promise<Runtime> {
 export async function handler(event: unknown, context?: Partial<Context>): Promise<BatchResponse | void> {
   const deadline = deadlineOf(context);
   try {
-    const rt = await getRuntime();
+    const rt = await getRuntime(deadline);
     if (context?.awsRequestId) rt.log.addContext(context);
     return await handleEvent(event, rt, deadline, rt.log);
   } finally {
@@ -113,7 +113,7 @@ async function handleEvent(event: unknown, rt: Runtime, deadline: InvocationDead
     log.error(message);
     throw new Error(message);
   }
-  const records = await recordsOf(kind, event, { config: rt.config, log, tags: rt.tags });
+  const records = await recordsOf(kind, event, { config: rt.config, log, deadline, tags: rt.tags });
   const { failed, stats } = await ship(records, {
     batchSize: rt.config.batchSize,
     pushConcurrency: rt.config.pushConcurrency,

@@ -10,9 +10,9 @@ import { DeadlineError, InvocationDeadline } from "../handler/deadline";
 import { handler, resetForTests } from "../handler/index";
 import { resetS3Clients } from "../handler/sources/s3-object";
 import { setEnv } from "./support/env";
-import { LokiReceiver, ScriptedResponse } from "./support/loki-receiver";
+import { LokiReceiver, parseLabels, ScriptedResponse } from "./support/loki-receiver";
 import { s3Notification, s3Record, sqsEvent, sqsMessage } from "./support/s3-events";
-import { S3FaultProxy } from "./support/s3-fault-proxy";
+import { S3Fault, S3FaultProxy } from "./support/s3-fault-proxy";
 import { LocalS3 } from "./support/s3-server";
 
 const BUCKET = "logs";
@@ -92,6 +92,7 @@ describe("always answer before the deadline (handler + S3 fault proxy + Loki rec
       // About 12 MB of text: 3 s to read at the 4 MB/s the proxy lets through.
       s3.put(BUCKET, albKey("large"), albObject("large", 30_000)),
       s3.put(BUCKET, albKey("small"), albObject("small", 50)),
+      s3.put(BUCKET, albKey("stalled"), albObject("stalled", 400)),
     ]);
   });
   beforeEach(async () => {
@@ -135,6 +136,29 @@ describe("always answer before the deadline (handler + S3 fault proxy + Loki rec
       await until(() => body.closedEarly, 1000);
       expect(body.closedEarly, "the S3 body was released before its end").to.equal(true);
       expect(body.sentBytes).to.be.lessThan(body.bodyBytes / 2);
+    });
+  }
+
+  const stalls: { name: string; fault: S3Fault }[] = [
+    { name: "a GetObject that never answers", fault: { kind: "never-answer" } },
+    { name: "a body that stalls half-way", fault: { kind: "stall-after", bytes: 80_000 } },
+  ];
+  for (const { name, fault } of stalls) {
+    it(`${name} fails only its SQS message, within its bound; the other message ships and the handler answers in time`, async () => {
+      proxy.fault(BUCKET, albKey("stalled"), fault);
+      const event = sqsEvent(
+        sqsMessage("stalled", s3Notification(s3Record(BUCKET, albKey("stalled")))),
+        sqsMessage("good", s3Notification(s3Record(BUCKET, albKey("small")))),
+      );
+      const { result, leftMs } = await run(event, 4000);
+
+      expect(result).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "stalled" }] });
+      const small = loki.acceptedPushes().flatMap((p) => p.streams).filter((st) => parseLabels(st.labels).__aws_s3_lb === "small");
+      expect(small.flatMap((st) => st.entries.map((e) => e.line)).sort()).to.deep.equal(albObject("small", 50).trimEnd().split("\n").sort());
+      // A stalled read may take a quarter of the usable time (3 s here): the good message had the rest.
+      expect(leftMs, "time left when the handler answered").to.be.greaterThan(1000);
+      await until(() => proxy.bodies.get(`/${BUCKET}/${albKey("stalled")}`)?.[0]?.closedEarly === true, 1000);
+      if (fault.kind === "stall-after") expect(proxy.bodies.get(`/${BUCKET}/${albKey("stalled")}`)?.[0]?.closedEarly, "the stalled connection was closed").to.equal(true);
     });
   }
 });

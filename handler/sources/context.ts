@@ -1,4 +1,5 @@
 import type { ShipperConfig } from "../config";
+import type { InvocationDeadline } from "../deadline";
 import type { LogGroupTagLabeler } from "../tags";
 import type { Log, SourceRecord } from "../types";
 
@@ -6,6 +7,8 @@ import type { Log, SourceRecord } from "../types";
 export interface SourceContext {
   config: ShipperConfig;
   log: Log;
+  /** The invocation's deadline: every read and lookup on the network is bounded by it. */
+  deadline: InvocationDeadline;
   /** Present when TAG_LABELS is set: log-group tags as labels, cached across invocations. */
   tags?: LogGroupTagLabeler;
 }

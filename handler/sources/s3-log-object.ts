@@ -10,6 +10,7 @@ import { decompress } from "../parsers/decompress";
 import { classifyKey, FORMATS, KeyInfo } from "../parsers/index";
 import { parseIsoTimestamp, Timestamp } from "../parsers/time";
 import { BadRecordError, EntryGroup, Log, LogEntry } from "../types";
+import type { InvocationDeadline } from "../deadline";
 import type { SourceContext } from "./context";
 import type { S3ObjectRef } from "./s3-notification";
 import { ObjectOpener, openS3Object, S3ReadError } from "./s3-object";
@@ -18,12 +19,14 @@ export interface ObjectReadOptions {
   /** STRUCTURED_METADATA: per-entry fields outside it are not computed. */
   want: ReadonlySet<string>;
   log: Log;
+  /** Bounds GetObject and the reading of the body. */
+  deadline: InvocationDeadline;
   /** GetObject; replaced in unit tests. */
   open?: ObjectOpener;
 }
 
 export function readOptions(ctx: SourceContext, open?: ObjectOpener): ObjectReadOptions {
-  return { want: new Set(ctx.config.structuredMetadata), log: ctx.log, open };
+  return { want: new Set(ctx.config.structuredMetadata), log: ctx.log, deadline: ctx.deadline, open };
 }
 
 /**
@@ -46,11 +49,11 @@ export async function* objectGroups(ref: S3ObjectRef, opts: ObjectReadOptions): 
   let key = ref.key;
   let opened;
   try {
-    opened = await open(ref);
+    opened = await open(ref, opts.deadline);
   } catch (err) {
     if (ref.alternateKey === undefined || !(err instanceof S3ReadError && err.code === "NoSuchKey")) throw err;
     key = ref.alternateKey;
-    opened = await open({ ...ref, key });
+    opened = await open({ ...ref, key }, opts.deadline);
   }
   const fallback = parseTime(ref.eventTime) ?? fromDate(opened.lastModified);
   yield* bytesGroups(opened.body, { bucket: ref.bucket, key, info, fallback, want: opts.want });

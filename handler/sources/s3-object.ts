@@ -6,8 +6,15 @@
  * Endpoint: the SDK's own AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL variables, read here so that an
  * S3-compatible store (MinIO, s3rver in the tests) also gets path-style addressing, which those
  * stores need and virtual-hosted names on 127.0.0.1 cannot give.
+ *
+ * Bounded by the invocation (aws-http.ts, deadline.ts): connection and first byte per attempt,
+ * the answer's headers within a share of the time left, and the body may not go idle (no bytes
+ * while the reader waits for them) for longer than S3_IDLE_CAP_MS or that share. A stalled
+ * object fails its record alone, with an error naming it; the cutoff aborts any read.
  */
 import type { S3Client } from "@aws-sdk/client-s3";
+import { boundedRequestHandler, sendWithin } from "../aws-http";
+import { InvocationDeadline, WaitLimit, WaitTimeoutError } from "../deadline";
 
 export interface ObjectLocation {
   bucket: string;
@@ -31,28 +38,105 @@ export class S3ReadError extends Error {
   }
 }
 
-/** Opens an object for reading. Injected in tests; the default is `openS3Object`. */
-export type ObjectOpener = (location: ObjectLocation) => Promise<OpenedObject>;
+/** Opens an object for reading, within the invocation's deadline. Injected in tests; the default is `openS3Object`. */
+export type ObjectOpener = (location: ObjectLocation, deadline: InvocationDeadline) => Promise<OpenedObject>;
+
+/** GetObject's answer (headers), retries included, at most (and at most a share of the time left). */
+export const S3_ANSWER_CAP_MS = 6000;
+/**
+ * Longest pause in an object's body while the reader waits for bytes. Time the reader spends
+ * elsewhere (waiting for Loki) does not count: that is why the SDK's socket timeout, which
+ * counts any silence on the socket, is not used for bodies.
+ */
+export const S3_IDLE_CAP_MS = 5000;
 
 type S3Sdk = typeof import("@aws-sdk/client-s3");
 
 let sdk: Promise<S3Sdk> | undefined;
 const clients = new Map<string, S3Client>();
 
-export async function openS3Object(location: ObjectLocation): Promise<OpenedObject> {
+export async function openS3Object(location: ObjectLocation, deadline: InvocationDeadline): Promise<OpenedObject> {
   const { bucket, key } = location;
   const region = location.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || "us-east-1";
+  const what = `GetObject s3://${bucket}/${key}`;
   let output;
+  const { GetObjectCommand } = await loadSdk();
+  const client = await clientFor(region);
+  // One limit for the request and its body: aborting it closes the connection.
+  const limit = deadline.limit(what);
   try {
-    const { GetObjectCommand } = await loadSdk();
-    const client = await clientFor(region);
-    output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    output = await sendWithin(limit, deadline.waitMs(S3_ANSWER_CAP_MS), (options) => client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), options));
   } catch (err) {
+    limit.clear();
     const e = err as { name?: string; message?: string };
-    throw new S3ReadError(`GetObject s3://${bucket}/${key} (region ${region}) failed: ${e.name ?? "Error"}: ${e.message ?? String(err)}`, e.name, { cause: err });
+    throw new S3ReadError(`${what} (region ${region}) failed: ${e.name ?? "Error"}: ${e.message ?? String(err)}`, e.name, { cause: err });
   }
-  if (!output.Body) throw new Error(`GetObject s3://${bucket}/${key} returned no body`);
-  return { body: output.Body as AsyncIterable<Uint8Array>, lastModified: output.LastModified };
+  if (!output.Body) {
+    limit.clear();
+    throw new Error(`${what} returned no body`);
+  }
+  const body = new BoundedBody((output.Body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator](), limit, () => deadline.waitMs(S3_IDLE_CAP_MS), what);
+  return { body, lastModified: output.LastModified };
+}
+
+/**
+ * An object's body that may not stall: every read must bring bytes within the idle bound, and
+ * the limit's abort (idle bound, cutoff, or the reader leaving early) ends a pending read at
+ * once, whether or not the stream under it notices.
+ */
+class BoundedBody implements AsyncIterableIterator<Uint8Array> {
+  private readonly aborted: Promise<never>;
+  private bytes = 0;
+
+  constructor(
+    private readonly inner: AsyncIterator<Uint8Array>,
+    private readonly limit: WaitLimit,
+    private readonly idleMs: () => number,
+    private readonly what: string,
+  ) {
+    const signal = limit.signal;
+    this.aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+    this.aborted.catch(() => undefined);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<Uint8Array>> {
+    const ms = this.idleMs();
+    this.limit.arm(ms);
+    try {
+      const next = await Promise.race([this.inner.next(), this.aborted]);
+      if (next.done) this.limit.clear();
+      else this.bytes += next.value.length;
+      return next;
+    } catch (err) {
+      this.limit.abort(err);
+      this.limit.clear();
+      const reason = this.limit.signal.reason as Error;
+      throw new S3ReadError(reason instanceof WaitTimeoutError
+        ? `${this.what}: the body stalled after ${this.bytes} bytes (no bytes for ${Math.round(ms)} ms)`
+        : `${this.what}: reading the body failed after ${this.bytes} bytes: ${reason.message}`, reason.name, { cause: reason });
+    } finally {
+      this.limit.disarm();
+    }
+  }
+
+  /** The reader left early: close the connection now, even if a read is pending. */
+  async return(): Promise<IteratorResult<Uint8Array>> {
+    this.limit.abort(new Error("the reader stopped before the end of the object"));
+    this.limit.clear();
+    try {
+      await this.inner.return?.();
+    } catch {
+      // Destroyed by the abort already.
+    }
+    return { done: true, value: undefined };
+  }
 }
 
 function loadSdk(): Promise<S3Sdk> {
@@ -71,7 +155,8 @@ async function clientFor(region: string): Promise<S3Client> {
   let client = clients.get(cacheKey);
   if (!client) {
     const { S3Client } = await loadSdk();
-    client = new S3Client(endpoint ? { region, endpoint, forcePathStyle: true } : { region });
+    const requestHandler = boundedRequestHandler();
+    client = new S3Client(endpoint ? { region, endpoint, forcePathStyle: true, requestHandler } : { region, requestHandler });
     clients.set(cacheKey, client);
   }
   return client;

@@ -6,7 +6,8 @@
 import { createServer, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type TargetHandler = (body: Record<string, unknown>) => { status: number; body: unknown; errorType?: string };
+/** An answer, or "hang": never answer (an endpoint without a route); the request stays open until stop(). */
+export type TargetHandler = (body: Record<string, unknown>) => { status: number; body: unknown; errorType?: string } | "hang";
 
 export class AwsJsonServer {
   readonly calls: { target: string; body: Record<string, unknown> }[] = [];
@@ -24,6 +25,7 @@ export class AwsJsonServer {
         this.calls.push({ target, body });
         const handler = this.targets[target];
         const answer = handler ? handler(body) : { status: 400, body: { __type: "UnknownOperationException", message: target }, errorType: "UnknownOperationException" };
+        if (answer === "hang") return;
         res.writeHead(answer.status, { "content-type": "application/x-amz-json-1.1", ...(answer.errorType ? { "x-amzn-errortype": answer.errorType } : {}) });
         res.end(JSON.stringify(answer.body));
       });

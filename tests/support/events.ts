@@ -1,6 +1,7 @@
 /** Builders for recorded-looking Lambda events, from AWS's documented shapes. */
 import { gzipSync } from "node:zlib";
 import { parseShipperConfig, ShipperConfig } from "../../handler/config";
+import { InvocationDeadline } from "../../handler/deadline";
 import type { SourceContext } from "../../handler/sources/context";
 import type { EntryGroup, Log, LogEntry, SourceRecord } from "../../handler/types";
 
@@ -51,7 +52,7 @@ export class MemoryLog implements Log {
 }
 
 export function sourceContext(env: Record<string, string> = {}): SourceContext & { config: ShipperConfig; log: MemoryLog } {
-  return { config: parseShipperConfig({ WRITE_ADDRESS: "http://127.0.0.1:1/loki/api/v1/push", ...env }), log: new MemoryLog() };
+  return { config: parseShipperConfig({ WRITE_ADDRESS: "http://127.0.0.1:1/loki/api/v1/push", ...env }), log: new MemoryLog(), deadline: InvocationDeadline.in(60_000) };
 }
 
 /** A group's entries in one array, whether the source gave an array or a stream of arrays. */

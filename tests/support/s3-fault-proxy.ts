@@ -89,53 +89,57 @@ export class S3FaultProxy {
     req.on("end", () => {
       if (fault?.kind === "never-answer") return;
       const upstream = http.request(new URL(req.url ?? "/", this.target), { method: req.method, headers: req.headers }, (answer) => {
-        const body: Buffer[] = [];
-        answer.on("data", (chunk: Buffer) => body.push(chunk));
-        answer.on("end", () => this.answer(req, res, path, answer, Buffer.concat(body), fault));
+        this.answer(req, res, path, answer, fault);
       });
       upstream.on("error", () => res.destroy());
       upstream.end(Buffer.concat(chunks));
     });
   }
 
-  private answer(req: http.IncomingMessage, res: http.ServerResponse, path: string, answer: http.IncomingMessage, body: Buffer, fault: S3Fault | undefined): void {
+  /** Sends S3's answer on as it arrives: headers at once, the body as the fault allows. */
+  private answer(req: http.IncomingMessage, res: http.ServerResponse, path: string, answer: http.IncomingMessage, fault: S3Fault | undefined): void {
     res.writeHead(answer.statusCode ?? 502, answer.headers);
     if (req.method !== "GET" || (answer.statusCode ?? 0) >= 300) {
-      res.end(body);
+      answer.pipe(res);
       return;
     }
-    const stats: BodyStats = { bodyBytes: body.length, sentBytes: 0, closedEarly: false };
+    const stats: BodyStats = { bodyBytes: Number(answer.headers["content-length"] ?? 0), sentBytes: 0, closedEarly: false };
     this.bodies.set(path, [...(this.bodies.get(path) ?? []), stats]);
     res.on("close", () => {
-      if (stats.sentBytes < body.length) stats.closedEarly = true;
+      if (stats.sentBytes < stats.bodyBytes) stats.closedEarly = true;
+      answer.destroy();
     });
-    if (fault?.kind === "stall-after") {
-      stats.sentBytes = Math.min(fault.bytes, body.length);
-      res.write(body.subarray(0, stats.sentBytes));
-      return;
-    }
-    if (fault?.kind !== "slow") {
-      stats.sentBytes = body.length;
-      res.end(body);
-      return;
-    }
+    // What S3 sent and the proxy has not passed on yet.
+    let held = Buffer.alloc(0);
+    let ended = false;
+    const limit = fault?.kind === "stall-after" ? fault.bytes : Infinity;
+    const pass = (max: number): void => {
+      const n = Math.min(held.length, max, limit - stats.sentBytes);
+      if (n > 0) {
+        res.write(held.subarray(0, n));
+        held = held.subarray(n);
+        stats.sentBytes += n;
+      }
+      if (ended && held.length === 0 && stats.sentBytes < limit) res.end();
+    };
+    answer.on("data", (chunk: Buffer) => {
+      held = Buffer.concat([held, chunk]);
+      if (fault?.kind !== "slow") pass(Infinity);
+    });
+    answer.on("end", () => {
+      ended = true;
+      if (fault?.kind !== "slow") pass(Infinity);
+    });
+    if (fault?.kind !== "slow") return;
     const step = Math.max(1, Math.round((fault.bytesPerSecond * SLOW_TICK_MS) / 1000));
     const timer = setInterval(() => {
-      if (res.destroyed) {
+      if (res.destroyed || res.writableEnded) {
         clearInterval(timer);
         this.timers.delete(timer);
         return;
       }
       // Only what the client takes counts as sent: a paused reader pauses the body.
-      if (res.writableNeedDrain) return;
-      const end = Math.min(body.length, stats.sentBytes + step);
-      res.write(body.subarray(stats.sentBytes, end));
-      stats.sentBytes = end;
-      if (end === body.length) {
-        clearInterval(timer);
-        this.timers.delete(timer);
-        res.end();
-      }
+      if (!res.writableNeedDrain) pass(step);
     }, SLOW_TICK_MS);
     this.timers.add(timer);
   }
