@@ -17,6 +17,7 @@ import { Batcher, PendingBatch, Stream } from "./loki/batch";
 import type { PushReport } from "./loki/client";
 import { encodeAndCompress } from "./loki/encode";
 import { errorFields } from "./log";
+import { BadRecordError, ENTRY_TIME_RANGE, isStorableTimestamp } from "./types";
 import type { Deadline, EntryGroup, Log, LogEntry, Metadata, SourceRecord } from "./types";
 
 export interface Pusher {
@@ -156,6 +157,9 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
           // Assign only on change: adding a property to every entry would change its hidden class.
           if (metadata !== entry.metadata) entry.metadata = metadata;
           if (opts.printLogLine) opts.log.info("log line", { labels: final.key, line: entry.line });
+          // Sources check their times; this catches any parser or stage that did not: one such
+          // entry would make Loki refuse the whole push, other records' entries included.
+          if (!isStorableTimestamp(entry.sec, entry.nsec)) throw unstorableTime(entry);
           return batcher.add(final.key, entry, index) ? flush() : undefined;
         };
         await forEachEntry(group, add, stopped);
@@ -182,6 +186,10 @@ class StopReading extends Error {
     super("stopped reading: nothing more can be delivered in this invocation");
     this.name = "StopReading";
   }
+}
+
+function unstorableTime(entry: LogEntry): BadRecordError {
+  return new BadRecordError(`an entry's timestamp (${entry.sec} s + ${entry.nsec} ns since the epoch) is not a time Loki can store (${ENTRY_TIME_RANGE}); its line begins ${JSON.stringify(entry.line.slice(0, 80))}`);
 }
 
 /**

@@ -65,10 +65,44 @@ export class BadRecordError extends Error {
   }
 }
 
-/** Entry timestamp helpers: sources build entries from milliseconds most of the time. */
-export function fromMillis(ms: number): { sec: number; nsec: number } {
-  const sec = Math.floor(ms / 1000);
-  return { sec, nsec: Math.round((ms - sec * 1000) * 1e6) };
+/**
+ * The range of `google.protobuf.Timestamp`, into which Loki decodes every entry's timestamp:
+ * 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z. One timestamp outside it makes Loki
+ * refuse the whole push as undecodable, so no entry outside it may reach a batch.
+ */
+export const MIN_ENTRY_SEC = -62_135_596_800;
+export const MAX_ENTRY_SEC = 253_402_300_799;
+export const ENTRY_TIME_RANGE = "0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z";
+
+/** Whether Loki can store an entry with this timestamp (integers, nsec 0..999 999 999, within the range above). */
+export function isStorableTimestamp(sec: number, nsec: number): boolean {
+  return sec >= MIN_ENTRY_SEC && sec <= MAX_ENTRY_SEC && Number.isInteger(sec) && nsec >= 0 && nsec <= 999_999_999 && Number.isInteger(nsec);
+}
+
+/** A value from an event, for an error message: numbers as JavaScript prints them, anything else as (cut) JSON. */
+export function describeValue(value: unknown): string {
+  if (typeof value === "number") return String(value);
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
+}
+
+/**
+ * Milliseconds since the epoch (CloudWatch event timestamps, Kinesis arrival times) -> entry
+ * timestamp. Throws a BadRecordError naming `what` and the value when it is not a number Loki
+ * can store, so that only the record carrying it fails.
+ */
+export function fromMillis(ms: unknown, what = "timestamp"): { sec: number; nsec: number } {
+  if (typeof ms === "number") {
+    let sec = Math.floor(ms / 1000);
+    let nsec = Math.round((ms - sec * 1000) * 1e6);
+    // A fraction such as 999.9999999 ms rounds up to a whole second.
+    if (nsec === 1_000_000_000) {
+      sec++;
+      nsec = 0;
+    }
+    if (sec >= MIN_ENTRY_SEC && sec <= MAX_ENTRY_SEC) return { sec: sec + 0 /* no -0 */, nsec };
+  }
+  throw new BadRecordError(`${what} ${describeValue(ms)} is not a time Loki can store (milliseconds since the epoch from ${ENTRY_TIME_RANGE})`);
 }
 
 /**

@@ -96,7 +96,15 @@ function writeStringField(w: Writer, tag: number, text: string): void {
   w.pos = writeVarint32At(buf, pos, length) + length;
 }
 
+/** int64 holds [-2^63, 2^63); every JavaScript integer in that range is exact there. */
+const INT64_LIMIT = 2 ** 63;
+
 function writeTimestamp(w: Writer, sec: number, nsec: number): void {
+  // Anything else would be written as varints whose size disagrees with the length prefix
+  // reserved for them (or truncated to 64 bits): a body no decoder accepts, or a wrong time.
+  if (!(sec >= -INT64_LIMIT && sec < INT64_LIMIT && Number.isInteger(sec) && nsec >= 0 && nsec <= 999_999_999 && Number.isInteger(nsec))) {
+    throw new RangeError(`cannot encode the timestamp ${sec} s + ${nsec} ns: seconds must be an int64 integer and nanoseconds an integer from 0 to 999999999`);
+  }
   // proto3 leaves zero fields out, as Go's marshaller (and protobufjs) do.
   w.uint32(ENTRY_TIMESTAMP).uint32(timestampBodySize(sec, nsec));
   if (sec !== 0) {
@@ -241,7 +249,8 @@ function withEncoded<T>(streams: readonly Stream[], use: (encoded: Buffer) => T)
 
 /**
  * Encodes `streams` as a `logproto.PushRequest`. Entries are written in the order given
- * (the batcher sorts them); entry timestamps must be integers with 0 <= nsec < 1e9.
+ * (the batcher sorts them). Throws a RangeError for a timestamp it cannot encode (seconds
+ * outside int64 or not integers, nanoseconds outside 0..999 999 999).
  */
 export function encodePushRequest(streams: readonly Stream[]): Uint8Array {
   return withEncoded(streams, (encoded) => Buffer.from(encoded));

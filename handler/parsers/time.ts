@@ -3,6 +3,7 @@
  * (see LogEntry) so that ALB's microseconds and CloudTrail's seconds both survive exactly.
  * Everything here is UTC arithmetic on digits: no Date parsing of free text, no clock.
  */
+import { MAX_ENTRY_SEC, MIN_ENTRY_SEC } from "../types";
 
 export interface Timestamp {
   sec: number;
@@ -16,8 +17,13 @@ export function fractionToNanos(digits: string | undefined): number {
   return Number(nine);
 }
 
+/** 400 Gregorian years are exactly 146 097 days. */
+const FOUR_CENTURIES_MS = 146_097 * 86_400_000;
+
 /** Seconds since the epoch of a UTC calendar time given as numbers (month 1..12). */
 export function utcSeconds(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+  // Date.UTC reads years 0..99 as 1900..1999; four centuries later the calendar repeats exactly.
+  if (year >= 0 && year < 100) return (Date.UTC(year + 400, month - 1, day, hour, minute, second) - FOUR_CENTURIES_MS) / 1000;
   return Date.UTC(year, month - 1, day, hour, minute, second) / 1000;
 }
 
@@ -25,7 +31,8 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[
 
 /**
  * An ISO-8601 / RFC 3339 timestamp (S3 `eventTime`, EventBridge `time`, CloudTrail `eventTime`,
- * GuardDuty `updatedAt`) with any number of fraction digits; no zone means UTC.
+ * GuardDuty `updatedAt`) with any number of fraction digits; no zone means UTC. Undefined when
+ * it is not one, or names a time outside what Loki can store (see MIN_ENTRY_SEC).
  */
 export function parseIsoTimestamp(text: string): Timestamp | undefined {
   const m = ISO.exec(text);
@@ -34,6 +41,8 @@ export function parseIsoTimestamp(text: string): Timestamp | undefined {
   if (!Number.isFinite(sec)) return undefined;
   const zone = m[8];
   if (zone && zone !== "Z") sec -= zoneOffsetSeconds(zone);
+  // Year 0000, or 9999-12-31 in a zone west of UTC: a time Loki cannot store is no time.
+  if (sec < MIN_ENTRY_SEC || sec > MAX_ENTRY_SEC) return undefined;
   return { sec, nsec: fractionToNanos(m[7]) };
 }
 

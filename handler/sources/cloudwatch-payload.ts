@@ -4,7 +4,7 @@
  * Format: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html
  */
 import { gunzipSync } from "node:zlib";
-import { BadRecordError, EntryGroup, fromMillis, Labels, LogEntry, Metadata } from "../types";
+import { BadRecordError, describeValue, EntryGroup, fromMillis, Labels, LogEntry, Metadata } from "../types";
 import type { SourceContext } from "./context";
 import { isObject } from "./detect";
 
@@ -72,8 +72,9 @@ export function parseCloudWatchLogsData(text: string, what: string): CloudWatchL
   }
   if (!Array.isArray(parsed.logEvents)) throw new BadRecordError(`${what}: field logEvents is missing or not an array`);
   parsed.logEvents.forEach((ev: unknown, i: number) => {
-    if (!isObject(ev) || typeof ev.message !== "string" || typeof ev.timestamp !== "number" || !Number.isFinite(ev.timestamp)) {
-      throw new BadRecordError(`${what}: logEvents[${i}] needs a numeric timestamp and a string message`);
+    if (!isObject(ev) || typeof ev.message !== "string" || typeof ev.timestamp !== "number") {
+      const timestamp = isObject(ev) ? `, got timestamp ${describeValue(ev.timestamp)}` : "";
+      throw new BadRecordError(`${what}: logEvents[${i}] needs a numeric timestamp and a string message${timestamp}`);
     }
   });
   return parsed as unknown as CloudWatchLogsData;
@@ -87,6 +88,8 @@ export interface CloudWatchGroupOptions {
   wantEventId: boolean;
   /** Extra candidate metadata of the carrying source (e.g. Kinesis partition key). */
   extraMetadata?: Metadata;
+  /** Names the payload in errors, e.g. `kinesis record 4950…`. */
+  what: string;
 }
 
 /** Builds the entry group of one DATA_MESSAGE: lambda-promtail's labels, timestamps from each event. */
@@ -100,7 +103,8 @@ export function cloudWatchGroup(data: CloudWatchLogsData, opts: CloudWatchGroupO
   const entries: LogEntry[] = new Array(data.logEvents.length);
   for (let i = 0; i < data.logEvents.length; i++) {
     const ev = data.logEvents[i];
-    const { sec, nsec } = fromMillis(ev.timestamp);
+    // Validated here, once per event: Loki refuses a whole push holding one unstorable time.
+    const { sec, nsec } = fromMillis(ev.timestamp, `${opts.what}: logEvents[${i}].timestamp`);
     entries[i] = opts.wantEventId && typeof ev.id === "string"
       ? { sec, nsec, line: ev.message, metadata: { cloudwatch_event_id: ev.id } }
       : { sec, nsec, line: ev.message };

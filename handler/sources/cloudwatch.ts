@@ -21,6 +21,7 @@ export const cloudWatchRecords: SourceAdapter<CloudWatchLogsEvent> = (event, ctx
         sourceLabels: { __aws_log_type: "cloudwatch" },
         keepStream: ctx.config.keepStream,
         wantEventId: ctx.config.structuredMetadata.includes("cloudwatch_event_id"),
+        what,
       });
       // A subscription filter delivers to a function in the log group's own region.
       yield withTagLabels(group, data, process.env.AWS_REGION ?? "", ctx);

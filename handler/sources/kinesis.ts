@@ -5,7 +5,7 @@
  * is shipped as raw lines stamped with the record's arrival time, never dropped.
  */
 import type { KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
-import { BadRecordError, EntryGroup, fromMillis, LogEntry, SourceRecord } from "../types";
+import { BadRecordError, describeValue, ENTRY_TIME_RANGE, EntryGroup, fromMillis, LogEntry, MAX_ENTRY_SEC, MIN_ENTRY_SEC, SourceRecord } from "../types";
 import { decodeText } from "../parsers/text";
 import type { SourceAdapter, SourceContext } from "./context";
 import { cloudWatchGroup, decodeBase64, gunzip, isGzip, parseCloudWatchLogsData, withTagLabels } from "./cloudwatch-payload";
@@ -39,12 +39,13 @@ async function* kinesisGroups(record: KinesisStreamRecord, ctx: SourceContext): 
         keepStream: ctx.config.keepStream,
         wantEventId: ctx.config.structuredMetadata.includes("cloudwatch_event_id"),
         extraMetadata: metadata,
+        what,
       });
       yield withTagLabels(group, data, record.awsRegion, ctx);
       return;
     }
   }
-  yield { labels: sourceLabels, metadata, entries: rawLines(text, record.kinesis.approximateArrivalTimestamp) };
+  yield { labels: sourceLabels, metadata, entries: rawLines(text, record.kinesis.approximateArrivalTimestamp, what) };
 }
 
 function looksLikeJsonObject(text: string): boolean {
@@ -66,8 +67,12 @@ function tryCloudWatchPayload(text: string, what: string) {
  * One entry per line of the record. A single trailing newline ends the last line rather than
  * starting an empty one; CRLF is accepted. `arrival` is seconds with millisecond fraction.
  */
-export function rawLines(text: string, arrivalSeconds: number): LogEntry[] {
-  const { sec, nsec } = fromMillis(Math.round(arrivalSeconds * 1000));
+export function rawLines(text: string, arrivalSeconds: unknown, what = "kinesis record"): LogEntry[] {
+  const arrival = `${what}: approximateArrivalTimestamp`;
+  if (typeof arrivalSeconds !== "number" || !(arrivalSeconds >= MIN_ENTRY_SEC && arrivalSeconds < MAX_ENTRY_SEC + 1)) {
+    throw new BadRecordError(`${arrival} ${describeValue(arrivalSeconds)} is not a time Loki can store (seconds since the epoch from ${ENTRY_TIME_RANGE})`);
+  }
+  const { sec, nsec } = fromMillis(Math.round(arrivalSeconds * 1000), arrival);
   const body = text.endsWith("\n") ? text.slice(0, text.endsWith("\r\n") ? -2 : -1) : text;
   return body.split(/\r?\n/).map((line) => ({ sec, nsec, line }));
 }

@@ -337,6 +337,10 @@ function decodeEntry(bytes: Uint8Array): ReceivedEntry {
   return entry;
 }
 
+/** google.protobuf.Timestamp's range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z. */
+const TIMESTAMP_MIN_SECONDS = -62_135_596_800;
+const TIMESTAMP_MAX_SECONDS = 253_402_300_799;
+
 function decodeTimestamp(bytes: Uint8Array): { seconds: number; nanos: number } {
   const reader = new WireReader(bytes, { canonicalVarints: true });
   let seconds = 0;
@@ -354,6 +358,11 @@ function decodeTimestamp(bytes: Uint8Array): { seconds: number; nanos: number } 
     }
   }
   if (nanos < 0 || nanos > 999_999_999) throw new Error(`Timestamp.nanos ${nanos} out of range`);
+  // Loki decodes entry times into Go's time.Time through gogo's StdTimeUnmarshal, which refuses
+  // what google.protobuf.Timestamp cannot hold: the whole push is then a 400.
+  if (seconds < TIMESTAMP_MIN_SECONDS || seconds > TIMESTAMP_MAX_SECONDS) {
+    throw new Error(`timestamp: seconds:${seconds} nanos:${nanos} is outside 0001-01-01 to 9999-12-31`);
+  }
   return { seconds, nanos };
 }
 
