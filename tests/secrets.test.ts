@@ -11,7 +11,8 @@ const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:loki-pa
 const PARAMETER_ARN = "arn:aws:ssm:eu-west-1:123456789012:parameter/loki/token";
 /** A secret whose endpoint never answers (a VPC function without a route to Secrets Manager). */
 const HANGING_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hangs-QwErTy";
-const deadline = InvocationDeadline.in(60_000);
+/** Made per call: a deadline made when the file loads would pass while other test files run. */
+const roomy = () => InvocationDeadline.in(60_000);
 
 describe("credentials given as secret ARNs", () => {
   const server = new AwsJsonServer({
@@ -38,23 +39,23 @@ describe("credentials given as secret ARNs", () => {
 
   it("passes plain values through without any lookup", async () => {
     const config = parseShipperConfig({ WRITE_ADDRESS: "https://loki/", USERNAME: "u", PASSWORD: "p" });
-    expect(await resolveCredential("PASSWORD", config.password, deadline, () => Promise.reject(new Error("no lookup expected")))).to.equal("p");
-    expect(await resolveCredential("BEARER_TOKEN", config.bearerToken, deadline)).to.equal(undefined);
+    expect(await resolveCredential("PASSWORD", config.password, roomy(), () => Promise.reject(new Error("no lookup expected")))).to.equal("p");
+    expect(await resolveCredential("BEARER_TOKEN", config.bearerToken, roomy())).to.equal(undefined);
   });
 
   it("reads a Secrets Manager secret's SecretString through Powertools and the real SDK client", async () => {
     const config = parseShipperConfig({ WRITE_ADDRESS: "https://loki/", USERNAME: "u", PASSWORD: SECRET_ARN });
-    expect(await resolveCredential("PASSWORD", config.password, deadline, fetchWithPowertools)).to.equal("s3cret-from-secrets-manager");
+    expect(await resolveCredential("PASSWORD", config.password, roomy(), fetchWithPowertools)).to.equal("s3cret-from-secrets-manager");
   });
 
   it("reads and decrypts an SSM parameter given by its ARN", async () => {
     const config = parseShipperConfig({ WRITE_ADDRESS: "https://loki/", BEARER_TOKEN: PARAMETER_ARN });
-    expect(await resolveCredential("BEARER_TOKEN", config.bearerToken, deadline, fetchWithPowertools)).to.equal("token-from-ssm");
+    expect(await resolveCredential("BEARER_TOKEN", config.bearerToken, roomy(), fetchWithPowertools)).to.equal("token-from-ssm");
   });
 
   it("fails naming the setting and the ARN when the secret cannot be read", async () => {
     const missing = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:missing-XyZ123";
-    const err = await failure(resolveCredential("PASSWORD", { kind: "secretsmanager", arn: missing }, deadline, fetchWithPowertools));
+    const err = await failure(resolveCredential("PASSWORD", { kind: "secretsmanager", arn: missing }, roomy(), fetchWithPowertools));
     expect(err.message).to.match(/^PASSWORD: could not read arn:aws:secretsmanager:eu-west-1:123456789012:secret:missing-XyZ123: /);
   });
 
