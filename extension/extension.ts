@@ -357,8 +357,9 @@ export class TelemetryExtension {
     // Lambda delivers what it still buffers right after SHUTDOWN: wait until the listener has
     // been quiet for one buffering timeout, using at most a quarter of the time left.
     const quietMs = this.config.buffering.timeoutMs + 50;
-    const waitUntil = Date.now() + Math.max(0, (end - Date.now()) / 4);
-    while (Date.now() < waitUntil && Date.now() - (this.listener?.lastPostAt ?? 0) < quietMs) await sleep(10);
+    const shutdownAt = Date.now();
+    const waitUntil = shutdownAt + Math.max(0, (end - shutdownAt) / 4);
+    while (Date.now() < waitUntil && Date.now() - Math.max(shutdownAt, this.listener?.lastPostAt ?? 0) < quietMs) await sleep(10);
     await this.flush(deadlineAt(end));
     const counters = this.outbox.counters;
     const summary = {

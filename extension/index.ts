@@ -24,8 +24,20 @@ function extensionName(sea: boolean): string {
   return sea ? basename(process.execPath) : "lambda-promtail";
 }
 
+/**
+ * In a single executable `require` loads built-in modules only: the native snappy binding is not
+ * found (snappyjs compresses instead) and Node would warn about that attempt at every cold start.
+ */
+function quietSeaRequireWarning(): void {
+  process.removeAllListeners("warning");
+  process.on("warning", (warning) => {
+    if (!warning.message.startsWith("Currently the require() provided to the main script")) console.error(String(warning));
+  });
+}
+
 if (require.main === module || isSingleExecutable()) {
   const sea = isSingleExecutable();
+  if (sea) quietSeaRequireWarning();
   runExtension({ env: process.env, name: extensionName(sea), expectSnappyjs: sea }).then(
     (code) => process.exit(code),
     (err: unknown) => {

@@ -52,8 +52,8 @@ export interface BuildOptions {
   outDir?: string;
   /** Zip file (default dist/lambda-promtail-extension.zip); null: no zip. */
   zipPath?: string | null;
-  /** Stage the native snappy bindings (default true). */
-  snappyBindings?: boolean;
+  /** Architectures whose native snappy binding is staged (default both). */
+  snappyBindings?: readonly ("x86_64" | "arm64")[];
   minify?: boolean;
 }
 
@@ -69,14 +69,12 @@ export function buildNodeLayer(options: BuildOptions = {}): string {
   const launcher = join(outDir, "extensions", EXTENSION_NAME);
   writeFileSync(launcher, LAUNCHER);
   chmodSync(launcher, 0o755);
-  if (options.snappyBindings ?? true) {
-    for (const architecture of ["x86_64", "arm64"] as const) {
-      const pkg = lambdaSnappyBinding(architecture);
-      try {
-        stage(pkg, join(codeDir, "node_modules"), false);
-      } catch (error) {
-        console.warn(`WARNING: could not stage ${pkg} (${(error as Error).message.split("\n")[0]}); on ${architecture} the extension compresses with snappyjs.`);
-      }
+  for (const architecture of options.snappyBindings ?? (["x86_64", "arm64"] as const)) {
+    const pkg = lambdaSnappyBinding(architecture);
+    try {
+      stage(pkg, join(codeDir, "node_modules"), false);
+    } catch (error) {
+      console.warn(`WARNING: could not stage ${pkg} (${(error as Error).message.split("\n")[0]}); on ${architecture} the extension compresses with snappyjs.`);
     }
   }
   if (options.zipPath !== null) zipDirectory(outDir, options.zipPath ?? join(ROOT, "dist", "lambda-promtail-extension.zip"));
@@ -143,7 +141,7 @@ export function buildStandaloneLayer(architecture: keyof typeof NODE_PACKAGES, b
     const blob = join(scratch, "sea-prep.blob");
     const seaConfig = join(scratch, "sea-config.json");
     writeFileSync(seaConfig, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false }));
-    execFileSync(process.execPath, ["--experimental-sea-config", seaConfig], { stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync(process.execPath, ["--experimental-sea-config", seaConfig], { stdio: ["ignore", "ignore", "pipe"] });
     const executable = join(outDir, "extensions", EXTENSION_NAME);
     copyFileSync(nodeBinary(architecture), executable);
     chmodSync(executable, 0o755);
@@ -154,7 +152,7 @@ export function buildStandaloneLayer(architecture: keyof typeof NODE_PACKAGES, b
       blob,
       "--sentinel-fuse",
       "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2",
-    ], { stdio: ["ignore", "ignore", "inherit"] });
+    ], { stdio: ["ignore", "ignore", "pipe"] }); // postject warns about every ELF note section
     return executable;
   } finally {
     rmSync(scratch, { recursive: true, force: true });

@@ -1,0 +1,166 @@
+/**
+ * The telemetry extension as Lambda runs it: the layer built by scripts/build-extension.ts,
+ * spawned by the local Lambda emulator (Extensions API, Telemetry API, freezing between
+ * invocations, SIGKILL at the SHUTDOWN deadline), pushing to the local Loki receiver.
+ */
+import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { buildNodeLayer, EXTENSION_NAME } from "../scripts/build-extension";
+import { LambdaEmulator, type EmulatorOptions } from "./support/lambda-emulator";
+import { countEntries, LokiReceiver, parseLabels, type ReceivedEntry } from "./support/loki-receiver";
+
+const HOST_ARCH = process.arch === "arm64" ? "arm64" : "x86_64";
+
+describe("telemetry extension under the Lambda emulator", function () {
+  // Spawning node takes up to a second on a loaded machine; every wait below is bounded.
+  this.timeout(30000);
+  let layer: string;
+  let executable: string;
+  const loki = new LokiReceiver();
+  let lambda: LambdaEmulator | undefined;
+
+  before(async () => {
+    layer = mkdtempSync(path.join(tmpdir(), "lambda-promtail-layer-"));
+    buildNodeLayer({ outDir: layer, zipPath: null, snappyBindings: [HOST_ARCH] });
+    executable = path.join(layer, "extensions", EXTENSION_NAME);
+    await loki.start();
+  });
+  afterEach(async () => {
+    await lambda?.close();
+    lambda = undefined;
+    loki.reset();
+  });
+  after(async () => {
+    await loki.stop();
+    rmSync(layer, { recursive: true, force: true });
+  });
+
+  const start = async (env: Record<string, string> = {}, options: Partial<EmulatorOptions> = {}) => {
+    lambda = await LambdaEmulator.start({ executable, env: { LOKI_WRITE_ADDRESS: loki.url, ...env }, functionName: "orders", accountId: "210987654321", ...options });
+    if (lambda.startFailure) throw new Error(`${lambda.startFailure}\n${lambda.stderr()}\n${lambda.stdout()}`);
+    return lambda;
+  };
+  /** Every entry Loki stored, with its stream's labels. */
+  const stored = (): (ReceivedEntry & { labels: Record<string, string> })[] =>
+    loki.acceptedPushes().flatMap((push) => push.streams.flatMap((stream) => stream.entries.map((e) => ({ ...e, labels: parseLabels(stream.labels) }))));
+  const storedLines = () => stored().map((e) => e.line);
+  const summary = (l: LambdaEmulator) => {
+    const line = l.stdout().split("\n").find((text) => text.includes('"extension summary"'));
+    return line === undefined ? undefined : (JSON.parse(line) as Record<string, unknown>);
+  };
+
+  it("registers under its file name, subscribes as the Telemetry API requires, on a listener it bound", async () => {
+    const l = await start();
+    expect(l.registration).to.deep.include({ name: EXTENSION_NAME, events: ["INVOKE", "SHUTDOWN"], acceptFeature: "accountId" });
+    const subscription = l.subscription as { schemaVersion: string; types: string[]; destination: { protocol: string; URI: string }; buffering: Record<string, number> };
+    expect(subscription.schemaVersion).to.equal("2022-12-13");
+    expect(subscription.types).to.have.members(["platform", "function"]);
+    expect(subscription.destination.protocol).to.equal("HTTP");
+    expect(new URL(subscription.destination.URI).hostname).to.equal("127.0.0.1", "sandbox.localdomain does not resolve here");
+    expect(Number(new URL(subscription.destination.URI).port)).to.not.equal(9001);
+    expect(subscription.buffering).to.deep.equal({ maxItems: 1000, maxBytes: 262144, timeoutMs: 25 });
+  });
+
+  it("text log format: pushes an invocation's lines before the environment freezes, stamped with the records' time", async () => {
+    const l = await start({ LOKI_STRUCTURED_METADATA: "lambda_request_id" });
+    const { requestId } = await l.invoke({ logs: ["2024-01-01T00:00:00.000Z\tabc\tINFO\tfirst line\n", "second line"], durationMs: 20 });
+    // invoke() resolves once the extension asked for the next event: the environment is frozen now.
+    const lines = stored().filter((e) => !/^(START|END|REPORT|INIT_|EXTENSION|TELEMETRY)/.test(e.line));
+    expect(lines.map((e) => e.line)).to.deep.equal(["2024-01-01T00:00:00.000Z\tabc\tINFO\tfirst line", "second line"]);
+    const times = l.telemetry().filter((e) => e.type === "function").map((e) => Date.parse(e.time));
+    expect(lines.map((e) => Math.floor((e.sec * 1000 + e.nsec / 1e6)))).to.deep.equal(times);
+    expect(lines[0].labels).to.deep.equal({
+      __aws_log_type: "telemetry",
+      __aws_cloudwatch_log_group: "/aws/lambda/orders",
+      __aws_cloudwatch_owner: "210987654321",
+      __aws_lambda_function_name: "orders",
+      __aws_lambda_function_version: "$LATEST",
+    });
+    expect(lines.every((e) => e.metadata.lambda_request_id === requestId)).to.equal(true);
+    expect(storedLines()).to.include(`START RequestId: ${requestId} Version: $LATEST`);
+    expect(storedLines()).to.include(`END RequestId: ${requestId}`);
+    // The REPORT line comes after the freeze: it is delivered with the next invocation or at SHUTDOWN.
+    await l.shutdown();
+    expect(storedLines().some((line) => line.startsWith(`REPORT RequestId: ${requestId}\tDuration: `))).to.equal(true);
+    expect(countEntries(loki.acceptedPushes()).duplicates).to.equal(0);
+  });
+
+  it("JSON log format: ships each record's JSON, with its level and request id as structured metadata", async () => {
+    const l = await start({ LOKI_STRUCTURED_METADATA: "lambda_request_id,level", LOKI_TELEMETRY_TYPES: "function", LOKI_LOG_GROUP_NAME: "/custom/orders" }, { logFormat: "JSON" });
+    const { requestId } = await l.invoke({ logs: [{ timestamp: "2024-01-01T00:00:00.000Z", level: "ERROR", requestId: "req-in-record", message: "boom", code: 7 }, "plain"] });
+    const entries = stored();
+    expect(entries).to.have.length(2);
+    expect(JSON.parse(entries[0].line)).to.deep.equal({ timestamp: "2024-01-01T00:00:00.000Z", level: "ERROR", requestId: "req-in-record", message: "boom", code: 7 });
+    expect(entries[0].metadata).to.deep.equal({ lambda_request_id: "req-in-record", level: "ERROR" });
+    expect(JSON.parse(entries[1].line)).to.deep.include({ level: "INFO", requestId, message: "plain" });
+    expect(entries[0].labels.__aws_cloudwatch_log_group).to.equal("/custom/orders");
+  });
+
+  it("Loki down, then back: keeps the lines, delivers them at a later invocation, nothing lost, nothing duplicated", async () => {
+    const l = await start({ LOKI_TELEMETRY_TYPES: "function", LOKI_FLUSH_TIMEOUT_MS: "300" });
+    loki.respondWith(...Array<number>(200).fill(503));
+    const first = await l.invoke({ logs: ["down 1", "down 2"] });
+    expect(first.timedOut).to.equal(false);
+    expect(first.postRuntimeMs).to.be.below(3000);
+    expect(storedLines()).to.deep.equal([]);
+    loki.reset(); // Loki is back
+    await l.invoke({ logs: ["up 1"] });
+    expect(storedLines().sort()).to.deep.equal(["down 1", "down 2", "up 1"]);
+    await l.shutdown();
+    expect(countEntries(loki.acceptedPushes()).duplicates).to.equal(0);
+    expect(summary(l)).to.deep.include({ delivered: 3, droppedPastBound: 0 });
+  });
+
+  it("answers a malformed telemetry POST with 400 and keeps shipping the valid ones", async () => {
+    // Not frozen between invocations, so that the test can POST to the listener.
+    const l = await start({ LOKI_TELEMETRY_TYPES: "function" }, { freeze: false });
+    const uri = (l.subscription as { destination: { URI: string } }).destination.URI;
+    const response = await fetch(uri, { method: "POST", body: '{"not":"an array"', headers: { "Content-Type": "application/json" } });
+    expect(response.status).to.equal(400);
+    await l.invoke({ logs: ["still shipped"] });
+    expect(storedLines()).to.deep.equal(["still shipped"]);
+    await l.shutdown();
+    expect(summary(l)).to.deep.include({ malformedPosts: 1 });
+    expect(l.stderr()).to.include("malformed telemetry POST answered 400");
+  });
+
+  it("bad settings: reports the validator's message to /extension/init/error and exits", async () => {
+    lambda = await LambdaEmulator.start({ executable, env: { LOKI_WRITE_ADDRESS: loki.url, LOKI_BATCH_SIZE: "128k" } });
+    expect(lambda.initError).to.deep.equal({ errorType: "Extension.ConfigInvalid", message: 'LOKI_BATCH_SIZE: "128k" is out of range. Accepted form: a whole number of bytes from 1 to 67108864' });
+    expect(lambda.startFailure).to.match(/init error Extension\.ConfigInvalid/);
+    expect(lambda.stderr()).to.include("LOKI_BATCH_SIZE");
+  });
+
+  it("SHUTDOWN: pushes what is held and exits before the deadline; what cannot be delivered is reported in one error line", async () => {
+    const l = await start({ LOKI_TELEMETRY_TYPES: "function", LOKI_FLUSH_TIMEOUT_MS: "200" }, { shutdownTimeoutMs: 2000 });
+    loki.respondWith(...Array<number>(1000).fill(503));
+    await l.invoke({ logs: ["never 1", "never 2", "never 3"] });
+    const result = await l.shutdown();
+    expect(result.killed).to.equal(false, l.stdout());
+    expect(result.exitCode).to.equal(0);
+    expect(result.durationMs).to.be.below(2000);
+    // Powertools Logger writes warnings and errors to stderr; Lambda sends both to the log group.
+    const errors = l.stderr().split("\n").filter((line) => line.includes('"lines that never reached Loki"'));
+    expect(errors).to.have.length(1, l.stderr());
+    expect(JSON.parse(errors[0])).to.deep.include({ level: "ERROR", undeliveredAtShutdown: 3, droppedPastMemoryBound: 0 });
+  });
+
+  it("busy function: pushes in the background without holding invocations open, and delivers everything by SHUTDOWN", async () => {
+    const l = await start({ LOKI_TELEMETRY_TYPES: "function", LOKI_BUSY_RATE: "2", LOKI_FLUSH_INTERVAL_MS: "200" });
+    const expected: string[] = [];
+    const post: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const logs = [`busy ${i} a`, `busy ${i} b`];
+      expected.push(...logs);
+      post.push((await l.invoke({ logs, durationMs: 5 })).postRuntimeMs);
+    }
+    const result = await l.shutdown();
+    expect(result.killed).to.equal(false);
+    expect(storedLines().sort()).to.deep.equal(expected.sort());
+    expect(countEntries(loki.acceptedPushes()).duplicates).to.equal(0);
+    const s = summary(l)!;
+    expect(s.backgroundInvocations as number).to.be.at.least(6);
+  });
+});
