@@ -13,16 +13,16 @@
  *  SHUTDOWN  wait briefly for Lambda's last telemetry, push everything held before the deadline,
  *            report anything undelivered in one error line with counts, exit.
  */
-import { ConfigError, type ShipperConfig } from "../handler/config";
+import { ConfigError } from "../handler/config";
 import { createLabelPipeline } from "../handler/labels/pipeline";
 import { LokiClient, type LokiAuth } from "../handler/loki/client";
 import { snappyCompressor } from "../handler/loki/snappy";
 import { createLogger, errorFields, type FunctionLogger } from "../handler/log";
-import { InvocationDeadline } from "../handler/deadline";
-import { resolveCredential, type SecretFetcher } from "../handler/secrets";
+import type { SecretFetcher } from "../handler/secrets";
 import type { Deadline, Labels } from "../handler/types";
 import { USER_AGENT } from "../handler/version";
 import { parseExtensionConfig, unknownPrefixedVariables, type ExtensionConfig } from "./config";
+import { lokiAuth } from "./credentials";
 import { LambdaApi, type Registration } from "./lambda-api";
 import { startListener, type TelemetryListener } from "./listener";
 import { Outbox } from "./outbox";
@@ -108,20 +108,6 @@ export function baseLabels(config: ExtensionConfig, registration: Registration, 
   };
   if (registration.accountId) labels.__aws_cloudwatch_owner = registration.accountId;
   return labels;
-}
-
-/** Lambda's init phase, in which the extension reads its credentials, lasts at most 10 s. */
-const INIT_PHASE_MS = 10_000;
-
-async function lokiAuth(config: ShipperConfig, fetchSecret?: SecretFetcher): Promise<LokiAuth | undefined> {
-  const deadline = InvocationDeadline.in(INIT_PHASE_MS);
-  const [username, password, bearerToken] = await Promise.all([
-    resolveCredential("LOKI_USERNAME", config.username, deadline, fetchSecret),
-    resolveCredential("LOKI_PASSWORD", config.password, deadline, fetchSecret),
-    resolveCredential("LOKI_BEARER_TOKEN", config.bearerToken, deadline, fetchSecret),
-  ]).finally(() => deadline.dispose());
-  if (username !== undefined && password !== undefined) return { username, password };
-  return bearerToken !== undefined ? { bearerToken } : undefined;
 }
 
 /** Runs the extension until SHUTDOWN (or a fatal error); resolves to the process exit code. */
@@ -256,6 +242,10 @@ export class TelemetryExtension {
         invalid++;
         firstReason ??= converted.reason;
       }
+    }
+    // Busy and loud: do not wait for the interval when half the memory bound is used.
+    if (this.policy.regime === "background" && !this.flushing && this.outbox.heldBytes > this.config.maxHeldBytes / 2) {
+      void this.flush(this.backgroundDeadline());
     }
     if (invalid > 0) {
       this.stats.invalidEvents += invalid;

@@ -8,6 +8,7 @@
 import { basename } from "node:path";
 import { runExtension } from "./extension";
 
+
 function isSingleExecutable(): boolean {
   try {
     // node:sea exists from Node 20; outside a single executable isSea() is false.

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { buildNodeLayer, EXTENSION_NAME } from "../scripts/build-extension";
+import { AwsJsonServer } from "./support/aws-json-server";
 import { LambdaEmulator, type EmulatorOptions } from "./support/lambda-emulator";
 import { countEntries, LokiReceiver, parseLabels, type ReceivedEntry } from "./support/loki-receiver";
 
@@ -131,6 +132,27 @@ describe("telemetry extension under the Lambda emulator", function () {
     expect(lambda.initError).to.deep.equal({ errorType: "Extension.ConfigInvalid", message: 'LOKI_BATCH_SIZE: "128k" is out of range. Accepted form: a whole number of bytes from 1 to 67108864' });
     expect(lambda.startFailure).to.match(/init error Extension\.ConfigInvalid/);
     expect(lambda.stderr()).to.include("LOKI_BATCH_SIZE");
+  });
+
+  it("reads a credential given as an SSM parameter ARN (the layer's separate secrets file), and fails init when it cannot", async () => {
+    const parameterArn = "arn:aws:ssm:eu-west-1:123456789012:parameter/loki/token";
+    const ssm = new AwsJsonServer({
+      "AmazonSSM.GetParameter": (body) => body.Name === parameterArn
+        ? { status: 200, body: { Parameter: { Name: "/loki/token", Type: "SecureString", Value: "token-from-ssm", Version: 1, ARN: parameterArn } } }
+        : { status: 400, body: { __type: "ParameterNotFound", message: "not found" }, errorType: "ParameterNotFound" },
+    });
+    const endpoint = await ssm.start();
+    try {
+      const l = await start({ LOKI_BEARER_TOKEN: parameterArn, AWS_ENDPOINT_URL_SSM: endpoint, LOKI_TELEMETRY_TYPES: "function" });
+      await l.invoke({ logs: ["authorised"] });
+      expect(loki.requests.map((r) => r.headers.authorization)).to.deep.equal(["Bearer token-from-ssm"]);
+      await l.close();
+      lambda = await LambdaEmulator.start({ executable, env: { LOKI_WRITE_ADDRESS: loki.url, LOKI_BEARER_TOKEN: `${parameterArn}-missing`, AWS_ENDPOINT_URL_SSM: endpoint } });
+      expect(lambda.initError?.errorType).to.equal("Extension.CredentialsUnavailable");
+      expect(lambda.initError?.message).to.match(/^LOKI_BEARER_TOKEN: could not read arn:aws:ssm:eu-west-1:123456789012:parameter\/loki\/token-missing/);
+    } finally {
+      await ssm.stop();
+    }
   });
 
   it("SHUTDOWN: pushes what is held and exits before the deadline; what cannot be delivered is reported in one error line", async () => {
