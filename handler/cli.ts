@@ -5,7 +5,9 @@
  *   npm run replay -- --s3-key <key> <log file>    ship a local log file as if it were the S3
  *                                                  object <key> (typed, labeled and stamped by it)
  *   npm run demo                                   replay every bundled sample: samples/events
- *                                                  and one log file per S3 format in samples/s3
+ *                                                  and one log file per S3 format in samples/s3,
+ *                                                  then a simulated function's invocations through
+ *                                                  the telemetry extension (Lambda emulator)
  *
  * With WRITE_ADDRESS set, entries go to that Loki. Without it, a dry-run sink is started: an
  * in-process Loki push endpoint (the same receiver the tests use, which decodes with its own
@@ -14,7 +16,8 @@
  * run, and announced to the handler with an S3 notification whose event time is the file's
  * modification time. Not part of the Lambda bundle.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { LokiReceiver } from "../tests/support/loki-receiver";
 import { LocalS3 } from "../tests/support/s3-server";
@@ -104,6 +107,38 @@ function printReceived(receiver: LokiReceiver, fromPush: number): void {
   }
 }
 
+/**
+ * The telemetry extension as Lambda runs it: the layer built into a scratch directory, started by
+ * the local Lambda emulator as a function's extension, two invocations of a simulated function
+ * (text log format) and SHUTDOWN, its lines pushed to the dry-run sink.
+ */
+async function demoExtension(receiver: LokiReceiver): Promise<void> {
+  const { buildNodeLayer, EXTENSION_NAME } = await import("../scripts/build-extension");
+  const { LambdaEmulator } = await import("../tests/support/lambda-emulator");
+  const layer = mkdtempSync(join(tmpdir(), "lambda-promtail-demo-layer-"));
+  try {
+    buildNodeLayer({ outDir: layer, zipPath: null, snappyBindings: [process.arch === "arm64" ? "arm64" : "x86_64"] });
+    console.log("\n== telemetry extension: function \"checkout\" with the layer, LOKI_WRITE_ADDRESS = the dry-run sink");
+    const before = receiver.received.length;
+    const lambda = await LambdaEmulator.start({
+      executable: join(layer, "extensions", EXTENSION_NAME),
+      env: { LOKI_WRITE_ADDRESS: receiver.url, LOKI_STRUCTURED_METADATA: "lambda_request_id" },
+      functionName: "checkout",
+    });
+    if (lambda.startFailure) throw new Error(`${lambda.startFailure}\n${lambda.stderr()}`);
+    for (const [i, order] of ["A-1001", "A-1002"].entries()) {
+      const result = await lambda.invoke({ logs: [`INFO\tprocessing order ${order}\n`, `INFO\torder ${order} charged ${10 + i}.00 EUR\n`], durationMs: 30 });
+      console.log(`  invocation ${result.requestId}: extension asked for the next event ${result.postRuntimeMs} ms after runtimeDone`);
+    }
+    const shutdown = await lambda.shutdown();
+    console.log(`  SHUTDOWN: extension exited with code ${shutdown.exitCode} after ${shutdown.durationMs} ms`);
+    await lambda.close();
+    printReceived(receiver, before);
+  } finally {
+    rmSync(layer, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const { command, jobs } = parseArgs(process.argv.slice(2));
   let s3: LocalS3 | undefined;
@@ -143,6 +178,15 @@ async function main(): Promise<void> {
     } catch (err) {
       failures++;
       console.log(`  invocation failed: ${(err as Error).message}`);
+    }
+  }
+
+  if (receiver && command === "demo") {
+    try {
+      await demoExtension(receiver);
+    } catch (err) {
+      failures++;
+      console.log(`  extension demo failed: ${(err as Error).message}`);
     }
   }
 
