@@ -8,6 +8,7 @@
  * The standalone (single executable) layer is measured too when it was built
  * (npm run build:extension-standalone).
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import * as http from "node:http";
 import { resolve } from "node:path";
@@ -121,6 +122,13 @@ async function main(): Promise<void> {
     const layers: [string, string][] = [["layer for Node.js functions", NODE_LAYER]];
     if (existsSync(STANDALONE)) layers.push([`standalone ${ARCH} layer`, STANDALONE]);
     if (process.env.BENCH_EXTENSION_ONLY === "throughput") layers.length = 0;
+    // The machine's floor in the same run: a bare node process start.
+    const floor = Array.from({ length: 5 }, () => {
+      const t0 = process.hrtime.bigint();
+      execFileSync(process.execPath, ["-e", "0"]);
+      return Number(process.hrtime.bigint() - t0) / 1e6;
+    });
+    if (layers.length > 0) row("node -e 0 (floor)", `${percentile(floor, 50).toFixed(0)} ms (median of 5)`);
     for (const [name, executable] of layers) {
       const { initMs: init, rssMb } = await initTimes(executable, sink.url, 5);
       const size = name.startsWith("standalone") ? statSync(executable).size : statSync(resolve(ROOT, "dist", "extension", "lambda-promtail", "extension.js")).size;
