@@ -12,7 +12,7 @@
  */
 import { ConfigError } from "../config";
 import { compileSelector, parseSelector, SelectorSyntaxError, type SelectorMatcher } from "./logql";
-import { choiceOption, stageOptions, stringOption } from "./options";
+import { choiceOption, stageOptions, stringOption } from "./option-readers";
 import type { Stage, StageContext, StageEntry, StageFactory, StageResult } from "./types";
 
 const OPTIONS = ["selector", "stages", "action", "drop_counter_reason", "pipeline_name"] as const;

@@ -13,7 +13,7 @@
 import { ConfigError } from "../config";
 import { extractedString } from "./extracted";
 import { Template, TemplateExecError, TemplateSyntaxError, type Value } from "./gotemplate";
-import { stageOptions, stringOption } from "./options";
+import { stageOptions, stringOption } from "./option-readers";
 import { regexProblem, TEMPLATE_FUNCS } from "./template-funcs";
 import type { Stage, StageContext, StageEntry, StageFactory } from "./types";
 

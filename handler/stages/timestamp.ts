@@ -16,7 +16,7 @@ import type { Labels } from "../types";
 import { sortedLabelNames } from "../labels/names";
 import { extractedString } from "./extracted";
 import { compileTimeFormat, layoutElementCount, loadLocation, NAMED_TIME_FORMATS, UTC, type Instant, type Location, type TimeParser } from "./gotime";
-import { choiceOption, stageOptions, stringListOption, stringOption } from "./options";
+import { choiceOption, stageOptions, stringListOption, stringOption } from "./option-readers";
 import type { Stage, StageContext, StageEntry, StageFactory } from "./types";
 
 const OPTIONS = ["source", "format", "fallback_formats", "location", "action_on_failure"] as const;
