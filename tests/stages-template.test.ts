@@ -65,6 +65,13 @@ describe("template stage", () => {
     ["printf", '{{ printf "%s=%05d %q %.2f %v %x" .Value 42 "q" 3.14159 true 255 }}', { v: "k" }, { v: 'k=00042 "q" 3.14 true ff' }],
     ["printf with a wrong verb", '{{ printf "%d" .Value }}', { v: "k" }, { v: "%!d(string=k)" }],
     ["a field of a string fails: entry unchanged", "{{ .Value.foo }}", { v: "x" }, { v: "x" }],
+    ["range over a list with index and element", '{{ range $i, $p := splitList "," .Value }}{{ if $i }};{{ end }}{{ $i }}={{ $p }}{{ end }}', { v: "a,b" }, { v: "0=a;1=b" }],
+    ["range sets dot; break and continue", '{{ range splitList "," .Value }}{{ if eq . "skip" }}{{ continue }}{{ end }}{{ if eq . "stop" }}{{ break }}{{ end }}[{{ . }}]{{ end }}', { v: "a,skip,b,stop,c" }, { v: "[a][b]" }],
+    ["range else on an empty list", '{{ range regexFindAll "[0-9]" .Value -1 }}{{ . }}{{ else }}no digits{{ end }}', { v: "abc" }, { v: "no digits" }],
+    ["range over an integer", "{{ range $i := 3 }}{{ $i }}{{ end }}", { v: "" }, { v: "012" }],
+    ["range over a string fails: entry unchanged", "{{ range .Value }}x{{ end }}", { v: "abc" }, { v: "abc" }],
+    ["a range over a huge integer fails: entry unchanged", "{{ range 2000000 }}{{ end }}", { v: "abc" }, { v: "abc" }],
+    ["output is capped at 1 MiB: entry unchanged", '{{ range 100000 }}{{ repeat 100 "x" }}{{ end }}', { v: "abc" }, { v: "abc" }],
     // sprig functions Promtail registers.
     ["sprig default", '{{ default "none" .missing }}/{{ .Value | default "none" }}', { v: "x" }, { v: "none/x" }],
     ["sprig strings", '{{ upper .Value }} {{ trunc 2 .Value }} {{ substr 1 3 .Value }} {{ replace "l" "L" .Value }} {{ contains "ell" .Value }} {{ hasPrefix "he" .Value }} {{ repeat 2 "ab" }} {{ quote .Value }}', { v: "hello" }, { v: 'HELLO he el heLLo true true abab "hello"' }],
@@ -108,7 +115,8 @@ describe("template stage", () => {
     ["end without if", { source: "v", template: "x{{ end }}" }, `${where}.template: line 1, column 5: unexpected {{end}}`],
     ["unterminated string", { source: "v", template: '{{ "abc }}' }, `${where}.template: line 1, column 4: unterminated quoted string`],
     ["bad escape", { source: "v", template: '{{ "\\q" }}' }, `${where}.template: line 1, column 5: invalid syntax in escape sequence`],
-    ["range is not supported", { source: "v", template: "{{ range .Value }}{{ end }}" }, `${where}.template: line 1, column 4: {{range}} is not supported`],
+    ["define is not supported", { source: "v", template: '{{ define "x" }}{{ end }}' }, `${where}.template: line 1, column 4: {{define}} is not supported`],
+    ["break outside range", { source: "v", template: "{{ if .Value }}{{ break }}{{ end }}" }, `${where}.template: line 1, column 19: {{break}} outside {{range}}`],
     ["an invalid literal regex fails at cold start", { source: "v", template: '{{ regexReplaceAll "\\\\K" .Value "x" }}' }, `${where}.template: line 1, column 20: regexReplaceAll: invalid regular expression "\\\\K"`],
     ["nil is not a command", { source: "v", template: "{{ nil }}" }, `${where}.template: line 1, column 4: nil is not a command`],
   ];

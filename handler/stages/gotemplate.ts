@@ -4,8 +4,9 @@
  * of the data map (`.Value`, `.Entry`, `.name`, chains `.a.b`), `.` and `$`, variables
  * (`$x := …`, `$x = …`), pipelines `a | f b`, parenthesised pipelines, string literals (Go
  * escapes), raw strings, character constants, numbers, `true` / `false` / `nil`, and the control
- * actions `if` / `else if` / `else` / `with` / `end`. Not supported (refused with the position):
- * `range`, `define`, `template`, `block`, `break`, `continue`.
+ * actions `if` / `else if` / `else` / `with` / `range` (over lists, maps and integers, with
+ * `$i, $v :=`, `break`, `continue`) / `end`. Not supported (refused with the position):
+ * `define`, `template`, `block`. Output is capped at 1 MiB per run.
  *
  * Templates are parsed once; an unknown function is a parse error, as in Go. Execution follows
  * Go's rules where users see them: a missing map key prints `<no value>`, is false in `if`, is
@@ -133,7 +134,8 @@ interface Command {
 }
 
 interface Pipeline {
-  decl?: { name: string; assign: boolean };
+  /** `$x :=` / `$x =`; range also takes `$i, $v :=`. */
+  decl?: { names: string[]; assign: boolean };
   commands: Command[];
   at: number;
 }
@@ -141,7 +143,10 @@ interface Pipeline {
 type Node =
   | { kind: "text"; text: string }
   | { kind: "action"; pipe: Pipeline }
-  | { kind: "if" | "with"; pipe: Pipeline; then: Node[]; else: Node[] };
+  | { kind: "if" | "with" | "range"; pipe: Pipeline; then: Node[]; else: Node[] }
+  | { kind: "break" | "continue" };
+
+type Control = Node & { kind: "if" | "with" | "range" };
 
 // ---------------------------------------------------------------------------------------------
 // Lexing of one action
@@ -274,8 +279,13 @@ class Lexer {
 // ---------------------------------------------------------------------------------------------
 // Parsing
 
-const UNSUPPORTED = new Set(["range", "define", "template", "block", "break", "continue"]);
-const KEYWORDS = new Set(["if", "else", "end", "with", "nil", "true", "false", ...UNSUPPORTED]);
+const UNSUPPORTED = new Set(["define", "template", "block"]);
+const KEYWORDS = new Set(["if", "else", "end", "with", "range", "break", "continue", "nil", "true", "false", ...UNSUPPORTED]);
+
+/** Most text one run may produce: a range over a large integer cannot exhaust memory. */
+export const MAX_TEMPLATE_OUTPUT = 1 << 20;
+/** Most iterations of a range over an integer (a range with no output would otherwise spin). */
+export const MAX_RANGE = 100_000;
 
 /** Where `{{-` / `-}}` trim: Go's ASCII spaces. */
 function trimRight(text: string): string {
@@ -286,9 +296,9 @@ function trimLeft(text: string): string {
 }
 
 interface Frame {
-  kind: "root" | "if" | "with";
+  kind: "root" | "if" | "with" | "range";
   nodes: Node[];
-  node?: Node & { kind: "if" | "with" };
+  node?: Control;
   inElse: boolean;
   at: number;
 }
@@ -384,15 +394,23 @@ export class Template {
     if (tokens.length === 0) error("missing value for command", at);
     const first = tokens[0];
     const keyword = first.t === "ident" && KEYWORDS.has(first.name) && first.name !== "nil" && first.name !== "true" && first.name !== "false" ? first.name : undefined;
-    const parsePipe = (from: number, allowDecl: boolean): Pipeline => new PipeParser(tokens, from, funcs, error, regexCheck).pipeline(allowDecl, true);
-    if (keyword && UNSUPPORTED.has(keyword)) error(`{{${keyword}}} is not supported by this template engine (supported: if, else, else if, with, end, variables, pipelines)`, first.at);
+    const parsePipe = (from: number, declarations: number): Pipeline => new PipeParser(tokens, from, funcs, error, regexCheck).pipeline(declarations, true);
+    if (keyword && UNSUPPORTED.has(keyword)) error(`{{${keyword}}} is not supported by this template engine (supported: if, else, else if, with, range, break, continue, end, variables, pipelines)`, first.at);
     switch (keyword) {
       case "if":
-      case "with": {
+      case "with":
+      case "range": {
         if (tokens.length === 1) error(`missing value for ${keyword}`, first.at);
-        const node = { kind: keyword, pipe: parsePipe(1, true), then: [], else: [] } as Node & { kind: "if" | "with" };
+        const node = { kind: keyword, pipe: parsePipe(1, keyword === "range" ? 2 : 1), then: [], else: [] } as Control;
         emit(node);
         stack.push({ kind: keyword, nodes: [], node, inElse: false, at });
+        return;
+      }
+      case "break":
+      case "continue": {
+        if (tokens.length > 1) error(`unexpected token in {{${keyword}}}`, tokens[1].at);
+        if (!stack.some((f) => f.kind === "range" && !f.inElse)) error(`{{${keyword}}} outside {{range}}`, first.at);
+        emit({ kind: keyword });
         return;
       }
       case "else": {
@@ -406,7 +424,7 @@ export class Template {
           if (next.name !== f.kind) error(`else ${next.name} inside {{${f.kind}}}`, next.at);
           if (tokens.length === 2) error(`missing value for ${next.name}`, next.at);
           // else if X … == else {{if X}} … {{end}}, closed by the same {{end}}.
-          const node = { kind: f.kind, pipe: parsePipe(2, true), then: [], else: [] } as Node & { kind: "if" | "with" };
+          const node = { kind: f.kind, pipe: parsePipe(2, 1), then: [], else: [] } as Control;
           f.node!.else.push(node);
           stack.pop();
           stack.push({ kind: f.kind, nodes: [], node, inElse: false, at });
@@ -421,7 +439,7 @@ export class Template {
         return;
       }
       default:
-        emit({ kind: "action", pipe: parsePipe(0, true) });
+        emit({ kind: "action", pipe: parsePipe(0, 1) });
     }
   }
 
@@ -445,15 +463,19 @@ class PipeParser {
     this.i = from;
   }
 
-  pipeline(allowDecl: boolean, toEnd: boolean): Pipeline {
+  /** `declarations`: how many variables the pipeline may declare (range: 2, parentheses: 0). */
+  pipeline(declarations: number, toEnd: boolean): Pipeline {
     const t = this.tokens;
     const at = t[this.i]?.at ?? 0;
     let decl: Pipeline["decl"];
-    const v = t[this.i];
-    const op = t[this.i + 1];
-    if (allowDecl && v?.t === "var" && v.chain.length === 0 && op?.t === "punct" && (op.p === ":=" || op.p === "=")) {
-      decl = { name: v.name, assign: op.p === "=" };
+    const isVar = (k: number): boolean => t[k]?.t === "var" && (t[k] as { chain: string[] }).chain.length === 0;
+    const isOp = (k: number): boolean => t[k]?.t === "punct" && ((t[k] as { p: string }).p === ":=" || (t[k] as { p: string }).p === "=");
+    if (declarations >= 1 && isVar(this.i) && isOp(this.i + 1)) {
+      decl = { names: [(t[this.i] as { name: string }).name], assign: (t[this.i + 1] as { p: string }).p === "=" };
       this.i += 2;
+    } else if (declarations >= 2 && isVar(this.i) && t[this.i + 1]?.t === "punct" && (t[this.i + 1] as { p: string }).p === "," && isVar(this.i + 2) && isOp(this.i + 3)) {
+      decl = { names: [(t[this.i] as { name: string }).name, (t[this.i + 2] as { name: string }).name], assign: (t[this.i + 3] as { p: string }).p === "=" };
+      this.i += 4;
     }
     const commands: Command[] = [];
     for (;;) {
@@ -520,7 +542,7 @@ class PipeParser {
         return { kind: "func", name: tok.name, at: tok.at };
       case "punct":
         if (tok.p === "(") {
-          const pipe = this.pipeline(true, false);
+          const pipe = this.pipeline(1, false);
           const close = this.tokens[this.i++];
           if (close?.t !== "punct" || close.p !== ")") this.error("unclosed left paren", tok.at);
           return { kind: "pipe", pipe, chain: close.chain ?? [], at: tok.at };
@@ -560,6 +582,10 @@ function numberOperand(text: string, at: number, error: (r: string, at: number) 
 // ---------------------------------------------------------------------------------------------
 // Execution
 
+/** Thrown through walk() by {{break}} / {{continue}} to the enclosing range. */
+const BREAK = Symbol("break");
+const CONTINUE = Symbol("continue");
+
 class State {
   out = "";
   private readonly vars: { name: string; value: Value }[];
@@ -573,29 +599,78 @@ class State {
 
   walk(nodes: readonly Node[], dot: Value = this.data): void {
     for (const node of nodes) {
-      if (node.kind === "text") this.out += node.text;
-      else if (node.kind === "action") {
-        const v = this.pipeline(node.pipe, dot);
-        if (!node.pipe.decl) this.out += printValue(v);
-      } else {
-        const mark = this.vars.length;
-        const v = this.pipeline(node.pipe, dot);
-        if (isTrue(v)) this.walk(node.then, node.kind === "with" ? v : dot);
-        else this.walk(node.else, dot);
-        this.vars.length = mark;
+      switch (node.kind) {
+        case "text":
+          this.write(node.text);
+          break;
+        case "action": {
+          const v = this.pipeline(node.pipe, dot);
+          if (!node.pipe.decl) this.write(printValue(v));
+          break;
+        }
+        case "break":
+        case "continue":
+          throw node.kind === "break" ? BREAK : CONTINUE;
+        case "range":
+          this.range(node, dot);
+          break;
+        default: {
+          const mark = this.vars.length;
+          const v = this.pipeline(node.pipe, dot);
+          if (isTrue(v)) this.walk(node.then, node.kind === "with" ? v : dot);
+          else this.walk(node.else, dot);
+          this.vars.length = mark;
+        }
       }
     }
+  }
+
+  private write(text: string): void {
+    this.out += text;
+    if (this.out.length > MAX_TEMPLATE_OUTPUT) throw new TemplateExecError(`output longer than ${MAX_TEMPLATE_OUTPUT} characters`);
+  }
+
+  /** Go's range: lists (index, element), maps (sorted key, value), integers (0..n-1). */
+  private range(node: Control, dot: Value): void {
+    const mark = this.vars.length;
+    const v = this.pipeline({ ...node.pipe, decl: undefined }, dot);
+    let items: [Value, Value][];
+    if (Array.isArray(v)) items = v.map((e, i) => [i, e]);
+    else if (v instanceof Map) items = [...(v as ReadonlyMap<string, Value>).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    else if (typeof v === "number") {
+      if (v > MAX_RANGE) throw new TemplateExecError(`range over ${v}: more than ${MAX_RANGE} iterations`);
+      items = Array.from({ length: Math.max(0, v) }, (_, i) => [i, i]);
+    }
+    else if (v === MISSING || v === null) items = [];
+    else throw new TemplateExecError(`range can't iterate over ${printValue(v)}`);
+    const names = node.pipe.decl?.names ?? [];
+    for (const [key, element] of items) {
+      const inner = this.vars.length;
+      if (names.length === 1) this.vars.push({ name: names[0], value: typeof v === "number" ? key : element });
+      if (names.length === 2) this.vars.push({ name: names[0], value: key }, { name: names[1], value: element });
+      try {
+        this.walk(node.then, typeof v === "number" ? key : element);
+      } catch (signal) {
+        if (signal === BREAK) break;
+        if (signal !== CONTINUE) throw signal;
+      } finally {
+        this.vars.length = inner;
+      }
+    }
+    if (items.length === 0) this.walk(node.else, dot);
+    this.vars.length = mark;
   }
 
   private pipeline(pipe: Pipeline, dot: Value): Value {
     let value: Value | undefined;
     for (const cmd of pipe.commands) value = this.command(cmd, dot, value);
     if (pipe.decl) {
+      const name = pipe.decl.names[0];
       if (pipe.decl.assign) {
-        const v = [...this.vars].reverse().find((x) => x.name === pipe.decl!.name);
-        if (!v) throw new TemplateExecError(`undefined variable: ${pipe.decl.name}`);
+        const v = [...this.vars].reverse().find((x) => x.name === name);
+        if (!v) throw new TemplateExecError(`undefined variable: ${name}`);
         v.value = value!;
-      } else this.vars.push({ name: pipe.decl.name, value: value! });
+      } else this.vars.push({ name, value: value! });
     }
     return value!;
   }
