@@ -17,6 +17,7 @@ import { resolveCredential } from "./secrets";
 import { describeUnknownEvent, detectEvent } from "./sources/detect";
 import { PARTIAL_FAILURE_KINDS, recordsOf } from "./sources/index";
 import { cloudWatchLogsTagFetcher, LogGroupTagLabeler } from "./tags";
+import { newSourceTally, SourceTally } from "./types";
 import type { Log } from "./types";
 import { USER_AGENT } from "./version";
 
@@ -113,7 +114,8 @@ async function handleEvent(event: unknown, rt: Runtime, deadline: InvocationDead
     log.error(message);
     throw new Error(message);
   }
-  const records = await recordsOf(kind, event, { config: rt.config, log, deadline, tags: rt.tags });
+  const tally = newSourceTally();
+  const records = await recordsOf(kind, event, { config: rt.config, log, deadline, tags: rt.tags, tally });
   const { failed, stats } = await ship(records, {
     batchSize: rt.config.batchSize,
     pushConcurrency: rt.config.pushConcurrency,
@@ -124,7 +126,7 @@ async function handleEvent(event: unknown, rt: Runtime, deadline: InvocationDead
     deadline: deadline.usable,
     log,
   });
-  logSummary(log, kind, stats);
+  logSummary(log, kind, stats, tally);
 
   if (PARTIAL_FAILURE_KINDS.has(kind)) {
     return {
@@ -141,9 +143,9 @@ async function handleEvent(event: unknown, rt: Runtime, deadline: InvocationDead
   }
 }
 
-function logSummary(log: Log, kind: string, stats: ShipStats): void {
+function logSummary(log: Log, kind: string, stats: ShipStats, tally: SourceTally): void {
   const level = stats.failedRecords > 0 ? "warn" : "info";
-  log[level]("invocation summary", { eventKind: kind, ...stats });
+  log[level]("invocation summary", { eventKind: kind, ...stats, ...tally });
 }
 
 function deadlineOf(context: Partial<Context> | undefined): InvocationDeadline {

@@ -54,6 +54,19 @@ export interface SourceRecord {
   groups(): AsyncIterable<EntryGroup> | Iterable<EntryGroup>;
 }
 
+/**
+ * Counters the sources keep for the invocation summary, beside the pipeline's own: created once
+ * per invocation and shared by every record's reader.
+ */
+export interface SourceTally {
+  /** S3 objects recognised as holding no log lines (CloudTrail digests, test files, folders). */
+  skippedObjects: number;
+}
+
+export function newSourceTally(): SourceTally {
+  return { skippedObjects: 0 };
+}
+
 /** The kinds of event the handler recognises. */
 export type EventKind = "cloudwatch" | "kinesis" | "s3" | "sqs" | "sns" | "eventbridge";
 

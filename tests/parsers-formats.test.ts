@@ -226,6 +226,36 @@ describe("S3 log formats", () => {
     });
   });
 
+  describe("MSK broker logs (s3_msk)", () => {
+    it("stamps each line with its leading UTC time, milliseconds kept", async () => {
+      const entries = await parse("msk", fixture("msk.log"));
+      expect(entries.map((e) => e.line)).to.deep.equal(lines("msk.log"));
+      expect(entries.slice(0, 4).map(iso)).to.deep.equal([
+        "2025-07-04T11:57:55.836000000Z", "2025-07-04T11:57:55.839000000Z", "2025-07-04T11:58:01.204000000Z", "2025-07-04T11:58:02.517000000Z",
+      ]);
+      expect(iso(entries[entries.length - 1])).to.equal("2025-07-04T11:58:02.519000000Z");
+    });
+
+    it("stamps stack-trace lines with the previous line's time plus 1 ns each: ordered, and identical frames kept apart", async () => {
+      const entries = await parse("msk", fixture("msk.log"));
+      expect(entries.slice(3, 9).map(iso)).to.deep.equal([
+        "2025-07-04T11:58:02.517000000Z", "2025-07-04T11:58:02.517000001Z", "2025-07-04T11:58:02.517000002Z",
+        "2025-07-04T11:58:02.517000003Z", "2025-07-04T11:58:02.517000004Z", "2025-07-04T11:58:02.517000005Z",
+      ]);
+      const [frameA, frameB] = [entries[6], entries[7]];
+      expect(frameA.line).to.equal(frameB.line, "the fixture repeats a frame, as recursive traces do");
+      expect([frameA.sec, frameA.nsec]).to.not.deep.equal([frameB.sec, frameB.nsec]);
+    });
+
+    it("stamps lines before the first timed one with the event time (never the clock), and never reads a time elsewhere in a line", async () => {
+      const text = "\tat a.B.c(B.java:1)\nCaused by: x [2025-07-04 11:58:02,517] y\n[2025-07-04 11:58:03,000] INFO z\n";
+      const entries = await parse("msk", Buffer.from(text));
+      expect(entries.map((e) => [e.sec, e.nsec])).to.deep.equal([
+        [FALLBACK.sec, FALLBACK.nsec + 1], [FALLBACK.sec, FALLBACK.nsec + 2], [Date.UTC(2025, 6, 4, 11, 58, 3) / 1000, 0],
+      ]);
+    });
+  });
+
   describe("S3 server access logs (s3_access)", () => {
     it("stamps the bracketed time (with its zone offset), reads remote IP and request id", async () => {
       const entries = await parse("s3_access", fixture("s3-access.log"), { want: ["s3_access_remote_ip", "s3_access_request_id"] });

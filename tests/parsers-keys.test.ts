@@ -3,7 +3,7 @@
  * lambda-promtail's own tests use, so the label values users rely on stay the same.
  */
 import { expect } from "chai";
-import { classifyKey } from "../handler/parsers/keys";
+import { classifyKey, notALogFile } from "../handler/parsers/keys";
 import { BadRecordError } from "../handler/types";
 
 const classify = (key: string) => classifyKey(key, `s3://bucket/${key}`);
@@ -137,6 +137,18 @@ describe("S3 object key -> log type and labels", () => {
       labels: { __aws_log_type: "s3_access", __aws_s3_access: "logs.example.com", __aws_s3_access_owner: "123456789012" },
     },
     {
+      name: "MSK broker log (lambda-promtail 1.0's s3_msk; the cluster directory names the cluster)",
+      key: "prefix/AWSLogs/111111111111/KafkaBrokerLogs/eu-south-2/msk-test-name-7f6b9b77-24f9-4921-87b6-d29a6401e292-3/2025-07-04-11/Broker-1_11-55_cab960bb.log.gz",
+      format: "msk",
+      labels: { __aws_log_type: "s3_msk", __aws_s3_msk: "msk-test-name-7f6b9b77-24f9-4921-87b6-d29a6401e292-3", __aws_s3_msk_owner: "111111111111" },
+    },
+    {
+      name: "MSK broker log of a broker with a two-digit id, without a prefix",
+      key: "AWSLogs/123456789012/KafkaBrokerLogs/us-east-1/orders-0a1b2c3d-4e5f-6789-abcd-ef0123456789-12/2025-11-30-23/Broker-12_23-55_0f1e2d3c.log.gz",
+      format: "msk",
+      labels: { __aws_log_type: "s3_msk", __aws_s3_msk: "orders-0a1b2c3d-4e5f-6789-abcd-ef0123456789-12", __aws_s3_msk_owner: "123456789012" },
+    },
+    {
       name: "S3 access log, simple (source bucket comes from the lines)",
       key: "access-logs/2019-02-06-00-00-38-5F3A8C2E1D4B6A70",
       format: "s3_access",
@@ -158,6 +170,31 @@ describe("S3 object key -> log type and labels", () => {
     const info = classify("my-bucket/AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2022/01/24/123456789012_CloudTrail-Digest_us-east-1_20220124T0000Z_4jhzXFO2Jlvu2b3y.json.gz");
     expect(info.format).to.equal("cloudtrail");
     expect(info.skipReason).to.match(/digest/);
+  });
+
+  const notLogFiles: [string, string, RegExp][] = [
+    ["a CloudTrail digest file, as AWS names it",
+      "AWSLogs/111122223333/CloudTrail-Digest/us-east-2/2016/08/16/111122223333_CloudTrail-Digest_us-east-2_awscloudtrail-trail-name_us-east-2_20160816T230550Z.json.gz", /digest/],
+    ["a digest of an organization trail whose home region differs",
+      "my-prefix/AWSLogs/o-exampleorg1/123456789012/CloudTrail-Digest/eu-west-1/2024/05/01/123456789012_CloudTrail-Digest_eu-west-1_org-trail_us-east-1_20240501T010203Z.json.gz", /digest/],
+    ["any object under a CloudTrail-Digest directory",
+      "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2024/05/01/unexpected-name.json.gz", /digest/],
+    ["the load balancer's access-logging test file",
+      "alb-logs/AWSLogs/123456789012/ELBAccessLogTestFile", /test object a load balancer writes/],
+    ["the test file without a prefix", "AWSLogs/123456789012/ELBAccessLogTestFile", /test object/],
+    ["a folder placeholder", "AWSLogs/123456789012/elasticloadbalancing/", /folder placeholder/],
+    ["the console's folder at the bucket's top", "logs/", /folder placeholder/],
+  ];
+  for (const [what, key, reason] of notLogFiles) {
+    it(`recognises ${what} as holding no log lines, so it is skipped rather than failed`, () => {
+      expect(notALogFile(key)).to.match(reason);
+    });
+  }
+
+  it("does not mistake log files for objects to skip", () => {
+    for (const c of cases) expect(notALogFile(c.key), c.name).to.equal(undefined);
+    expect(notALogFile("AWSLogs/123456789012/CloudTrail/us-east-1/2024/05/01/123456789012_CloudTrail_us-east-1_20240501T0000Z_AbCdEf123.json.gz")).to.equal(undefined);
+    expect(notALogFile("some/ELBAccessLogTestFile.log.gz")).to.equal(undefined);
   });
 
   it("rejects an unknown key with a BadRecordError naming the object", () => {

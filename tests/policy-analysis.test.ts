@@ -41,9 +41,12 @@ describe("policy analysis: base labels per source", () => {
 
   it("derives every S3 format's labels from the handler's key classifier", () => {
     const s3 = labelSetTemplates({ kind: "s3" }, NO_TAGS);
-    expect(s3.map((t) => t.base.__aws_log_type)).to.deep.equal(["s3_lb", "s3_vpc_flow", "s3_cloudtrail", "s3_cloudfront", "s3_waf", "s3_guardduty", "s3_access"]);
+    expect(s3.map((t) => t.base.__aws_log_type)).to.deep.equal(["s3_lb", "s3_vpc_flow", "s3_cloudtrail", "s3_cloudfront", "s3_waf", "s3_guardduty", "s3_access", "s3_msk"]);
     expect(s3[0].base).to.deep.equal({ __aws_log_type: "s3_lb", __aws_s3_lb: "example-alb", __aws_s3_lb_owner: "123456789012" });
     expect(s3.find((t) => t.base.__aws_log_type === "s3_cloudfront")?.varying.map((v) => v.name)).to.deep.equal(["__aws_s3_cloudfront_owner"]);
+    expect(s3.find((t) => t.base.__aws_log_type === "s3_msk")?.base).to.deep.equal({
+      __aws_log_type: "s3_msk", __aws_s3_msk: "example-cluster-0a1b2c3d-4e5f-6789-abcd-ef0123456789-3", __aws_s3_msk_owner: "123456789012",
+    });
   });
 
   it("names tag labels exactly as the handler's tagsToLabels does", () => {

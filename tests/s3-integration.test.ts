@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { handler, resetForTests } from "../handler/index";
 import { resetS3Clients } from "../handler/sources/s3-object";
+import { captureFunctionLogs } from "./support/function-logs";
 import { countEntries, LokiReceiver, parseLabels, ReceivedEntry } from "./support/loki-receiver";
 import {
   eventBridgeEvent, EVENT_TIMESTAMP, notificationKey, s3Notification, s3Record, S3_TEST_EVENT, snsEnvelope, snsEvent, sqsEvent, sqsMessage,
@@ -39,6 +40,10 @@ const KEYS = {
   crlf: "AWSLogs/123456789012/elasticloadbalancing/us-east-1/2015/05/13/123456789012_elasticloadbalancing_us-east-1_crlf-clb_20150513T2340Z_172.160.001.192_20sg8hgm.log",
   many: "AWSLogs/123456789012/elasticloadbalancing/us-east-1/2024/06/01/123456789012_elasticloadbalancing_us-east-1_app.many-lines.50dc6c495c0c9188_20240601T1200Z_10.0.0.1_2et2e1mx.log.gz",
   unknown: "exports/report 2024.csv",
+  digestReal: "AWSLogs/123456789012/CloudTrail-Digest/us-east-2/2023/05/19/123456789012_CloudTrail-Digest_us-east-2_management-events_us-east-2_20230519T074512Z.json.gz",
+  elbTestFile: "alb-logs/AWSLogs/123456789012/ELBAccessLogTestFile",
+  folder: "alb-logs/AWSLogs/123456789012/elasticloadbalancing/",
+  msk: "AWSLogs/123456789012/KafkaBrokerLogs/us-east-1/orders-cluster-7f6b9b77-24f9-4921-87b6-d29a6401e292-3/2025-07-04-11/Broker-1_11-55_cab960bb.log.gz",
 };
 
 const BIG_LINE = JSON.stringify({ timestamp: 1693457862729, formatVersion: 1, action: "ALLOW", httpRequest: { clientIp: "203.0.113.9", uri: "/" + "a".repeat(1024 * 1024) } });
@@ -100,6 +105,10 @@ describe("S3-delivered logs end to end (handler + s3rver + Loki receiver)", func
       s3.put(BUCKET, KEYS.crlf, fixture("clb.log").toString().replace(/\n/g, "\r\n")),
       s3.put(BUCKET, KEYS.many, gzipSync(manyLines().join("\n") + "\n")),
       s3.put(BUCKET, KEYS.unknown, "a,b\n1,2\n"),
+      s3.put(BUCKET, KEYS.digestReal, gzipSync('{"awsAccountId":"123456789012","digestSignatureAlgorithm":"SHA256withRSA","logFiles":[]}')),
+      s3.put(BUCKET, KEYS.elbTestFile, "Enable AccessLog for ELB: my-loadbalancer at 2024-06-01T12:00:00.000Z"),
+      s3.put(BUCKET, KEYS.folder, Buffer.alloc(0)),
+      s3.put(BUCKET, KEYS.msk, gz("msk.log")),
     ]);
   });
 
@@ -150,6 +159,40 @@ describe("S3-delivered logs end to end (handler + s3rver + Loki receiver)", func
     expect(trail.map((e) => e.metadata.cloudtrail_event_id)).to.have.members([
       "e755e09c-42f9-4c5c-9064-EXAMPLE228c7", "0b6c2a8f-4a6e-4c9e-8f0a-EXAMPLE33333", "3c5b3e5d-1111-4b0a-9d6c-EXAMPLE44444",
     ]);
+  });
+
+  it("skips CloudTrail digests, the ELB access-log test file and folder placeholders with an info line, counted, without failing", async () => {
+    configure({ LOG_LEVEL: "info" });
+    const logs = captureFunctionLogs();
+    let result;
+    try {
+      result = await handler(sqsEvent(
+        sqsMessage("m-digest", s3Notification(s3Record(BUCKET, KEYS.digestReal))),
+        sqsMessage("m-test-file", s3Notification(s3Record(BUCKET, KEYS.elbTestFile))),
+        sqsMessage("m-folder", s3Notification(s3Record(BUCKET, KEYS.folder))),
+        sqsMessage("m-alb", s3Notification(s3Record(BUCKET, KEYS.alb))),
+      ));
+    } finally {
+      logs.restore();
+    }
+    expect(result).to.deep.equal({ batchItemFailures: [] });
+    expect(linesOf("my-loadbalancer")).to.deep.equal(fixtureLines("alb.log"));
+    expect(logs.withMessage("skipping S3 object: it holds no log lines").map((l) => [l.level, l.object])).to.deep.equal([
+      ["INFO", `s3://${BUCKET}/${KEYS.digestReal}`], ["INFO", `s3://${BUCKET}/${KEYS.elbTestFile}`], ["INFO", `s3://${BUCKET}/${KEYS.folder}`],
+    ]);
+    expect(logs.withMessage("invocation summary")[0]).to.include({ records: 4, failedRecords: 0, skippedObjects: 3 });
+  });
+
+  it("MSK broker logs arrive with lambda-promtail's s3_msk labels, stack traces in order after their line", async () => {
+    expect(await handler(s3Notification(s3Record(BUCKET, KEYS.msk)))).to.equal(undefined);
+    const got = arrived();
+    expect(got.map((e) => e.line)).to.deep.equal(fixtureLines("msk.log"));
+    expect(got[0].labels).to.deep.equal({
+      __aws_log_type: "s3_msk", __aws_s3_msk: "orders-cluster-7f6b9b77-24f9-4921-87b6-d29a6401e292-3", __aws_s3_msk_owner: "123456789012",
+    });
+    const nanos = got.map((e) => BigInt(e.sec) * 1_000_000_000n + BigInt(e.nsec));
+    for (let i = 1; i < nanos.length; i++) expect(nanos[i] > nanos[i - 1], `entry ${i} after entry ${i - 1}`).to.equal(true);
+    expect([got[0].sec, got[0].nsec]).to.deep.equal([Date.UTC(2025, 6, 4, 11, 57, 55) / 1000, 836_000_000]);
   });
 
   it("S3 test event: nothing read, nothing pushed", async () => {

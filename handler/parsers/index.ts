@@ -7,6 +7,7 @@ import type { LogFormat } from "./format";
 import { guardDutyFormat } from "./guardduty";
 import type { FormatId } from "./keys";
 import { lbFormat } from "./lb";
+import { mskFormat } from "./msk";
 import { s3AccessFormat } from "./s3-access";
 import { vpcFlowFormat } from "./vpc-flow";
 import { wafFormat } from "./waf";
@@ -19,8 +20,9 @@ export const FORMATS: Readonly<Record<FormatId, LogFormat>> = {
   waf: wafFormat,
   guardduty: guardDutyFormat,
   s3_access: s3AccessFormat,
+  msk: mskFormat,
 };
 
-export { classifyKey } from "./keys";
+export { classifyKey, notALogFile } from "./keys";
 export type { FormatId, KeyInfo, LbVariant } from "./keys";
 export type { LogFormat, ParseOptions } from "./format";

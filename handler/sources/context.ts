@@ -1,7 +1,7 @@
 import type { ShipperConfig } from "../config";
 import type { InvocationDeadline } from "../deadline";
 import type { LogGroupTagLabeler } from "../tags";
-import type { Log, SourceRecord } from "../types";
+import type { Log, SourceRecord, SourceTally } from "../types";
 
 /** What a source adapter may use: the validated configuration and the logger. */
 export interface SourceContext {
@@ -11,6 +11,8 @@ export interface SourceContext {
   deadline: InvocationDeadline;
   /** Present when TAG_LABELS is set: log-group tags as labels, cached across invocations. */
   tags?: LogGroupTagLabeler;
+  /** Counters for the invocation summary; absent where nobody reads them (replay, benchmarks). */
+  tally?: SourceTally;
 }
 
 /**

@@ -7,9 +7,9 @@
  * Shared by the S3, SQS, SNS and EventBridge adapters, and usable on local bytes for replay.
  */
 import { decompress } from "../parsers/decompress";
-import { classifyKey, FORMATS, KeyInfo } from "../parsers/index";
+import { classifyKey, FORMATS, KeyInfo, notALogFile } from "../parsers/index";
 import { parseIsoTimestamp, Timestamp } from "../parsers/time";
-import { BadRecordError, EntryGroup, Log, LogEntry } from "../types";
+import { BadRecordError, EntryGroup, Log, LogEntry, SourceTally } from "../types";
 import type { InvocationDeadline } from "../deadline";
 import type { SourceContext } from "./context";
 import type { S3ObjectRef } from "./s3-notification";
@@ -23,10 +23,12 @@ export interface ObjectReadOptions {
   deadline: InvocationDeadline;
   /** GetObject; replaced in unit tests. */
   open?: ObjectOpener;
+  /** Counts skipped objects for the invocation summary. */
+  tally?: SourceTally;
 }
 
 export function readOptions(ctx: SourceContext, open?: ObjectOpener): ObjectReadOptions {
-  return { want: new Set(ctx.config.structuredMetadata), log: ctx.log, deadline: ctx.deadline, open };
+  return { want: new Set(ctx.config.structuredMetadata), log: ctx.log, deadline: ctx.deadline, open, tally: ctx.tally };
 }
 
 /**
@@ -39,9 +41,13 @@ export async function* refsGroups(refs: () => readonly S3ObjectRef[], opts: Obje
 
 export async function* objectGroups(ref: S3ObjectRef, opts: ObjectReadOptions): AsyncGenerator<EntryGroup> {
   const what = `s3://${ref.bucket}/${ref.key}`;
-  const info = classifyKey(ref.key, what);
-  if (info.skipReason) {
-    opts.log.debug("skipping S3 object", { object: what, reason: info.skipReason });
+  const skipReason = notALogFile(ref.key);
+  const info = skipReason === undefined ? classifyKey(ref.key, what) : undefined;
+  if (!info || info.skipReason) {
+    // Not an error: the record succeeds. At info level so that an operator wondering where an
+    // object went finds it without turning on debug logs.
+    opts.log.info("skipping S3 object: it holds no log lines", { object: what, reason: skipReason ?? info?.skipReason });
+    if (opts.tally) opts.tally.skippedObjects++;
     return;
   }
   opts.log.debug("reading S3 object", { object: what, logType: info.logType });
@@ -113,6 +119,7 @@ export function localObjectGroups(
   opts: { bucket?: string; eventTime?: string; want?: ReadonlySet<string> } = {},
 ): AsyncGenerator<EntryGroup> {
   const bucket = opts.bucket ?? "local";
+  if (notALogFile(key) !== undefined) return (async function* () {})();
   const info = classifyKey(key, `s3://${bucket}/${key}`);
   if (info.skipReason) return (async function* () {})();
   return bytesGroups(body, { bucket, key, info, fallback: parseTime(opts.eventTime), want: opts.want ?? new Set() });

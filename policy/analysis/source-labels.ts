@@ -130,6 +130,7 @@ function exampleKeys(account: string): Array<[string, string]> {
     ["S3 WAF logs", `AWSLogs/${account}/WAFLogs/us-east-1/example-acl/${day}/12/00/${account}_waflogs_us-east-1_example-acl_20240501T1200Z_1a2b3c4d.log.gz`],
     ["S3 GuardDuty findings", `AWSLogs/${account}/GuardDuty/us-east-1/${day}/0e1f2a3b-4c5d-6e7f-8a9b-0c1d2e3f4a5b.jsonl.gz`],
     ["S3 server access logs", `access-logs/${account}/us-east-1/example-source-bucket/${day}/2024-05-01-12-00-00-ABCDEF0123456789`],
+    ["S3 MSK broker logs", `AWSLogs/${account}/KafkaBrokerLogs/us-east-1/example-cluster-0a1b2c3d-4e5f-6789-abcd-ef0123456789-3/2024-05-01-12/Broker-1_12-05_1a2b3c4d.log.gz`],
   ];
 }
 
