@@ -196,11 +196,37 @@ describe("loki client", () => {
       // and the client never slept into the margin.
       for (const at of requestTimes) expect(total - 1000 - at).to.be.at.least(100);
       expect(time.now).to.be.at.most(total - 1000 - 100);
-      // Backoff ceilings 100, 200, ..., 1600 fit; the 3200 ms one would not.
-      expect(time.sleeps.map(Math.round)).to.deep.equal([100, 200, 400, 799, 1598]);
+      // Backoff ceilings 100, 200, ..., 1600 fit; the 3197 ms draw of the 3200 ms one does not
+      // and is cut to the 803 ms left for one last request (4000 - 3097 - 100), which fails too.
+      expect(time.sleeps.map(Math.round)).to.deep.equal([100, 200, 400, 799, 1598, 803]);
+      expect(report.pushes).to.equal(7);
+      expect(time.now).to.equal(total - 1000 - 100);
     } finally {
       await slow.stop();
     }
+  });
+
+  it("cuts a random backoff longer than the time left to what is left, and makes that last attempt", async () => {
+    loki.respondWith(...Array<number>(6).fill(503));
+    const time = new FakeTime();
+    const created = client({ sleep: time.sleep, random: () => 0.999, maxRetries: 50 });
+    const report = await created.push(streamsOf(3), time.deadline(5000));
+    expect(report).to.include({ outcome: "ok", pushes: 7, retries: 6 });
+    expect(time.sleeps.map(Math.round)).to.deep.equal([100, 200, 400, 799, 1598, 803]);
+    expect(countEntries(loki.acceptedPushes())).to.include({ total: 3, distinct: 3 });
+  });
+
+  it("gives up after that last attempt fails, without another wait", async () => {
+    loki.respondWith(...Array<number>(8).fill(500));
+    const time = new FakeTime();
+    const created = client({ sleep: time.sleep, random: () => 0.999, maxRetries: 50 });
+    const report = await created.push(streamsOf(3), time.deadline(2000)); // margin 500 ms: 1500 ms to use
+    // 100, 200, 400 fit (699 ms); the 799 ms draw does not and is cut to 1500 - 699 - 100.
+    expect(time.sleeps.map(Math.round)).to.deep.equal([100, 200, 400, 701]);
+    expect(report).to.include({ outcome: "failed", pushes: 5, status: 500 });
+    expect(created.records.filter((r) => r.level === "error").map((r) => r.message)).to.deep.equal([
+      "giving up on a Loki push: the last attempt that fitted before the Lambda deadline failed too",
+    ]);
   });
 
   it("does not start a request when almost no time is left", async () => {

@@ -4,7 +4,8 @@
  *
  *  - 2xx: stored.
  *  - 429, 5xx, 408, network errors and timeouts: retried with exponential backoff and full
- *    jitter, or after `Retry-After` (429/503) when that fits in the time left.
+ *    jitter, or after `Retry-After` (429/503) when that fits in the time left. A random backoff
+ *    longer than the time left is cut to it for one last request.
  *  - 413: the request is too large for Loki or a proxy in front of it; its entries are split
  *    in two halves pushed one after the other (recursively). A single entry that still gets
  *    413 can never be stored and is rejected.
@@ -290,6 +291,8 @@ export class LokiClient {
     };
     let pushes = 0;
     let retries = 0;
+    /** Set once a backoff was cut short to fit one more request before the deadline. */
+    let lastAttempt = false;
     for (;;) {
       const available = budget.availableMs();
       if (available < minRequestMs) return giveUp("no time left before the Lambda deadline", pushes, retries);
@@ -318,11 +321,20 @@ export class LokiClient {
         }
       }
       if (retries >= maxRetries) return giveUp(`still failing after ${retries} retries`, pushes, retries, status, message);
-      const delayMs = this.retryDelay(exchange, retries);
-      // Never start a wait after which no request could be made (a Retry-After too long for
-      // the time left included): the caller fails the records and the event source retries.
-      if (delayMs + minRequestMs > budget.availableMs()) {
-        return giveUp(`no time left for another attempt in ${Math.round(delayMs)} ms before the Lambda deadline`, pushes, retries, status, message);
+      if (lastAttempt) return giveUp("the last attempt that fitted before the Lambda deadline failed too", pushes, retries, status, message);
+      const { ms: backoffMs, retryAfter } = this.retryDelay(exchange, retries);
+      let delayMs = backoffMs;
+      const room = budget.availableMs() - minRequestMs;
+      if (delayMs > room) {
+        // Never start a wait after which no request could be made, nor come back before a
+        // Retry-After (Loki would only refuse again): the caller fails the records and the
+        // event source retries. A random backoff is only a spreading of load: when it is
+        // longer than the time left, a last request after a shorter wait is worth more.
+        if (retryAfter || room < 0) {
+          return giveUp(`no time left for another attempt in ${Math.round(delayMs)} ms before the Lambda deadline`, pushes, retries, status, message);
+        }
+        delayMs = room;
+        lastAttempt = true;
       }
       this.log.warn("Loki push failed; retrying", { url: this.target, entries, retry: retries + 1, delayMs: Math.round(delayMs), status, reason: message });
       retries++;
@@ -334,16 +346,16 @@ export class LokiClient {
    * How long to wait before resending after `exchange`, the `retry`-th retry (0-based):
    * Retry-After when Loki sent one with 429/503, else full jitter over an exponential ceiling.
    */
-  private retryDelay(exchange: Exchange, retry: number): number {
+  private retryDelay(exchange: Exchange, retry: number): { ms: number; retryAfter: boolean } {
     if (exchange.kind === "response" && (exchange.status === 429 || exchange.status === 503)) {
       const retryAfterMs = parseRetryAfter(exchange.retryAfter);
-      if (retryAfterMs !== undefined) return retryAfterMs;
+      if (retryAfterMs !== undefined) return { ms: retryAfterMs, retryAfter: true };
     }
     // A keep-alive connection that Loki or a load balancer closed while the Lambda was frozen
     // fails on first use; a fresh connection right away is the fix, not a backoff.
-    if (exchange.kind === "error" && exchange.reusedSocket && retry === 0) return 0;
+    if (exchange.kind === "error" && exchange.reusedSocket && retry === 0) return { ms: 0, retryAfter: false };
     const ceiling = Math.min(this.settings.maxBackoffMs, this.settings.minBackoffMs * 2 ** retry);
-    return this.random() * ceiling;
+    return { ms: this.random() * ceiling, retryAfter: false };
   }
 
   /** One HTTP request; resolves (never rejects) with the answer or the error. */
