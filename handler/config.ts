@@ -9,6 +9,7 @@ import { isMetadataField, METADATA_FIELDS } from "./metadata";
 import { compileRelabelConfigs, RelabelRule } from "./labels/relabel";
 import { parseDropLabels, parseExtraLabels } from "./labels/pipeline";
 import { isValidLabelName, sanitizeLabelName } from "./labels/names";
+import { Regex, RegexSyntaxError } from "./regex";
 import type { Labels } from "./types";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -42,7 +43,7 @@ export interface ShipperConfig {
 }
 
 /** One TAG_LABELS item: an exact tag key (optionally renamed) or a pattern over tag keys. */
-export type TagLabelRule = { kind: "key"; key: string; label: string } | { kind: "pattern"; pattern: RegExp };
+export type TagLabelRule = { kind: "key"; key: string; label: string } | { kind: "pattern"; pattern: Regex };
 
 /** A bad setting. `setting` is the environment variable; the message names it and the accepted form. */
 export class ConfigError extends Error {
@@ -104,7 +105,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: "STRUCTURED_METADATA", stackKey: "structuredMetadata", defaultValue: "(none)", acceptedForm: "comma-separated field names from the structured-metadata table", description: "Per-entry fields attached as Loki structured metadata instead of labels.", ours: true },
   { env: "SKIP_TLS_VERIFY", stackKey: "skipTlsVerify", defaultValue: "false", acceptedForm: BOOLEAN_FORM, description: "Do not verify the Loki endpoint's TLS certificate." },
   { env: "PRINT_LOG_LINE", stackKey: "printLogLine", defaultValue: "false", acceptedForm: BOOLEAN_FORM, description: "Also print every shipped line to the function's own log (lambda-promtail defaults to true; it doubles the CloudWatch bill)." },
-  { env: "TAG_LABELS", stackKey: "tagLabels", defaultValue: "(none: no tag lookups)", acceptedForm: "comma-separated items, each a tag key (`team`), a tag key renamed (`cost-center=cost_center`, split at the last '='), or a JavaScript regular expression over tag keys between slashes, without commas (`/^app[.]/`)", description: "Log-group tags to turn into labels (CloudWatch and Kinesis-carried CloudWatch payloads). Tag keys are sanitized into label names (`team:owner` -> `team_owner`) and prefixed with TAG_LABELS_PREFIX.", ours: true },
+  { env: "TAG_LABELS", stackKey: "tagLabels", defaultValue: "(none: no tag lookups)", acceptedForm: "comma-separated items, each a tag key (`team`), a tag key renamed (`cost-center=cost_center`, split at the last '='), or a regular expression over tag keys between slashes, without commas, in Go RE2 syntax (matched anywhere in the key: `/^app[.]/`)", description: "Log-group tags to turn into labels (CloudWatch and Kinesis-carried CloudWatch payloads). Tag keys are sanitized into label names (`team:owner` -> `team_owner`) and prefixed with TAG_LABELS_PREFIX.", ours: true },
   { env: "TAG_LABELS_PREFIX", stackKey: "tagLabelsPrefix", defaultValue: "__aws_tag_", acceptedForm: "a label-name prefix ([a-zA-Z_][a-zA-Z0-9_]*), or empty for none", description: "Prefix of tag labels, so relabel rules decide which to keep.", ours: true },
   { env: "TAG_CACHE_TTL_SECONDS", stackKey: "tagCacheTtlSeconds", defaultValue: "300", acceptedForm: "a whole number of seconds from 1 to 86400", description: "How long a log group's tags (or a failed lookup) are cached in a warm container.", ours: true },
   { env: "MAX_DECOMPRESSED_SIZE", stackKey: "maxDecompressedSize", defaultValue: "16MB", acceptedForm: `${BYTE_SIZE_FORM}, from 1MB to 1024MB`, description: "The most one CloudWatch Logs subscription payload or gzip-compressed Kinesis record may inflate to; a record inflating to more fails alone (retry, then dead-letter queue) instead of exhausting the function's memory. Raise it together with the function's memory for very repetitive logs.", ours: true },
@@ -315,9 +316,9 @@ function parseTagLabels(raw: string): TagLabelRule[] {
   return raw.split(",").map((item) => item.trim()).filter((item) => item !== "").map((item): TagLabelRule => {
     if (item.length > 2 && item.startsWith("/") && item.endsWith("/")) {
       try {
-        return { kind: "pattern", pattern: new RegExp(item.slice(1, -1)) };
+        return { kind: "pattern", pattern: Regex.compile(item.slice(1, -1)) };
       } catch (err) {
-        throw new ConfigError("TAG_LABELS", `${JSON.stringify(item)} is not a valid regular expression (${(err as Error).message})`, form);
+        throw new ConfigError("TAG_LABELS", `${JSON.stringify(item)} is not a valid regular expression (${(err as RegexSyntaxError).reason})`, form);
       }
     }
     const eq = item.lastIndexOf("=");

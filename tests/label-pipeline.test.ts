@@ -88,10 +88,10 @@ describe("label pipeline: memoization", () => {
     const rules = compileRelabelConfigs([{ source_labels: ["a"], target_label: "b" }]);
     // Count relabel work through a regex whose exec is observed.
     const regex = rules[0].regex;
-    const exec = regex.exec.bind(regex);
-    regex.exec = (s: string) => {
+    const fullMatch = regex.fullMatch.bind(regex);
+    regex.fullMatch = (s: string) => {
       calls++;
-      return exec(s);
+      return fullMatch(s);
     };
     const labelsFor = pipeline({ relabelRules: rules });
     for (let i = 0; i < 100; i++) labelsFor({ a: "x" });
@@ -103,10 +103,10 @@ describe("label pipeline: memoization", () => {
     let calls = 0;
     const rules = compileRelabelConfigs([{ source_labels: ["a"], regex: "x", action: "drop" }]);
     const regex = rules[0].regex;
-    const test = regex.test.bind(regex);
-    regex.test = (s: string) => {
+    const matchesFully = regex.matchesFully.bind(regex);
+    regex.matchesFully = (s: string) => {
       calls++;
-      return test(s);
+      return matchesFully(s);
     };
     const labelsFor = pipeline({ relabelRules: rules });
     expect(labelsFor({ a: "x" })).to.equal(null);

@@ -33,8 +33,17 @@ describe("tag labels: turning tags into labels", () => {
     expect(tagsToLabels({ "app.name": "checkout", "app.tier": "web", env: "prod" }, r, prefix)).to.deep.equal({ app_name: "checkout", app_tier: "web" });
   });
 
+  it("reads patterns in Go RE2 syntax, matched anywhere in the key, in linear time", () => {
+    const { rules: r, prefix } = rules("/(?i)^TEAM(?P<rest>.*)/,/(a+)+$/", "");
+    expect(tagsToLabels({ "Team-Owner": "alice", team: "payments", other: "x" }, r, prefix)).to.deep.equal({ Team_Owner: "alice", team: "payments" });
+    const hostile = "a".repeat(100_000) + "b";
+    expect(tagsToLabels({ [hostile]: "v" }, r, prefix)).to.deep.equal({});
+  });
+
   it("rejects bad TAG_LABELS and TAG_LABELS_PREFIX values naming the setting", () => {
-    expect(() => rules("/([a-z]/")).to.throw(/^TAG_LABELS: .*not a valid regular expression/);
+    expect(() => rules("/([a-z]/")).to.throw(/^TAG_LABELS: "\/\(\[a-z\]\/" is not a valid regular expression \(missing closing \): `\(\[a-z\]`\)/);
+    // RE2 syntax, as for relabel rules: no lookaround, whatever JavaScript would accept.
+    expect(() => rules("/^(?!aws:)/")).to.throw(/^TAG_LABELS: .*lookahead assertions/);
     expect(() => rules("team=9lives")).to.throw(/^TAG_LABELS: "9lives"/);
     expect(() => rules("team", "bad-prefix")).to.throw(/^TAG_LABELS_PREFIX: /);
     expect(() => parseShipperConfig({ WRITE_ADDRESS: "http://127.0.0.1:1/", TAG_CACHE_TTL_SECONDS: "0" })).to.throw(/^TAG_CACHE_TTL_SECONDS: /);

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Labels } from "../types";
-import { Re2SyntaxError, compileRe2 } from "./re2";
+import { Regex, RegexMatch, RegexSyntaxError } from "../regex";
 import { isValidLabelName, labelValue, newLabels, sortedLabelNames } from "./names";
 
 export type RelabelAction =
@@ -45,8 +45,8 @@ export interface RelabelRule {
   readonly separator: string;
   /** The configured regex, RE2 syntax, before anchoring. */
   readonly regexSource: string;
-  /** The anchored JavaScript equivalent, `^(?:…)$`. */
-  readonly regex: RegExp;
+  /** The compiled regex; rules match it against the whole value (Prometheus anchors it as `^(?:…)$`). */
+  readonly regex: Regex;
   readonly targetLabel: string;
   readonly replacement: string;
   /** Zero unless the action is hashmod. */
@@ -248,11 +248,11 @@ function rejectFieldsBesides(rule: RawRule, allowed: readonly FieldName[], fail:
   }
 }
 
-function compileRuleRegex(regex: string, context: string): RegExp {
+function compileRuleRegex(regex: string, context: string): Regex {
   try {
-    return compileRe2(regex, { anchored: true });
+    return Regex.compile(regex);
   } catch (err) {
-    if (err instanceof Re2SyntaxError) throw new RelabelConfigError(`${context}: ${err.message}`, { cause: err });
+    if (err instanceof RegexSyntaxError) throw new RelabelConfigError(`${context}: ${err.message}`, { cause: err });
     throw err;
   }
 }
@@ -325,12 +325,12 @@ function referencePart(name: string): TemplatePart {
 }
 
 /** Expands a parsed template against a match; unknown or unmatched groups expand to "". */
-export function expandTemplate(parts: readonly TemplatePart[], match: RegExpExecArray): string {
+export function expandTemplate(parts: readonly TemplatePart[], match: RegexMatch): string {
   let out = "";
   for (const part of parts) {
     if ("text" in part) out += part.text;
-    else if ("group" in part) out += match[part.group] ?? "";
-    else out += match.groups?.[part.name] ?? "";
+    else if ("group" in part) out += match.group(part.group) ?? "";
+    else out += match.named(part.name) ?? "";
   }
   return out;
 }
@@ -388,9 +388,9 @@ class CopyOnWriteLabels {
 function applyRule(rule: RelabelRule, set: CopyOnWriteLabels): boolean {
   switch (rule.action) {
     case "drop":
-      return !rule.regex.test(sourceValue(rule, set));
+      return !rule.regex.matchesFully(sourceValue(rule, set));
     case "keep":
-      return rule.regex.test(sourceValue(rule, set));
+      return rule.regex.matchesFully(sourceValue(rule, set));
     case "dropequal":
       return set.get(rule.targetLabel) !== sourceValue(rule, set);
     case "keepequal":
@@ -430,7 +430,7 @@ function sourceValue(rule: RelabelRule, set: CopyOnWriteLabels): string {
 }
 
 function applyReplace(rule: RelabelRule, set: CopyOnWriteLabels): void {
-  const match = rule.regex.exec(sourceValue(rule, set));
+  const match = rule.regex.fullMatch(sourceValue(rule, set));
   if (match === null) return;
   const target = expandTemplate(rule.targetTemplate, match);
   if (!isValidLabelName(target)) return;
@@ -447,7 +447,7 @@ function applyLabelMap(rule: RelabelRule, set: CopyOnWriteLabels): void {
   // Read every mapping before writing any: a write may overwrite a label still to be read.
   const mapped: Array<[string, string]> = [];
   for (const name of sortedLabelNames(set.labels)) {
-    const match = rule.regex.exec(name);
+    const match = rule.regex.fullMatch(name);
     if (match === null) continue;
     const target = expandTemplate(rule.replacementTemplate, match);
     if (isValidLabelName(target)) mapped.push([target, set.labels[name]]);
@@ -457,7 +457,7 @@ function applyLabelMap(rule: RelabelRule, set: CopyOnWriteLabels): void {
 
 function applyLabelFilter(rule: RelabelRule, set: CopyOnWriteLabels, keepMatching: boolean): void {
   for (const name of Object.keys(set.labels)) {
-    if (rule.regex.test(name) !== keepMatching) set.delete(name);
+    if (rule.regex.matchesFully(name) !== keepMatching) set.delete(name);
   }
 }
 

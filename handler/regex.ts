@@ -1,0 +1,147 @@
+/**
+ * The one regular-expression engine of the shipper: Go RE2 syntax and semantics (what
+ * Prometheus relabel rules and Promtail stages accept), with matching time linear in the input.
+ * Every pattern that comes from a setting (RELABEL_CONFIGS, TAG_LABELS, LOKI_STAGE_CONFIGS) is
+ * compiled here, so no log line can make a backtracking engine spin.
+ *
+ * The engine is `re2js`, a pure-JavaScript port of RE2 (through RE2/J): it bundles into the
+ * function like any other module, on x86_64 and arm64 alike. The native `re2` binding was
+ * measured too; see the README (Dependencies) for the figures and why it was not chosen.
+ */
+import type * as Re2js from "re2js";
+
+let engine: typeof Re2js | undefined;
+
+/**
+ * re2js is loaded with the first pattern compiled, not at cold start: a function without
+ * regex settings does not evaluate its 150 KB (minified) at all.
+ */
+function re2js(): typeof Re2js {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy, literal require the bundler still inlines
+  return (engine ??= require("re2js") as typeof Re2js);
+}
+
+/** A pattern RE2 rejects. `reason` is RE2's own message (Go's wording), with a hint for common JavaScript-isms. */
+export class RegexSyntaxError extends Error {
+  constructor(
+    readonly pattern: string,
+    readonly reason: string,
+  ) {
+    super(`regex ${JSON.stringify(pattern)}: ${reason}`);
+    this.name = "RegexSyntaxError";
+  }
+}
+
+/** One match: group 0 is the whole match; a group that did not take part is undefined. */
+export interface RegexMatch {
+  /** Offsets of the whole match in the input (UTF-16 code units, as JavaScript strings count). */
+  readonly start: number;
+  readonly end: number;
+  group(index: number): string | undefined;
+  /** The value of a named group `(?P<name>…)`; undefined when there is no such group or it did not take part. */
+  named(name: string): string | undefined;
+}
+
+/** Constructs RE2 rejects whose JavaScript meaning users often expect; the hint says why. */
+const HINTS: ReadonlyArray<[RegExp, string]> = [
+  [/\(\?[=!]/, "lookahead assertions (?=…) and (?!…) are not supported by RE2"],
+  [/\(\?<[=!]/, "lookbehind assertions (?<=…) and (?<!…) are not supported by RE2"],
+  [/\\[1-9]|\\k<|\(\?P=/, "backreferences are not supported by RE2"],
+  [/\(\?>/, "atomic groups are not supported by RE2"],
+  [/[*+?}]\+/, "RE2 has no possessive quantifiers"],
+];
+
+export class Regex {
+  /** Capture group names by index (index 0, the whole match, has none). */
+  readonly groupNames: ReadonlyArray<string | undefined>;
+  /** Names of the named groups, in pattern order. */
+  readonly names: readonly string[];
+  private readonly re: Re2js.RE2JS;
+  private readonly namedIndex: Readonly<Record<string, number>>;
+
+  private constructor(readonly source: string) {
+    try {
+      this.re = re2js().RE2JS.compile(source);
+    } catch (err) {
+      if (!(err instanceof re2js().RE2JSException)) throw err;
+      const reason = err.message.replace(/^error parsing regexp: /, "");
+      const hint = HINTS.find(([sign]) => sign.test(source));
+      throw new RegexSyntaxError(source, hint ? `${reason} (${hint[1]})` : reason);
+    }
+    this.namedIndex = this.re.namedGroups();
+    const names: Array<string | undefined> = new Array(this.re.groupCount() + 1).fill(undefined);
+    for (const [name, index] of Object.entries(this.namedIndex)) names[index] = name;
+    this.groupNames = names;
+    this.names = names.filter((name): name is string => name !== undefined);
+  }
+
+  /** Compiles a Go RE2 pattern; throws RegexSyntaxError. */
+  static compile(pattern: string): Regex {
+    return new Regex(pattern);
+  }
+
+  /** Does the pattern match the whole input (Prometheus's anchored `^(?:…)$`)? */
+  matchesFully(input: string): boolean {
+    return this.re.matcher(input).matches();
+  }
+
+  /** The match of the whole input with its groups, or null (relabel rules). */
+  fullMatch(input: string): RegexMatch | null {
+    const matcher = this.re.matcher(input);
+    return matcher.matches() ? this.snapshot(matcher) : null;
+  }
+
+  /** Is there a match anywhere in the input (Go's MatchString)? */
+  test(input: string): boolean {
+    return this.re.test(input);
+  }
+
+  /** The leftmost match with its groups (Go's FindStringSubmatch), or null. */
+  find(input: string): RegexMatch | null {
+    const matcher = this.re.matcher(input);
+    return matcher.find() ? this.snapshot(matcher) : null;
+  }
+
+  /**
+   * Replaces every match with what `replacer` returns, with Go's ReplaceAllString rules: matches
+   * do not overlap, and an empty match right after the previous match is not replaced.
+   */
+  replaceAll(input: string, replacer: (match: RegexMatch) => string): string {
+    const matcher = this.re.matcher(input);
+    let out = "";
+    let lastMatchEnd = 0;
+    let searchPos = 0;
+    while (searchPos <= input.length && matcher.find(searchPos)) {
+      const start = matcher.start();
+      const end = matcher.end();
+      out += input.slice(lastMatchEnd, start);
+      if (end > lastMatchEnd || start === 0) out += replacer(this.snapshot(matcher));
+      lastMatchEnd = end;
+      // Advance by one code point past an empty match, otherwise to the match's end.
+      const width = codePointWidth(input, searchPos);
+      if (searchPos + width > end) searchPos += width;
+      else searchPos = end;
+    }
+    return out + input.slice(lastMatchEnd);
+  }
+
+  /** Copies the groups out of the matcher (it is reused by the next search). */
+  private snapshot(matcher: Re2js.Matcher): RegexMatch {
+    const count = this.groupNames.length;
+    const groups: Array<string | undefined> = new Array(count);
+    for (let i = 0; i < count; i++) groups[i] = matcher.group(i) ?? undefined;
+    const namedIndex = this.namedIndex;
+    return {
+      start: matcher.start(),
+      end: matcher.end(),
+      group: (index) => groups[index],
+      named: (name) => (Object.hasOwn(namedIndex, name) ? groups[namedIndex[name]] : undefined),
+    };
+  }
+}
+
+function codePointWidth(input: string, pos: number): number {
+  if (pos >= input.length) return 1;
+  const code = input.charCodeAt(pos);
+  return code >= 0xd800 && code <= 0xdbff && pos + 1 < input.length ? 2 : 1;
+}
