@@ -3,6 +3,7 @@
  * halves the path benchmarks time apart (bench/cloudwatch.ts, bench/s3-child.ts).
  */
 import type { ShipperConfig } from "../handler/config";
+import { StageRunner } from "../handler/stages/runner";
 import { createLabelPipeline } from "../handler/labels/pipeline";
 import type { Stream } from "../handler/loki/batch";
 import type { LokiClient } from "../handler/loki/client";
@@ -31,6 +32,7 @@ export async function shipOffline(records: SourceRecord[], config: ShipperConfig
     structuredMetadata: config.structuredMetadata,
     printLogLine: false,
     labelsFor: createLabelPipeline({ extraLabels: config.extraLabels, dropLabels: config.dropLabels, relabelRules: config.relabelRules }),
+    stages: config.stages === undefined ? undefined : new StageRunner(config.stages, silentLog),
     pusher: {
       push: async (streams, _deadline, body) => {
         if (keep && body) keep({ streams, body });

@@ -14,12 +14,13 @@
  *            report anything undelivered in one error line with counts, exit.
  */
 import { ConfigError } from "../handler/config";
-import { createLabelPipeline } from "../handler/labels/pipeline";
+import { createLabelPipeline, type FinalLabels } from "../handler/labels/pipeline";
 import { LokiClient, type LokiAuth } from "../handler/loki/client";
 import { snappyCompressor } from "../handler/loki/snappy";
 import { createLogger, errorFields, type FunctionLogger } from "../handler/log";
 import type { SecretFetcher } from "../handler/secrets";
 import type { Deadline, Labels } from "../handler/types";
+import { StageRunner } from "../handler/stages/runner";
 import { USER_AGENT } from "../handler/version";
 import { parseExtensionConfig, unknownPrefixedVariables, type ExtensionConfig } from "./config";
 import { lokiAuth } from "./credentials";
@@ -50,6 +51,8 @@ interface Stats {
   backgroundInvocations: number;
   invalidEvents: number;
   relabelDropped: number;
+  /** Entries LOKI_STAGE_CONFIGS dropped, by reason. */
+  stageDropped: Record<string, number>;
   lambdaDroppedRecords: number;
   lambdaDroppedBytes: number;
 }
@@ -182,13 +185,15 @@ export class TelemetryExtension {
   private readonly policy: FlushPolicy;
   private readonly runtimeDone = new RuntimeDoneTracker();
   private readonly streamLabels: string | undefined;
+  private readonly stream: FinalLabels | null;
+  private readonly stages: StageRunner | undefined;
   private listener: TelemetryListener | undefined;
   private flushing: Promise<void> | undefined;
   private lastFlushStart = 0;
   private backgroundTimer: NodeJS.Timeout | undefined;
   private invocationDeadlineMs = 0;
   private failing = false;
-  readonly stats: Stats = { invocations: 0, backgroundInvocations: 0, invalidEvents: 0, relabelDropped: 0, lambdaDroppedRecords: 0, lambdaDroppedBytes: 0 };
+  readonly stats: Stats = { invocations: 0, backgroundInvocations: 0, invalidEvents: 0, relabelDropped: 0, stageDropped: {}, lambdaDroppedRecords: 0, lambdaDroppedBytes: 0 };
 
   constructor(
     private readonly config: ExtensionConfig,
@@ -212,6 +217,8 @@ export class TelemetryExtension {
     // Every entry of this environment has the same base labels: the stream is known now.
     const final = labelsFor(baseLabels(config, registration, env));
     this.streamLabels = final?.key;
+    this.stream = final;
+    this.stages = shipper.stages === undefined ? undefined : new StageRunner(shipper.stages, log);
     if (final === null) log.warn("LOKI_RELABEL_CONFIGS / LOKI_DROP_LABELS leave no label: every line is dropped", {});
     this.outbox = new Outbox(config.maxHeldBytes);
     this.policy = new FlushPolicy({ strategy: config.flushStrategy, busyRate: config.busyRate });
@@ -229,6 +236,13 @@ export class TelemetryExtension {
     });
   }
 
+  /** LOKI_STAGE_CONFIGS, as the shipper runs them: the entry may change stream or be dropped. */
+  private addStaged(stream: FinalLabels, stages: StageRunner, entry: Parameters<StageRunner["run"]>[1]): void {
+    const staged = stages.run(stream, entry);
+    if ("drop" in staged) this.stats.stageDropped[staged.drop] = (this.stats.stageDropped[staged.drop] ?? 0) + 1;
+    else this.outbox.add(staged.key, staged.entry);
+  }
+
   /** Converts a POSTed batch: entries go to the outbox, invalid events are counted and logged once per batch. */
   onEvents(events: TelemetryEvent[]): void {
     let invalid = 0;
@@ -236,8 +250,9 @@ export class TelemetryExtension {
     for (const event of events) {
       const converted = this.converter.convert(event);
       if (converted.kind === "entry") {
-        if (this.streamLabels === undefined) this.stats.relabelDropped++;
-        else this.outbox.add(this.streamLabels, converted.entry);
+        if (this.streamLabels === undefined || this.stream === null) this.stats.relabelDropped++;
+        else if (this.stages === undefined) this.outbox.add(this.streamLabels, converted.entry);
+        else this.addStaged(this.stream, this.stages, converted.entry);
       } else if (converted.kind === "invalid") {
         invalid++;
         firstReason ??= converted.reason;
@@ -361,6 +376,7 @@ export class TelemetryExtension {
       malformedPosts: this.listener?.counters.malformedPosts ?? 0,
       invalidEvents: this.stats.invalidEvents,
       relabelDropped: this.stats.relabelDropped,
+      stageDropped: this.stats.stageDropped,
       delivered: counters.delivered,
       rejected: counters.rejected,
       pushes: counters.pushes,

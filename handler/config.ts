@@ -10,6 +10,9 @@ import { compileRelabelConfigs, RelabelRule } from "./labels/relabel";
 import { parseDropLabels, parseExtraLabels } from "./labels/pipeline";
 import { isValidLabelName, sanitizeLabelName } from "./labels/names";
 import { Regex, RegexSyntaxError } from "./regex";
+import { STAGE_CONFIGS_FORM } from "./stages/forms";
+import { parseStageConfigs, type StagePipeline } from "./stages/index";
+import { DURATION_FORM, parseGoDuration } from "./stages/units";
 import type { Labels } from "./types";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -40,6 +43,10 @@ export interface ShipperConfig {
   tagCacheTtlMs: number;
   /** MAX_DECOMPRESSED_SIZE: the most bytes one CloudWatch payload or gzip Kinesis record may inflate to. */
   maxDecompressedSize: number;
+  /** LOKI_STAGE_CONFIGS compiled; undefined when no stage is configured. */
+  stages?: StagePipeline;
+  /** PIPELINE_TIMEOUT in milliseconds, validated and accepted for compatibility (see the README). */
+  pipelineTimeoutMs?: number;
 }
 
 /** One TAG_LABELS item: an exact tag key (optionally renamed) or a pattern over tag keys. */
@@ -109,6 +116,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: "TAG_LABELS_PREFIX", stackKey: "tagLabelsPrefix", defaultValue: "__aws_tag_", acceptedForm: "a label-name prefix ([a-zA-Z_][a-zA-Z0-9_]*), or empty for none", description: "Prefix of tag labels, so relabel rules decide which to keep.", ours: true },
   { env: "TAG_CACHE_TTL_SECONDS", stackKey: "tagCacheTtlSeconds", defaultValue: "300", acceptedForm: "a whole number of seconds from 1 to 86400", description: "How long a log group's tags (or a failed lookup) are cached in a warm container.", ours: true },
   { env: "MAX_DECOMPRESSED_SIZE", stackKey: "maxDecompressedSize", defaultValue: "16MB", acceptedForm: `${BYTE_SIZE_FORM}, from 1MB to 1024MB`, description: "The most one CloudWatch Logs subscription payload or gzip-compressed Kinesis record may inflate to; a record inflating to more fails alone (retry, then dead-letter queue) instead of exhausting the function's memory. Raise it together with the function's memory for very repetitive logs.", ours: true },
+  { env: "LOKI_STAGE_CONFIGS", stackKey: "stageConfigs", defaultValue: "(none)", acceptedForm: STAGE_CONFIGS_FORM, description: "Promtail pipeline stages run on every entry after EXTRA_LABELS, DROP_LABELS and RELABEL_CONFIGS (see [Pipeline stages](#pipeline-stages-loki_stage_configs)). In the stack file, `stageConfigs` is a YAML list of the same stages." },
+  { env: "PIPELINE_TIMEOUT", stackKey: "pipelineTimeout", defaultValue: "(none)", acceptedForm: DURATION_FORM, description: "lambda-promtail's guard against slow stages; accepted and validated for compatibility, but not needed: every stage regex runs in linear time (see [Pipeline stages](#pipeline-stages-loki_stage_configs))." },
   { env: "LOG_LEVEL", stackKey: "logLevel", defaultValue: "info", acceptedForm: "debug, info, warn or error", description: "Level of the function's own JSON logs." },
 ];
 
@@ -185,7 +194,16 @@ function parseUnprefixed(env: Readonly<Record<string, string | undefined>>): Shi
     tagLabelsPrefix: parseTagLabelsPrefix(env.TAG_LABELS_PREFIX),
     tagCacheTtlMs: parseTagCacheTtl(get("TAG_CACHE_TTL_SECONDS")),
     maxDecompressedSize: parseByteSize("MAX_DECOMPRESSED_SIZE", get("MAX_DECOMPRESSED_SIZE"), DEFAULT_MAX_DECOMPRESSED_SIZE, 1024 * 1024, 1024 * 1024 * 1024),
+    stages: parseStageConfigs(get("LOKI_STAGE_CONFIGS"), "LOKI_STAGE_CONFIGS"),
+    pipelineTimeoutMs: parsePipelineTimeout(get("PIPELINE_TIMEOUT")),
   };
+}
+
+function parsePipelineTimeout(raw: string): number | undefined {
+  if (raw === "") return undefined;
+  const ms = parseGoDuration(raw);
+  if (ms === undefined || ms <= 0) throw new ConfigError("PIPELINE_TIMEOUT", `${JSON.stringify(raw)} is not a positive duration`, DURATION_FORM);
+  return ms;
 }
 
 function spec(env: string): SettingSpec {

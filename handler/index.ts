@@ -13,6 +13,7 @@ import { LokiClient } from "./loki/client";
 import { snappyCompressor } from "./loki/snappy";
 import { createLogger, errorFields, FunctionLogger } from "./log";
 import { ship, ShipStats } from "./pipeline";
+import { StageRunner } from "./stages/runner";
 import { resolveCredential } from "./secrets";
 import { describeUnknownEvent, detectEvent } from "./sources/detect";
 import { PARTIAL_FAILURE_KINDS, recordsOf } from "./sources/index";
@@ -31,6 +32,7 @@ interface Runtime {
   client: LokiClient;
   labelsFor: ReturnType<typeof createLabelPipeline>;
   tags?: LogGroupTagLabeler;
+  stages?: StageRunner;
 }
 
 /** Used when the function runs outside Lambda (replay, tests) and the context has no clock. */
@@ -72,7 +74,8 @@ async function coldStart(env: NodeJS.ProcessEnv, deadline: InvocationDeadline): 
     fetch: cloudWatchLogsTagFetcher(),
     log,
   });
-  return { config, log, client, labelsFor, tags };
+  const stages = config.stages === undefined ? undefined : new StageRunner(config.stages, log);
+  return { config, log, client, labelsFor, tags, stages };
 }
 
 /** Chooses the snappy compressor once, at cold start rather than at the first push, and says when it is the slow one. */
@@ -122,6 +125,7 @@ async function handleEvent(event: unknown, rt: Runtime, deadline: InvocationDead
     structuredMetadata: rt.config.structuredMetadata,
     printLogLine: rt.config.printLogLine,
     labelsFor: rt.labelsFor,
+    stages: rt.stages,
     pusher: rt.client,
     deadline: deadline.usable,
     log,

@@ -18,6 +18,7 @@ import type { PushReport } from "./loki/client";
 import { encodeAndCompress } from "./loki/encode";
 import { errorFields } from "./log";
 import { BadRecordError, ENTRY_TIME_RANGE, isStorableTimestamp } from "./types";
+import type { StageRunner } from "./stages/runner";
 import type { Deadline, EntryGroup, Log, LogEntry, Metadata, SourceRecord } from "./types";
 
 export interface Pusher {
@@ -33,6 +34,8 @@ export interface ShipOptions {
   structuredMetadata: readonly string[];
   printLogLine: boolean;
   labelsFor: (base: Record<string, string>) => FinalLabels | null;
+  /** LOKI_STAGE_CONFIGS, run on every entry after the labels; undefined when none are configured. */
+  stages?: StageRunner;
   pusher: Pusher;
   /** The time pushes may use; its `signal` (the cutoff) also stops reading. */
   deadline: Deadline;
@@ -53,6 +56,8 @@ export interface ShipStats {
   dropped: number;
   /** Entries Loki refused for good (400, or too large even alone). */
   rejected: number;
+  /** Entries a stage dropped (or left without labels or line), by reason (drop_counter_reason). */
+  stageDropped: Record<string, number>;
 }
 
 export interface ShipResult {
@@ -64,8 +69,9 @@ export interface ShipResult {
 export async function ship(records: readonly SourceRecord[], opts: ShipOptions): Promise<ShipResult> {
   const stats: ShipStats = {
     records: records.length, failedRecords: 0, entries: 0, bytes: 0, streams: 0,
-    pushes: 0, retries: 0, splits: 0, dropped: 0, rejected: 0,
+    pushes: 0, retries: 0, splits: 0, dropped: 0, rejected: 0, stageDropped: {},
   };
+  const stages = opts.stages;
   const failed = new Set<number>();
   const batcher = new Batcher(opts.batchSize);
   const wanted = new Set(opts.structuredMetadata);
@@ -156,11 +162,21 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
           const metadata = mergeMetadata(groupMetadata, entry.metadata, wanted);
           // Assign only on change: adding a property to every entry would change its hidden class.
           if (metadata !== entry.metadata) entry.metadata = metadata;
-          if (opts.printLogLine) opts.log.info("log line", { labels: final.key, line: entry.line });
+          let key = final.key;
+          if (stages !== undefined) {
+            const staged = stages.run(final, entry);
+            if ("drop" in staged) {
+              stats.stageDropped[staged.drop] = (stats.stageDropped[staged.drop] ?? 0) + 1;
+              return undefined;
+            }
+            key = staged.key;
+            entry = staged.entry;
+          }
+          if (opts.printLogLine) opts.log.info("log line", { labels: key, line: entry.line });
           // Sources check their times; this catches any parser or stage that did not: one such
           // entry would make Loki refuse the whole push, other records' entries included.
           if (!isStorableTimestamp(entry.sec, entry.nsec)) throw unstorableTime(entry);
-          return batcher.add(final.key, entry, index) ? flush() : undefined;
+          return batcher.add(key, entry, index) ? flush() : undefined;
         };
         await forEachEntry(group, add, stopped);
         if (stopped()) throw new StopReading();

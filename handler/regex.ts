@@ -38,6 +38,8 @@ export interface RegexMatch {
   readonly start: number;
   readonly end: number;
   group(index: number): string | undefined;
+  /** Where a group's text starts in the input; -1 when it did not take part. */
+  groupStart(index: number): number;
   /** The value of a named group `(?P<name>…)`; undefined when there is no such group or it did not take part. */
   named(name: string): string | undefined;
 }
@@ -88,7 +90,7 @@ export class Regex {
   /** The match of the whole input with its groups, or null (relabel rules). */
   fullMatch(input: string): RegexMatch | null {
     const matcher = this.re.matcher(input);
-    return matcher.matches() ? this.snapshot(matcher) : null;
+    return matcher.matches() ? this.snapshot(matcher, input) : null;
   }
 
   /** Is there a match anywhere in the input (Go's MatchString)? */
@@ -99,7 +101,7 @@ export class Regex {
   /** The leftmost match with its groups (Go's FindStringSubmatch), or null. */
   find(input: string): RegexMatch | null {
     const matcher = this.re.matcher(input);
-    return matcher.find() ? this.snapshot(matcher) : null;
+    return matcher.find() ? this.snapshot(matcher, input) : null;
   }
 
   /**
@@ -115,7 +117,7 @@ export class Regex {
       const start = matcher.start();
       const end = matcher.end();
       out += input.slice(lastMatchEnd, start);
-      if (end > lastMatchEnd || start === 0) out += replacer(this.snapshot(matcher));
+      if (end > lastMatchEnd || start === 0) out += replacer(this.snapshot(matcher, input));
       lastMatchEnd = end;
       // Advance by one code point past an empty match, otherwise to the match's end.
       const width = codePointWidth(input, searchPos);
@@ -126,15 +128,21 @@ export class Regex {
   }
 
   /** Copies the groups out of the matcher (it is reused by the next search). */
-  private snapshot(matcher: Re2js.Matcher): RegexMatch {
+  private snapshot(matcher: Re2js.Matcher, input: string): RegexMatch {
     const count = this.groupNames.length;
     const groups: Array<string | undefined> = new Array(count);
-    for (let i = 0; i < count; i++) groups[i] = matcher.group(i) ?? undefined;
+    const starts: number[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const start = matcher.start(i);
+      starts[i] = start;
+      groups[i] = start < 0 ? undefined : input.slice(start, matcher.end(i));
+    }
     const namedIndex = this.namedIndex;
     return {
-      start: matcher.start(),
-      end: matcher.end(),
+      start: starts[0],
+      end: matcher.end(0),
       group: (index) => groups[index],
+      groupStart: (index) => starts[index] ?? -1,
       named: (name) => (Object.hasOwn(namedIndex, name) ? groups[namedIndex[name]] : undefined),
     };
   }

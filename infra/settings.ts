@@ -251,7 +251,9 @@ export function parseStackSettings(raw: Readonly<Record<string, unknown>>): Ship
       shipper = parseShipperConfig(env);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      const key = SETTINGS.find((s) => s.env === err.setting)?.stackKey ?? err.setting;
+      // A stage error names a position inside the setting: LOKI_STAGE_CONFIGS[2].json.expressions.
+      const setting = err.setting.replace(/[[.].*$/, "");
+      const key = SETTINGS.find((s) => s.env === setting)?.stackKey ?? err.setting;
       issues.push(new Issue(key, err.problem, err.acceptedForm, err));
     }
   }
@@ -320,13 +322,13 @@ const LIST_SETTINGS = new Set(["DROP_LABELS", "STRUCTURED_METADATA", "TAG_LABELS
 /**
  * One shipper setting as the function's environment carries it. Scalars become strings; a YAML
  * list becomes the comma-separated form; `extraLabels` may be a map; `relabelConfigs` a YAML
- * list (passed as JSON). Pulumi hands structured values over as JSON strings, recognised by
+ * list, and `stageConfigs` too (both passed as JSON). Pulumi hands structured values over as JSON strings, recognised by
  * their first character where the plain form cannot start with it.
  */
 function toEnvValue(spec: SettingSpec, value: unknown): string {
   const key = spec.stackKey;
   if (typeof value === "boolean" || typeof value === "number") return String(value);
-  if (spec.env === "RELABEL_CONFIGS") {
+  if (spec.env === "RELABEL_CONFIGS" || spec.env === "LOKI_STAGE_CONFIGS") {
     return typeof value === "string" ? value : JSON.stringify(value);
   }
   if (typeof value === "string") {

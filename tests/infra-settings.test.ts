@@ -115,6 +115,13 @@ describe("infra settings: stack config -> ShipperStackSettings", () => {
       expect(fromCli.logGroups).to.deep.equal(fromYaml.logGroups);
     });
 
+    it("passes stageConfigs, a YAML list in the stack file, to the function as JSON", () => {
+      const stages = [{ json: { expressions: { level: "" } } }, { labels: { level: "" } }];
+      const s = parseStackSettings(base({ stageConfigs: stages }));
+      expect(JSON.parse(s.env.LOKI_STAGE_CONFIGS)).to.deep.equal(stages);
+      expect(parseStackSettings(base({ stageConfigs: JSON.stringify(stages) })).env.LOKI_STAGE_CONFIGS).to.equal(s.env.LOKI_STAGE_CONFIGS);
+    });
+
     it("accepts lambda-promtail's plain string forms unchanged", () => {
       const s = parseStackSettings(base({ extraLabels: "env,dev", dropLabels: "a,b", logGroups: "/a, /b" }));
       expect(s.env).to.include({ EXTRA_LABELS: "env,dev", DROP_LABELS: "a,b" });
@@ -151,6 +158,9 @@ describe("infra settings: stack config -> ShipperStackSettings", () => {
       ["a malformed secret ARN", base({ bearerToken: "arn:aws:secretsmanager:us-east-1:12:secret:x" }), { WRITE_ADDRESS: WRITE, BEARER_TOKEN: "arn:aws:secretsmanager:us-east-1:12:secret:x" }, "bearerToken"],
       ["relabelConfigs not JSON", base({ relabelConfigs: "[{" }), { WRITE_ADDRESS: WRITE, RELABEL_CONFIGS: "[{" }, "relabelConfigs"],
       ["structuredMetadata unknown field", base({ structuredMetadata: ["nope"] }), { WRITE_ADDRESS: WRITE, STRUCTURED_METADATA: "nope" }, "structuredMetadata"],
+      ["stageConfigs with an unknown option (YAML list)", base({ stageConfigs: [{ json: { expressions: { level: "" } } }, { drop: { expresion: "x" } }] }), { WRITE_ADDRESS: WRITE, LOKI_STAGE_CONFIGS: '[{"json":{"expressions":{"level":""}}},{"drop":{"expresion":"x"}}]' }, "stageConfigs"],
+      ["stageConfigs with a stage that makes no sense in Lambda", base({ stageConfigs: '[{"multiline":{"firstline":"^x"}}]' }), { WRITE_ADDRESS: WRITE, LOKI_STAGE_CONFIGS: '[{"multiline":{"firstline":"^x"}}]' }, "stageConfigs"],
+      ["pipelineTimeout not a duration", base({ pipelineTimeout: "5" }), { WRITE_ADDRESS: WRITE, PIPELINE_TIMEOUT: "5" }, "pipelineTimeout"],
     ];
     for (const [title, raw, env, key] of cases) {
       it(`${title} -> "${key}"`, () => {
@@ -158,7 +168,8 @@ describe("infra settings: stack config -> ShipperStackSettings", () => {
         expect(err.issues).to.have.length(1);
         expect(err.key).to.equal(key);
         expect(err.message).to.equal(`Invalid stack config "${key}": ${handlerMessage(env)}`);
-        expect(err.issues[0].setting).to.equal(SETTINGS.find((s) => s.stackKey === key)?.env);
+        // A stage error names its position inside the setting (LOKI_STAGE_CONFIGS[1].drop.expresion).
+        expect(err.issues[0].setting?.replace(/[[.].*$/, "")).to.equal(SETTINGS.find((s) => s.stackKey === key)?.env);
       });
     }
 

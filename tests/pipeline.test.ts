@@ -4,6 +4,8 @@ import { compileRelabelConfigs } from "../handler/labels/relabel";
 import type { Stream } from "../handler/loki/batch";
 import type { PushReport } from "../handler/loki/client";
 import { Pusher, ship, ShipOptions } from "../handler/pipeline";
+import { compileStages } from "../handler/stages/index";
+import { StageRunner } from "../handler/stages/runner";
 import { BadRecordError, EntryGroup, LogEntry, SourceRecord } from "../handler/types";
 import { MemoryLog } from "./support/events";
 
@@ -159,5 +161,67 @@ describe("shipping pipeline", () => {
     const loud = new MemoryLog();
     await ship([record("a", [{ labels: { app: "x" }, entries: [entry("hello")] }])], options(new FakeLoki(), { log: loud, printLogLine: true }));
     expect(loud.lines.find((l) => l.message === "log line")?.attributes).to.deep.equal({ labels: '{app="x"}', line: "hello" });
+  });
+});
+
+describe("shipping pipeline: LOKI_STAGE_CONFIGS", () => {
+  const stages = (json: unknown[]) => new StageRunner(compileStages(json, "LOKI_STAGE_CONFIGS"), new MemoryLog(), () => Date.UTC(2025, 10, 22));
+
+  it("runs the stages after relabeling: entries go to the stream of their new labels, with their new line, time and metadata", async () => {
+    const loki = new FakeLoki();
+    const labelsFor = createLabelPipeline({ extraLabels: { env: "prod" }, dropLabels: [], relabelRules: compileRelabelConfigs([{ source_labels: ["app"], target_label: "service" }]) });
+    const runner = stages([
+      { json: { expressions: { level: "", msg: "", rid: "request_id" } } },
+      { labels: { level: "" } },
+      { structured_metadata: { request_id: "rid" } },
+      { labeldrop: ["app"] },
+      { output: { source: "msg" } },
+    ]);
+    const result = await ship([record("a", [{ labels: { app: "x" }, entries: [
+      entry('{"level":"info","msg":"one","request_id":"r1"}'),
+      entry('{"level":"error","msg":"two","request_id":"r2"}'),
+      entry('{"level":"info","msg":"three"}'),
+      entry("not json"),
+    ] }])], options(loki, { labelsFor, stages: runner }));
+    expect(result.failed).to.deep.equal([]);
+    const streams = Object.fromEntries(loki.pushes[0].map((s) => [s.labels, s.entries.map((e) => [e.line, e.metadata])]));
+    expect(streams).to.deep.equal({
+      '{env="prod", level="info", service="x"}': [["one", { request_id: "r1" }], ["three", undefined]],
+      '{env="prod", level="error", service="x"}': [["two", { request_id: "r2" }]],
+      '{env="prod", service="x"}': [["not json", undefined]],
+    });
+  });
+
+  it("counts the entries stages drop, by reason, including lines and label sets left empty", async () => {
+    const loki = new FakeLoki();
+    const runner = stages([
+      { drop: { expression: "GET /health", drop_counter_reason: "health" } },
+      { regex: { expression: "^(?P<rest>.*)$" } },
+      { replace: { expression: "^(secret.*)$", replace: "" } },
+      { labeldrop: ["app"] },
+      { static_labels: { kept: "yes" } },
+      { regex: { expression: "^(?P<drop_all>nolabels)$" } },
+      { labelallow: ["nothing_matches_when_dropping"] },
+    ]);
+    const result = await ship([record("a", [{ labels: { app: "x" }, entries: [entry("GET /health 200"), entry("secret stuff"), entry("nolabels"), entry("")] }])], options(loki, { stages: runner }));
+    expect(result.stats.stageDropped).to.deep.equal({ health: 1, empty_line: 1, empty_labels: 2 });
+    expect(loki.pushes).to.have.length(0);
+  });
+
+  it("keeps an entry whose line was already empty, and never changes the source's entry objects", async () => {
+    const loki = new FakeLoki();
+    const original = entry("");
+    const other = entry("x");
+    await ship([record("a", [{ labels: { app: "x" }, entries: [original, other] }])], options(loki, { stages: stages([{ static_labels: { s: "1" } }, { replace: { expression: "(x)", replace: "y" } }]) }));
+    expect(loki.lines()).to.deep.equal(["", "y"]);
+    expect(other.line).to.equal("x");
+    expect(loki.pushes[0].map((s) => s.labels)).to.deep.equal(['{app="x", s="1"}']);
+  });
+
+  it("answers a pathological stage regex on a 100 KB hostile line (linear time)", async () => {
+    const loki = new FakeLoki();
+    const hostile = "a".repeat(100_000) + "b";
+    await ship([record("a", [{ labels: { app: "x" }, entries: [entry(hostile)] }])], options(loki, { stages: stages([{ drop: { expression: "(a+)+$" } }, { regex: { expression: "(?P<x>(a|aa)+$)" } }]) }));
+    expect(loki.lines()).to.deep.equal([hostile]);
   });
 });

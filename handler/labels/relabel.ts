@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Labels } from "../types";
+import { describeJson, suggest } from "../describe";
 import { Regex, RegexMatch, RegexSyntaxError } from "../regex";
 import { isValidLabelName, labelValue, newLabels, sortedLabelNames } from "./names";
 
@@ -150,24 +151,7 @@ function rejectUnknownFields(fields: Record<string, unknown>, fail: (message: st
 
 /** `targetLabel`, `target-label`, `TargetLabel` and small typos point to `target_label`. */
 function suggestField(key: string): FieldName | undefined {
-  const normalize = (s: string): string => s.toLowerCase().replace(/[^a-z]/g, "");
-  const wanted = normalize(key);
-  return KNOWN_FIELDS.find((field) => {
-    const known = normalize(field);
-    return known === wanted || editDistance(known, wanted) <= 2;
-  });
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
+  return suggest(key, KNOWN_FIELDS) as FieldName | undefined;
 }
 
 /** Type-checks each field and applies Prometheus defaults. JSON null counts as not set. */
@@ -255,14 +239,6 @@ function compileRuleRegex(regex: string, context: string): Regex {
     if (err instanceof RegexSyntaxError) throw new RelabelConfigError(`${context}: ${err.message}`, { cause: err });
     throw err;
   }
-}
-
-function describeJson(value: unknown): string {
-  if (value === undefined) return "nothing";
-  if (Array.isArray(value)) return "an array";
-  if (value === null) return "null";
-  if (typeof value === "object") return "an object";
-  return `${typeof value} ${JSON.stringify(value)}`;
 }
 
 // ---------------------------------------------------------------------------------------------

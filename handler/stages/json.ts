@@ -1,0 +1,120 @@
+/**
+ * The `json` stage: parses the line (or `source`) as a JSON object and extracts one value per
+ * JMESPath expression (`expressions`: extracted name -> expression, empty meaning the name
+ * itself). Numbers, strings, booleans and null are extracted as they are; objects and arrays as
+ * their JSON text, as Promtail does. A line that is not a JSON object is left alone, or dropped
+ * with `drop_malformed: true`.
+ *
+ * JMESPath is `@jmespath-community/jmespath` (expressions compiled once); plain field paths
+ * (`level`, `http.status`, `"dotted.key"`), what most pipelines use, are read directly.
+ */
+import type * as Jmespath from "@jmespath-community/jmespath";
+import { StageOptions } from "./stage-options";
+import { readSource, SOURCE_FORM } from "./source";
+import type { Stage, StageEntry, StageFactory } from "./types";
+
+let engine: typeof Jmespath | undefined;
+function jmespath(): typeof Jmespath {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded with the first json stage, not at every cold start
+  return (engine ??= require("@jmespath-community/jmespath") as typeof Jmespath);
+}
+
+type Getter = (data: unknown) => unknown;
+type ExpressionNode = ReturnType<typeof Jmespath.compile>;
+
+const EXPRESSIONS_FORM = 'an object of extracted names to JMESPath expressions, e.g. {"level":"level","status":"http.status","user":""} (empty: the name itself)';
+
+export const jsonStage: StageFactory = (raw, where) => {
+  const options = new StageOptions(raw, where, ["expressions", "source", "drop_malformed"]);
+  const expressions = options.nameMap("expressions", EXPRESSIONS_FORM);
+  if (expressions === undefined || expressions.size === 0) throw options.fail("expressions", "is required and must name at least one value", EXPRESSIONS_FORM);
+  const getters: Array<[string, Getter]> = [...expressions].map(([name, expression]) => [name, compileExpression(expression, options, `expressions.${name}`)]);
+  const source = options.string("source", SOURCE_FORM);
+  const dropMalformed = options.boolean("drop_malformed", false);
+
+  return {
+    name: "json",
+    process(entry: StageEntry) {
+      const input = readSource(entry, source);
+      if (input === undefined) return undefined;
+      const data = parseObject(input);
+      if (data === undefined) return dropMalformed ? { drop: "malformed_json" } : undefined;
+      for (const [name, get] of getters) entry.extracted[name] = extractedValue(get(data));
+      return undefined;
+    },
+  } satisfies Stage;
+};
+
+function parseObject(input: string): Record<string, unknown> | undefined {
+  // A cheap first look: most malformed lines are plain text.
+  if (input.length < 2 || input.charCodeAt(firstNonSpace(input)) !== 123 /* { */) return undefined;
+  try {
+    const value: unknown = JSON.parse(input);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function firstNonSpace(s: string): number {
+  let i = 0;
+  while (i < s.length && (s[i] === " " || s[i] === "\t" || s[i] === "\n" || s[i] === "\r")) i++;
+  return i;
+}
+
+function compileExpression(expression: string, options: StageOptions, option: string): Getter {
+  const form = "a JMESPath expression, e.g. level, http.status, items[0].id or \"dotted.key\"";
+  let ast: ExpressionNode;
+  try {
+    ast = jmespath().compile(expression);
+  } catch (err) {
+    return options.fail(option, `${JSON.stringify(expression)} is not a valid JMESPath expression: ${(err as Error).message}`, form);
+  }
+  const path = fieldPath(ast);
+  if (path !== undefined) return (data) => readPath(data, path);
+  const interpreter = jmespath().TreeInterpreter;
+  return (data) => interpreter.search(ast, data as Jmespath.JSONValue);
+}
+
+/** The field names of an expression made of field accesses only (`a.b."c.d"`), else undefined. */
+function fieldPath(node: ExpressionNode): string[] | undefined {
+  const n = node as { type: string; name?: string; left?: ExpressionNode; right?: ExpressionNode };
+  if (n.type === "Field" && typeof n.name === "string") return [n.name];
+  if (n.type === "Subexpression" && n.left && n.right) {
+    const left = fieldPath(n.left);
+    const right = fieldPath(n.right);
+    return left && right ? [...left, ...right] : undefined;
+  }
+  return undefined;
+}
+
+/** JMESPath field access: a missing field, or a field of something that is not an object, is null. */
+function readPath(data: unknown, path: readonly string[]): unknown {
+  let value = data;
+  for (const name of path) {
+    if (typeof value !== "object" || value === null || Array.isArray(value) || !Object.hasOwn(value, name)) return null;
+    value = (value as Record<string, unknown>)[name];
+  }
+  return value;
+}
+
+/** Scalars as they are; objects and arrays as JSON text the way Go's encoding/json writes it. */
+function extractedValue(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value !== "object" || value === null) return value;
+  return goJson(value);
+}
+
+/** Go's json.Marshal: object keys sorted by their bytes, and <, >, &, U+2028, U+2029 escaped. */
+export function goJson(value: unknown): string {
+  return marshal(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+function marshal(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(marshal).join(",")}]`;
+  if (typeof value !== "object" || value === null) return JSON.stringify(value) ?? "null";
+  // Written by hand: a JavaScript object would put integer-like keys first whatever the sort.
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort((a, b) => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8")));
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${marshal(record[key])}`).join(",")}}`;
+}

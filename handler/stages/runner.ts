@@ -1,0 +1,89 @@
+/**
+ * Runs LOKI_STAGE_CONFIGS on the shipper's entries: each entry starts with its stream's final
+ * labels (after EXTRA_LABELS, DROP_LABELS, RELABEL_CONFIGS) as labels and as Promtail's
+ * extracted map, passes every stage, and comes out with the stream it now belongs to, or the
+ * reason it was dropped. Lives for the warm container, so stage state (limit, sampling) and
+ * the stream-key cache outlast one invocation.
+ */
+import { type FinalLabels, GenerationalCache } from "../labels/pipeline";
+import { formatLabels, newLabels } from "../labels/names";
+import type { Labels, LogEntry, Log, Metadata } from "../types";
+import type { StagePipeline } from "./index";
+import type { StageContext, StageEntry } from "./types";
+
+/** Reasons counted for entries the runner itself drops. */
+export const EMPTY_LINE = "empty_line";
+export const EMPTY_LABELS = "empty_labels";
+
+export type StagedEntry = { key: string; entry: LogEntry } | { drop: string };
+
+/** Marks a cached "the stages left no label" answer. */
+const NO_LABELS = "";
+
+export class StageRunner {
+  private readonly ctx: StageContext;
+  /**
+   * Stream selectors of the label sets stages produced: per stream, by what the stages changed
+   * (usually one or two labels), so an entry costs a short key instead of sorting and joining
+   * its whole label set.
+   */
+  private readonly keys = new GenerationalCache<GenerationalCache<string>>(10_000);
+
+  constructor(private readonly pipeline: StagePipeline, log: Log, now: () => number = Date.now) {
+    this.ctx = { log, now };
+  }
+
+  /**
+   * Runs the stages on one entry of a stream. `entry.metadata` is the entry's structured
+   * metadata as the shipper would send it. The entry object is not changed.
+   */
+  run(stream: FinalLabels, entry: LogEntry): StagedEntry {
+    const staged: StageEntry = {
+      labels: newLabels(stream.labels),
+      extracted: { ...stream.labels },
+      line: entry.line,
+      sec: entry.sec,
+      nsec: entry.nsec,
+      metadata: entry.metadata === undefined ? {} : { ...entry.metadata },
+    };
+    const result = this.pipeline.run(staged, this.ctx);
+    if (result !== undefined) return result;
+    // An entry that had a line and lost it to the stages says nothing any more.
+    if (staged.line === "" && entry.line !== "") return { drop: EMPTY_LINE };
+    const key = this.keyOf(stream, staged.labels);
+    if (key === NO_LABELS) return { drop: EMPTY_LABELS };
+    return { key, entry: { sec: staged.sec, nsec: staged.nsec, line: staged.line, metadata: nonEmpty(staged.metadata) } };
+  }
+
+  private keyOf(stream: FinalLabels, labels: Labels): string {
+    const before = stream.labels;
+    let changed: string[] | undefined;
+    for (const name in labels) if (labels[name] !== before[name]) (changed ??= []).push(name);
+    for (const name in before) if (!Object.hasOwn(labels, name)) (changed ??= []).push(name);
+    if (changed === undefined) return stream.key;
+    // What changed, unambiguously (length-prefixed); a removed label and an empty one are alike.
+    changed.sort();
+    let diff = "";
+    for (const name of changed) {
+      const value = Object.hasOwn(labels, name) ? labels[name] : "";
+      diff += `${name.length}:${name}${value.length}:${value}`;
+    }
+    let perStream = this.keys.get(stream.key);
+    if (perStream === undefined) {
+      perStream = new GenerationalCache<string>(1_000);
+      this.keys.set(stream.key, perStream);
+    }
+    let key = perStream.get(diff);
+    if (key === undefined) {
+      for (const name of Object.keys(labels)) if (labels[name] === "") delete labels[name];
+      key = Object.keys(labels).length === 0 ? NO_LABELS : formatLabels(labels);
+      perStream.set(diff, key);
+    }
+    return key;
+  }
+}
+
+function nonEmpty(metadata: Metadata): Metadata | undefined {
+  for (const name in metadata) if (metadata[name] === "") delete metadata[name];
+  return Object.keys(metadata).length === 0 ? undefined : metadata;
+}
