@@ -4,6 +4,9 @@
  *   npm run replay -- <event.json> [more.json …]   run each recorded event through the handler
  *   npm run replay -- --s3-key <key> <log file>    ship a local log file as if it were the S3
  *                                                  object <key> (typed, labeled and stamped by it)
+ *   npm run replay -- --trace <line> [--labels a=b,c=d]
+ *                                                  run LOKI_STAGE_CONFIGS on one sample line and
+ *                                                  print what each stage did (no handler, no Loki)
  *   npm run demo                                   replay every bundled sample: samples/events
  *                                                  and one log file per S3 format in samples/s3,
  *                                                  then a simulated function's invocations through
@@ -21,6 +24,8 @@ import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { LokiReceiver } from "../tests/support/loki-receiver";
 import { LocalS3 } from "../tests/support/s3-server";
+import { parseStageConfigs } from "./stages/index";
+import { traceStages } from "./stages/trace";
 
 /** What to replay: a recorded event, or a local log file standing in for an S3 object. */
 type Job = { kind: "event"; file: string } | { kind: "s3"; file: string; key: string };
@@ -29,7 +34,7 @@ const REPLAY_BUCKET = "replay-logs";
 const SAMPLES = resolve(__dirname, "..", "samples");
 
 function usage(): never {
-  console.error("usage: npm run replay -- <event.json> [more.json …] [--s3-key <key> <log file> …]\n       npm run demo");
+  console.error("usage: npm run replay -- <event.json> [more.json …] [--s3-key <key> <log file> …]\n       npm run replay -- --trace <line> [--labels name=value,…]   (with LOKI_STAGE_CONFIGS set)\n       npm run demo");
   process.exit(2);
 }
 
@@ -139,8 +144,41 @@ async function demoExtension(receiver: LokiReceiver): Promise<void> {
   }
 }
 
+/** `--trace <line> [--labels a=b,…]`: each stage's effect on one line, from LOKI_STAGE_CONFIGS. */
+function trace(argv: string[]): void {
+  const line = argv[argv.indexOf("--trace") + 1];
+  if (line === undefined) usage();
+  const labelsAt = argv.indexOf("--labels");
+  const labels: Record<string, string> = {};
+  if (labelsAt >= 0) {
+    for (const pair of (argv[labelsAt + 1] ?? "").split(",").filter((p) => p !== "")) {
+      const eq = pair.indexOf("=");
+      if (eq <= 0) usage();
+      labels[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+  }
+  const pipeline = parseStageConfigs(process.env.LOKI_STAGE_CONFIGS ?? "", "LOKI_STAGE_CONFIGS");
+  if (pipeline === undefined) {
+    console.error("LOKI_STAGE_CONFIGS is not set: nothing to trace");
+    process.exit(2);
+  }
+  const now = Date.now();
+  const entry = { labels: { ...labels }, extracted: { ...labels }, line, sec: Math.floor(now / 1000), nsec: (now % 1000) * 1e6, metadata: {} };
+  console.log(`line:   ${JSON.stringify(line)}\nlabels: ${JSON.stringify(labels)}`);
+  for (const step of traceStages(pipeline.stages, entry, { log: quietLog, now: () => now })) {
+    console.log(`${step.stage}${step.changes.length === 0 && step.dropped === undefined ? ": no change" : ""}`);
+    for (const change of step.changes) console.log(`    ${change}`);
+    if (step.dropped !== undefined) console.log(`    DROPPED (${step.dropped}); later stages do not run`);
+  }
+  console.log(`result: labels ${JSON.stringify(entry.labels)}, metadata ${JSON.stringify(entry.metadata)}, line ${JSON.stringify(entry.line)}`);
+}
+
+const quietLog = { debug() {}, info() {}, warn() {}, error() {} };
+
 async function main(): Promise<void> {
-  const { command, jobs } = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv[0] === "replay" && argv.includes("--trace")) return trace(argv);
+  const { command, jobs } = parseArgs(argv);
   let s3: LocalS3 | undefined;
   if (jobs.some((job) => job.kind === "s3")) {
     s3 = await LocalS3.start([REPLAY_BUCKET]);

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { ConfigError, parseShipperConfig } from "../handler/config";
 import { compileStages, REJECTED_STAGES, STAGES } from "../handler/stages/index";
 import { redactLuhn } from "../handler/stages/luhn";
+import { traceStages } from "../handler/stages/trace";
 import type { StageEntry } from "../handler/stages/types";
 import { MemoryLog } from "./support/events";
 
@@ -262,5 +263,25 @@ describe("stages: the stage list", () => {
     expect(() => parseShipperConfig({ ...base, LOKI_STAGE_CONFIGS: "[{json" })).to.throw(ConfigError, /^LOKI_STAGE_CONFIGS: is not valid JSON/);
     expect(parseShipperConfig({ ...base, PIPELINE_TIMEOUT: "1m30s" }).pipelineTimeoutMs).to.equal(90_000);
     expect(() => parseShipperConfig({ ...base, PIPELINE_TIMEOUT: "soon" })).to.throw(ConfigError, /^PIPELINE_TIMEOUT: "soon" is not a positive duration/);
+  });
+});
+
+describe("stages: the per-stage trace (npm run replay -- --trace)", () => {
+  it("says what each stage changed, and stops at the stage that drops", () => {
+    const pipeline = compileStages([
+      { json: { expressions: { level: "" } } },
+      { labels: { level: "" } },
+      { static_labels: { app: "web" } },
+      { drop: { source: "level", value: "debug" } },
+      { output: { source: "level" } },
+    ], "LOKI_STAGE_CONFIGS");
+    const entry: StageEntry = { labels: { app: "web" }, extracted: { app: "web" }, line: '{"level":"debug"}', sec: 1, nsec: 0, metadata: {} };
+    const steps = traceStages(pipeline.stages, entry, { log: new MemoryLog(), now: () => NOW_MS });
+    expect(steps).to.deep.equal([
+      { stage: "[0] json", changes: ['extracted level = "debug"'] },
+      { stage: "[1] labels", changes: ['label level = "debug"'] },
+      { stage: "[2] static_labels", changes: [] },
+      { stage: "[3] drop", changes: [], dropped: "drop_stage" },
+    ]);
   });
 });
