@@ -272,5 +272,19 @@ describe("handler end to end (local Loki receiver)", () => {
       expect(Object.keys(parseLabels(loki.received[0].streams[0].labels)).filter((k) => k.startsWith("__aws_tag_"))).to.deep.equal([]);
       cwl.failWith = undefined;
     });
+
+    it("ships without tag labels, within a second, when the CloudWatch Logs endpoint never answers", async () => {
+      cwl.hang = true;
+      configure({ AWS_REGION: "eu-west-1", TAG_LABELS: "team" });
+      const ctx = context(30_000);
+      try {
+        await handler(cloudWatchEvent(cloudWatchPayload("/aws/lambda/unreachable", lines(2))), ctx);
+      } finally {
+        cwl.hang = false;
+      }
+      expect(30_000 - ctx.getRemainingTimeInMillis(), "time the invocation took").to.be.lessThan(1500);
+      expect(countEntries(loki.acceptedPushes()).total).to.equal(2);
+      expect(Object.keys(parseLabels(loki.received[0].streams[0].labels)).filter((k) => k.startsWith("__aws_tag_"))).to.deep.equal([]);
+    });
   });
 });

@@ -1,11 +1,13 @@
 import { expect } from "chai";
 import { parseShipperConfig } from "../handler/config";
+import { InvocationDeadline } from "../handler/deadline";
 import { cloudWatchLogsTagFetcher, LogGroupTagLabeler, logGroupArn, tagsToLabels } from "../handler/tags";
 import { CloudWatchLogsServer } from "./support/cloudwatch-logs-server";
 import { setEnv } from "./support/env";
 import { MemoryLog } from "./support/events";
 
 const ARN = logGroupArn("/aws/lambda/checkout", "eu-west-1", "123456789012");
+const roomy = () => InvocationDeadline.in(60_000);
 
 function rules(tagLabels: string, prefix?: string) {
   const c = parseShipperConfig({ WRITE_ADDRESS: "http://127.0.0.1:1/", TAG_LABELS: tagLabels, ...(prefix === undefined ? {} : { TAG_LABELS_PREFIX: prefix }) });
@@ -66,6 +68,7 @@ describe("tag labels: lookups through the CloudWatch Logs API", () => {
     server.tags.clear();
     server.failWith = undefined;
     server.delayMs = 0;
+    server.hang = false;
   });
 
   function labeler(now: () => number, log = new MemoryLog(), ttlMs = 300_000, maxEntries?: number) {
@@ -78,11 +81,11 @@ describe("tag labels: lookups through the CloudWatch Logs API", () => {
     let now = 1_000;
     const tags = labeler(() => now);
     for (let i = 0; i < 50; i++) {
-      expect(await tags.labelsFor("/aws/lambda/checkout", "eu-west-1", "123456789012")).to.deep.equal({ __aws_tag_team: "payments", __aws_tag_service: "checkout" });
+      expect(await tags.labelsFor("/aws/lambda/checkout", "eu-west-1", "123456789012", roomy())).to.deep.equal({ __aws_tag_team: "payments", __aws_tag_service: "checkout" });
     }
     expect(server.calls).to.deep.equal([ARN]);
     now += 300_001;
-    await tags.labelsFor("/aws/lambda/checkout", "eu-west-1", "123456789012");
+    await tags.labelsFor("/aws/lambda/checkout", "eu-west-1", "123456789012", roomy());
     expect(server.calls).to.deep.equal([ARN, ARN]);
   });
 
@@ -90,7 +93,7 @@ describe("tag labels: lookups through the CloudWatch Logs API", () => {
     server.tags.set(ARN, { team: "payments" });
     server.delayMs = 50;
     const tags = labeler(() => 0);
-    const results = await Promise.all(Array.from({ length: 20 }, () => tags.labelsFor("/aws/lambda/checkout", "eu-west-1", "123456789012")));
+    const results = await Promise.all(Array.from({ length: 20 }, () => tags.labelsFor("/aws/lambda/checkout", "eu-west-1", "123456789012", roomy())));
     expect(server.calls).to.have.length(1);
     for (const r of results) expect(r).to.deep.equal({ __aws_tag_team: "payments" });
   });
@@ -100,22 +103,42 @@ describe("tag labels: lookups through the CloudWatch Logs API", () => {
     const log = new MemoryLog();
     let now = 0;
     const tags = labeler(() => now, log);
-    for (let i = 0; i < 10; i++) expect(await tags.labelsFor("/aws/lambda/checkout", "eu-west-1", "123456789012")).to.deep.equal({});
+    for (let i = 0; i < 10; i++) expect(await tags.labelsFor("/aws/lambda/checkout", "eu-west-1", "123456789012", roomy())).to.deep.equal({});
     expect(log.messages("warn")).to.have.length(1);
     expect(log.lines[0].attributes).to.include({ logGroupArn: ARN });
     expect(String(log.lines[0].attributes?.error)).to.match(/not authorized/);
     now += 300_001;
-    await tags.labelsFor("/aws/lambda/checkout", "eu-west-1", "123456789012");
+    await tags.labelsFor("/aws/lambda/checkout", "eu-west-1", "123456789012", roomy());
     expect(log.messages("warn")).to.have.length(2);
   });
 
   it("keeps the cache bounded, evicting the oldest log group", async () => {
     for (let i = 0; i < 4; i++) server.tags.set(logGroupArn(`/g/${i}`, "eu-west-1", "1"), { team: `t${i}` });
     const tags = labeler(() => 0, new MemoryLog(), 300_000, 3);
-    for (let i = 0; i < 4; i++) await tags.labelsFor(`/g/${i}`, "eu-west-1", "1");
-    await tags.labelsFor("/g/0", "eu-west-1", "1");
+    for (let i = 0; i < 4; i++) await tags.labelsFor(`/g/${i}`, "eu-west-1", "1", roomy());
+    await tags.labelsFor("/g/0", "eu-west-1", "1", roomy());
     expect(server.calls.filter((a) => a.endsWith("/g/0"))).to.have.length(2);
-    await tags.labelsFor("/g/3", "eu-west-1", "1");
+    await tags.labelsFor("/g/3", "eu-west-1", "1", roomy());
     expect(server.calls.filter((a) => a.endsWith("/g/3"))).to.have.length(1);
+  });
+
+  it("bounds a lookup the endpoint never answers, ships without tag labels, and skips the region's other groups for the TTL", async () => {
+    server.hang = true;
+    const log = new MemoryLog();
+    let now = 0;
+    const tags = labeler(() => now, log);
+    const started = Date.now();
+    expect(await tags.labelsFor("/aws/lambda/checkout", "eu-west-1", "123456789012", roomy())).to.deep.equal({});
+    // Bounded by TAG_LOOKUP_CAP_MS (500 ms); the SDK alone would wait forever.
+    expect(Date.now() - started).to.be.lessThan(2000);
+    expect(await tags.labelsFor("/aws/lambda/other", "eu-west-1", "123456789012", roomy())).to.deep.equal({});
+    expect(server.calls).to.deep.equal([ARN]);
+    expect(log.messages("warn")).to.have.length(1);
+    expect(String(log.lines[0].attributes?.error)).to.match(/ListTagsForResource: no answer within \d+ ms/);
+    // After the TTL the region is asked again.
+    server.hang = false;
+    server.tags.set(logGroupArn("/aws/lambda/other", "eu-west-1", "123456789012"), { team: "search" });
+    now += 300_001;
+    expect(await tags.labelsFor("/aws/lambda/other", "eu-west-1", "123456789012", roomy())).to.deep.equal({ __aws_tag_team: "search" });
   });
 });

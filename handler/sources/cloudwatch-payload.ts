@@ -122,6 +122,6 @@ export function cloudWatchGroup(data: CloudWatchLogsData, opts: CloudWatchGroupO
  */
 export async function withTagLabels(group: EntryGroup, data: CloudWatchLogsData, region: string, ctx: SourceContext): Promise<EntryGroup> {
   if (!ctx.tags || region === "") return group;
-  const tagLabels = await ctx.tags.labelsFor(data.logGroup, region, data.owner);
+  const tagLabels = await ctx.tags.labelsFor(data.logGroup, region, data.owner, ctx.deadline);
   return { ...group, labels: { ...tagLabels, ...group.labels } };
 }

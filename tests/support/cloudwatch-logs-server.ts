@@ -14,6 +14,8 @@ export class CloudWatchLogsServer {
   failWith?: { status: number; type: string; message: string };
   /** Delay before answering, to make concurrent lookups overlap. */
   delayMs = 0;
+  /** Never answer (an endpoint without a route): requests stay open until stop(). */
+  hang = false;
   private server?: Server;
 
   async start(): Promise<string> {
@@ -41,6 +43,7 @@ export class CloudWatchLogsServer {
     }
     const { resourceArn } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { resourceArn: string };
     this.calls.push(resourceArn);
+    if (this.hang) return;
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.failWith) {
       reply(this.failWith.status, { __type: this.failWith.type, message: this.failWith.message }, this.failWith.type);
