@@ -85,6 +85,15 @@ export interface ShipperStackSettings {
   buckets: BucketSource[];
   sqs: { batchSize: number; maxReceiveCount: number };
   kinesisStreams: KinesisSource[];
+  /** The telemetry extension's layer to publish, when the stack asks for it. */
+  extensionLayer?: ExtensionLayerSettings;
+}
+
+/** Publishing the telemetry extension as a Lambda layer (one version per architecture). */
+export interface ExtensionLayerSettings {
+  architectures: Architecture[];
+  /** The layer zip built by `npm run build`, relative to the project directory. */
+  zipPath: string;
 }
 
 /** One problem with one stack config key. */
@@ -140,6 +149,7 @@ export const DEFAULTS = {
   kinesisBatchSize: 100,
   kinesisStartingPosition: "LATEST" as StartingPosition,
   kinesisMaximumRetryAttempts: 3,
+  extensionLayerZip: "dist/lambda-promtail-extension.zip",
 };
 
 const LIST_FORM = "a YAML list, or a comma-separated string";
@@ -167,6 +177,8 @@ export const INFRA_SETTINGS: readonly InfraSettingSpec[] = [
   { key: "sqsBatchSize", defaultValue: String(DEFAULTS.sqsBatchSize), acceptedForm: "a whole number from 1 to 10", description: "S3 event messages (objects) per invocation in sqs delivery." },
   { key: "sqsMaxReceiveCount", defaultValue: String(DEFAULTS.sqsMaxReceiveCount), acceptedForm: "a whole number from 1 to 1000", description: "Receives of a message before it moves to the dead-letter queue." },
   { key: "kinesisStreams", defaultValue: "(none)", acceptedForm: `${LIST_FORM} of existing stream names or ARNs, or a list whose items are names/ARNs or {stream, batchSize, startingPosition, maximumRetryAttempts}`, description: "Kinesis Data Streams to read (batchSize 1-10000, default 100; startingPosition LATEST or TRIM_HORIZON, default LATEST; maximumRetryAttempts 0-10000, default 3)." },
+  { key: "extensionLayer", defaultValue: "false", acceptedForm: `true, false, or ${LIST_FORM} of architectures (x86_64, arm64)`, description: "Publish the telemetry extension as a Lambda layer, one version per architecture (true: x86_64 and arm64); the stack exports their ARNs as extensionLayerArns." },
+  { key: "extensionLayerZip", defaultValue: DEFAULTS.extensionLayerZip, acceptedForm: "a path to the layer zip, relative to the project directory", description: "The layer zip that `npm run build` writes, published when extensionLayer is set." },
 ];
 
 const INFRA_KEYS = new Set(INFRA_SETTINGS.map((s) => s.key));
@@ -276,6 +288,7 @@ export function parseStackSettings(raw: Readonly<Record<string, unknown>>): Ship
     maxReceiveCount: attempt(() => integer(raw, "sqsMaxReceiveCount", 1, 1000, DEFAULTS.sqsMaxReceiveCount), DEFAULTS.sqsMaxReceiveCount),
   };
   const kinesisStreams = attempt(() => parseKinesis(raw), []);
+  const extensionLayer = attempt(() => parseExtensionLayer(raw), undefined);
 
   if (shipper) attempt(() => checkEnvironmentSize(env, shipper as ShipperConfig), undefined);
 
@@ -309,6 +322,7 @@ export function parseStackSettings(raw: Readonly<Record<string, unknown>>): Ship
     buckets,
     sqs,
     kinesisStreams,
+    ...(extensionLayer ? { extensionLayer } : {}),
   };
 }
 
@@ -463,6 +477,30 @@ function retention(raw: Readonly<Record<string, unknown>>): number {
     throw new Issue("logRetentionDays", `${n} is not a retention period CloudWatch Logs offers`, form("logRetentionDays"));
   }
   return n;
+}
+
+const ARCHITECTURES: readonly Architecture[] = ["x86_64", "arm64"];
+
+/** `extensionLayer`: a boolean (both architectures), or the architectures as a list or comma-separated string. */
+function parseExtensionLayer(raw: Readonly<Record<string, unknown>>): ExtensionLayerSettings | undefined {
+  const key = "extensionLayer";
+  let v = raw[key];
+  const zipPath = scalarString(raw, "extensionLayerZip") || DEFAULTS.extensionLayerZip;
+  if (typeof v === "string" && v.trim().startsWith("[")) v = parseJson(key, v.trim(), form(key));
+  let items: string[];
+  if (v === undefined || v === false || v === "" || (typeof v === "string" && v.trim().toLowerCase() === "false")) return undefined;
+  if (v === true || (typeof v === "string" && v.trim().toLowerCase() === "true")) items = [...ARCHITECTURES];
+  else if (typeof v === "string") items = v.split(",").map((a) => a.trim()).filter((a) => a !== "");
+  else if (Array.isArray(v)) items = v.map((a, i) => {
+    if (typeof a !== "string") throw new Issue(key, `item ${i} should be an architecture, got ${describe(a)}`, form(key));
+    return a.trim();
+  });
+  else throw new Issue(key, `expected true, false or a list of architectures, got ${describe(v)}`, form(key));
+  for (const a of items) {
+    if (!(ARCHITECTURES as readonly string[]).includes(a)) throw new Issue(key, `${JSON.stringify(a)} is not an architecture`, form(key));
+  }
+  if (items.length === 0) throw new Issue(key, "lists no architecture", form(key));
+  return { architectures: [...new Set(items)] as Architecture[], zipPath };
 }
 
 const ECR_IMAGE = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9][a-z0-9._/-]*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$/;
