@@ -23,6 +23,7 @@ interface EchoRecord {
   eventId?: string;
   events?: TelemetryEvent[];
   sequenceId?: string;
+  raw?: string;
 }
 
 describe("Lambda emulator (Extensions API and Telemetry API)", function () {
@@ -400,6 +401,19 @@ describe("Lambda emulator (Extensions API and Telemetry API)", function () {
       expect(statuses[0]).to.equal(0);
       expect(statuses[statuses.length - 1]).to.equal(200);
       expect(lambda.deliveries()[0].error).to.match(/ECONNREFUSED/);
+    });
+
+    it("posts a raw body to the listener on request (a malformed POST), frozen or not", async () => {
+      const lambda = await start({ ECHO_WAIT_RUNTIME_DONE: "1" });
+      await lambda.invoke();
+      expect(lambda.isFrozen).to.equal(true);
+      const answer = await lambda.postRawTelemetry("[{not json");
+      expect(answer).to.deep.equal({ status: 400, body: "not JSON" });
+      expect(records().find((r) => r.kind === "telemetry" && r.status === 400)).to.deep.include({ raw: "[{not json" });
+      expect(lambda.isFrozen).to.equal(true);
+      // The regular delivery goes on (the fixture waits for runtimeDone, which comes after the line).
+      await lambda.invoke({ logs: ["after"] });
+      expect(received().some((e) => e.record === "after\n")).to.equal(true);
     });
 
     it("turns the extension's output lines into extension records", async () => {

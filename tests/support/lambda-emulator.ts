@@ -67,7 +67,11 @@ export interface EmulatorOptions {
 
 export interface InvokeOptions {
   requestId?: string;
-  /** What the function writes: Text format takes strings, JSON format objects (strings are wrapped). */
+  /**
+   * What the function writes, one `function` record each (a multi-line string stays one record, as
+   * the Node.js runtime sends it). Text format takes strings, JSON format objects (strings are
+   * wrapped as {timestamp, level: "INFO", requestId, message}).
+   */
   logs?: Array<string | Record<string, unknown>>;
   /** Simulated runtime duration. */
   durationMs?: number;
@@ -293,6 +297,31 @@ export class LambdaEmulator {
   /** Every telemetry event the platform produced, subscribed to or not. */
   telemetry(): TelemetryEvent[] {
     return [...this.events];
+  }
+
+  /**
+   * POSTs `body` as is to the subscriber's listener, outside the batching (to see how the extension
+   * takes a malformed or hostile POST, which Lambda itself never sends). A frozen environment is
+   * thawed for the call (without releasing waiting telemetry) and frozen again after.
+   */
+  async postRawTelemetry(body: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+    if (!this.delivery) throw new Error("the extension has not subscribed to telemetry");
+    const wasFrozen = this.frozen;
+    if (wasFrozen) this.thawProcess();
+    try {
+      const answer = await fetch(this.delivery.subscription.deliveryUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...headers },
+        body,
+        signal: AbortSignal.timeout(5000),
+      });
+      return { status: answer.status, body: await answer.text() };
+    } finally {
+      if (wasFrozen && !this.closed && !this.exitInfo) {
+        this.frozen = true;
+        this.signalGroup("SIGSTOP");
+      }
+    }
   }
 
   /** The extension's process id (its process group leader). */
@@ -676,11 +705,15 @@ export class LambdaEmulator {
   }
 
   private thaw(): void {
+    this.thawProcess();
+    this.delivery?.setOpen(true);
+  }
+
+  private thawProcess(): void {
     if (this.frozen) {
       this.frozen = false;
       this.signalGroup("SIGCONT");
     }
-    this.delivery?.setOpen(true);
   }
 
   private assertUsable(action: string): void {
