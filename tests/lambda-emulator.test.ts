@@ -427,7 +427,7 @@ describe("Lambda emulator (Extensions API and Telemetry API)", function () {
 
   describe("invocation bounds", () => {
     it("times out an invocation at its deadline and resets the environment (SHUTDOWN reason timeout)", async () => {
-      const lambda = await start({}, { timeoutMs: 300, shutdownTimeoutMs: 500 });
+      const lambda = await start({}, { timeoutMs: 300, shutdownTimeoutMs: 2000 });
       const result = await lambda.invoke({ status: "timeout" });
       expect(result.timedOut).to.equal(true);
       expect(result.reset).to.include({ killed: false, exitCode: 0 });
