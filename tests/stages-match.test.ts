@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { ConfigError } from "../handler/config";
+import { compileStages } from "../handler/stages/index";
 import { parseSelector } from "../handler/stages/logql";
 import { match } from "../handler/stages/match";
 import { template } from "../handler/stages/template";
@@ -122,6 +123,16 @@ describe("match stage", () => {
     expect(other.extracted.level).to.equal("warn");
   });
 
+  it("is registered with timestamp and template: LOKI_STAGE_CONFIGS compiles them by name, nested", () => {
+    const pipeline = compileStages(
+      [{ match: { selector: '{app="api"} |~ "^GET"', stages: [{ template: { source: "path", template: "{{ TrimPrefix .Entry \"GET \" }}" } }, { timestamp: { source: "ts", format: "Unix" } }] } }],
+      "LOKI_STAGE_CONFIGS",
+    );
+    const entry = stageEntry({ labels: { app: "api" }, extracted: { app: "api", ts: "1700000000" }, line: "GET /health" });
+    expect(pipeline.run(entry, stageContext())).to.equal(undefined);
+    expect([entry.extracted.path, entry.sec]).to.deep.equal(["/health", 1700000000]);
+  });
+
   it("names nested stages' positions in their errors", () => {
     const config = { selector: '{app="api"}', stages: [{ timestamp: { source: "ts", format: "RFC3339" } }, { timestamp: { source: "ts", format: "yyyy" } }] };
     expect(() => match(config, "LOKI_STAGE_CONFIGS[4].match", compileNested)).to.throw(ConfigError, 'LOKI_STAGE_CONFIGS[4].match.stages[1].timestamp.format: "yyyy" is neither');
@@ -135,20 +146,20 @@ describe("match stage", () => {
 
   const where = "LOKI_STAGE_CONFIGS[5].match";
   const errors: [string, unknown, string][] = [
-    ["options not an object", [], `${where}: expected an object of options`],
-    ["missing selector", { stages: [{}] }, `${where}.selector: missing`],
-    ["empty pipeline_name", { selector: '{a="b"}', pipeline_name: "", stages: [{}] }, `${where}.pipeline_name: empty`],
+    ["options not an object", [], `${where}: must be an object of options`],
+    ["missing selector", { stages: [{}] }, `${where}.selector: is required`],
+    ["empty pipeline_name", { selector: '{a="b"}', pipeline_name: "", stages: [{}] }, `${where}.pipeline_name: is empty`],
     ["keep without stages", { selector: '{a="b"}' }, `${where}.stages: missing: a match stage that keeps entries needs at least one stage`],
     ["keep with an empty list of stages", { selector: '{a="b"}', stages: [] }, `${where}.stages: missing`],
     ["drop with stages", { selector: '{a="b"}', action: "drop", stages: [{}] }, `${where}.stages: a match stage that drops entries cannot have stages`],
-    ["unknown action", { selector: '{a="b"}', action: "nope", stages: [{}] }, `${where}.action: "nope" is not supported. Accepted form: one of keep, drop (default keep)`],
-    ["unknown option", { selector: '{a="b"}', stage: [{}] }, `${where}.stage: unknown option`],
+    ["unknown action", { selector: '{a="b"}', action: "nope", stages: [{}] }, `${where}.action: "nope" is not supported. Accepted form: keep (the default) or drop`],
+    ["unknown option", { selector: '{a="b"}', stage: [{}] }, `${where}.stage: is not an option of this stage (did you mean "stages"?)`],
     ["not a selector", { selector: "foo", stages: [{}] }, `${where}.selector: "foo": syntax error near "foo" at column 1`],
     ["empty matchers", { selector: "{}", stages: [{}] }, `${where}.selector: "{}": syntax error near "}" at column 2`],
     ["unclosed selector", { selector: "{", stages: [{}] }, `${where}.selector: "{": syntax error: unexpected end of selector at column 2`],
     ["unterminated value", { selector: '{app="foo}', stages: [{}] }, `${where}.selector: "{app=\\"foo}": syntax error near "\\"foo}" at column 6`],
-    ["bad label regex", { selector: '{app=~"[]"}', stages: [{}] }, `${where}.selector: "{app=~\\"[]\\"}": invalid regular expression "[]": missing closing ]`],
-    ["bad line regex", { selector: '{foo="bar"} !~ "[]"', action: "drop" }, `${where}.selector: "{foo=\\"bar\\"} !~ \\"[]\\"": invalid regular expression "[]": missing closing ]: \`[]\` at column 16`],
+    ["bad label regex", { selector: '{app=~"[]"}', stages: [{}] }, `${where}.selector: "{app=~\\"[]\\"}": regex "[]": missing closing ]: \`[]\` at column 7`],
+    ["bad line regex", { selector: '{foo="bar"} !~ "[]"', action: "drop" }, `${where}.selector: "{foo=\\"bar\\"} !~ \\"[]\\"": regex "[]": missing closing ]: \`[]\` at column 16`],
     ["a label filter (not in Promtail's selectors)", { selector: '{foo="bar"} |= "foo" | status >= 200', stages: [{}] }, `${where}.selector: "{foo=\\"bar\\"} |= \\"foo\\" | status >= 200": "| status >= 200" is not supported in a match selector`],
     ["a parser stage", { selector: '{foo="bar"} | json', stages: [{}] }, `${where}.selector: "{foo=\\"bar\\"} | json": "| json" is not supported`],
     ["an or in a line filter", { selector: '{a="b"} |= "x" or "y"', stages: [{}] }, `${where}.selector: "{a=\\"b\\"} |= \\"x\\" or \\"y\\"": unsupported line filter`],

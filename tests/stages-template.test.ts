@@ -104,10 +104,10 @@ describe("template stage", () => {
 
   const where = "LOKI_STAGE_CONFIGS[2].template";
   const errors: [string, unknown, string][] = [
-    ["options not an object", "{{ .Value }}", `${where}: expected an object of options`],
-    ["missing source", { template: "x" }, `${where}.source: missing`],
-    ["unknown option", { source: "v", template: "x", value: "y" }, `${where}.value: unknown option. Accepted form: one of source, template`],
-    ["template not a string", { source: "v", template: 3 }, `${where}.template: expected a string`],
+    ["options not an object", "{{ .Value }}", `${where}: must be an object of options`],
+    ["missing source", { template: "x" }, `${where}.source: is required`],
+    ["unknown option", { source: "v", template: "x", value: "y" }, `${where}.value: is not an option of this stage. Accepted form: one of source, template`],
+    ["template not a string", { source: "v", template: 3 }, `${where}.template: must be a string`],
     ["unknown function, with its position", { source: "v", template: "ok\n{{ Foo .Value }}" }, `${where}.template: line 2, column 4: function "Foo" not defined`],
     ["sprig env is refused (it would expose credentials)", { source: "v", template: '{{ env "AWS_SECRET_ACCESS_KEY" }}' }, `${where}.template: line 1, column 4: function "env" not defined`],
     ["unclosed action", { source: "v", template: "{{ .Value " }, `${where}.template: line 1, column 1: unclosed action`],
@@ -117,7 +117,7 @@ describe("template stage", () => {
     ["bad escape", { source: "v", template: '{{ "\\q" }}' }, `${where}.template: line 1, column 5: invalid syntax in escape sequence`],
     ["define is not supported", { source: "v", template: '{{ define "x" }}{{ end }}' }, `${where}.template: line 1, column 4: {{define}} is not supported`],
     ["break outside range", { source: "v", template: "{{ if .Value }}{{ break }}{{ end }}" }, `${where}.template: line 1, column 19: {{break}} outside {{range}}`],
-    ["an invalid literal regex fails at cold start", { source: "v", template: '{{ regexReplaceAll "\\\\K" .Value "x" }}' }, `${where}.template: line 1, column 20: regexReplaceAll: invalid regular expression "\\\\K"`],
+    ["an invalid literal regex fails at cold start", { source: "v", template: '{{ regexReplaceAll "\\\\K" .Value "x" }}' }, `${where}.template: line 1, column 20: regexReplaceAll: regex "\\\\K": invalid escape sequence`],
     ["nil is not a command", { source: "v", template: "{{ nil }}" }, `${where}.template: line 1, column 4: nil is not a command`],
   ];
   for (const [name, options, message] of errors) {

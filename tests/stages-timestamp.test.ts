@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ConfigError } from "../handler/config";
-import { compileTimeFormat, formatGoFloat, loadLocation, type Instant } from "../handler/stages/gotime";
+import { compileTimeFormat, loadLocation, type Instant } from "../handler/stages/gotime";
+import { formatGoFloat } from "../handler/stages/values";
 import { MAX_FUDGE_STREAMS, timestamp } from "../handler/stages/timestamp";
 import { noNested, stageContext, stageEntry } from "./support/stages";
 
@@ -249,17 +250,17 @@ describe("timestamp stage", () => {
 
   const where = "LOKI_STAGE_CONFIGS[3].timestamp";
   const errors: [string, unknown, string][] = [
-    ["options not an object", "RFC3339", `${where}: expected an object of options`],
-    ["missing source", { format: "RFC3339" }, `${where}.source: missing`],
-    ["empty source", { source: "", format: "RFC3339" }, `${where}.source: empty`],
-    ["missing format", { source: "ts" }, `${where}.format: missing. Accepted form: one of ANSIC, UnixDate`],
+    ["options not an object", "RFC3339", `${where}: must be an object of options, got string "RFC3339"`],
+    ["missing source", { format: "RFC3339" }, `${where}.source: is required`],
+    ["empty source", { source: "", format: "RFC3339" }, `${where}.source: is required`],
+    ["missing format", { source: "ts" }, `${where}.format: is required. Accepted form: one of ANSIC, UnixDate`],
     ["a strftime / Java pattern instead of a Go layout", { source: "ts", format: "yyyy-MM-dd HH:mm:ss" }, `${where}.format: "yyyy-MM-dd HH:mm:ss" is neither a named format nor a Go layout`],
     ["a strftime pattern as a fallback", { source: "ts", format: "RFC3339", fallback_formats: ["RFC3339Nano", "%Y-%m-%d"] }, `${where}.fallback_formats[1]: "%Y-%m-%d" is neither`],
-    ["fallback_formats not a list", { source: "ts", format: "RFC3339", fallback_formats: "Unix" }, `${where}.fallback_formats: expected a list of strings`],
+    ["fallback_formats not a list", { source: "ts", format: "RFC3339", fallback_formats: { a: "Unix" } }, `${where}.fallback_formats: must be a list of strings`],
     ["unknown location", { source: "ts", format: "2006-01-02", location: "America/Canada" }, `${where}.location: unknown time zone America/Canada. Accepted form: an IANA time zone name`],
-    ["location not a string", { source: "ts", format: "2006-01-02", location: 1 }, `${where}.location: expected a string`],
-    ["unknown action_on_failure", { source: "ts", format: "RFC3339", action_on_failure: "foo" }, `${where}.action_on_failure: "foo" is not supported. Accepted form: one of fudge, skip (default fudge)`],
-    ["unknown option", { source: "ts", format: "RFC3339", fallback_format: ["Unix"] }, `${where}.fallback_format: unknown option. Accepted form: one of source, format, fallback_formats, location, action_on_failure`],
+    ["location not a string", { source: "ts", format: "2006-01-02", location: 1 }, `${where}.location: must be a string, got number 1`],
+    ["unknown action_on_failure", { source: "ts", format: "RFC3339", action_on_failure: "foo" }, `${where}.action_on_failure: "foo" is not supported. Accepted form: fudge (the default) or skip`],
+    ["unknown option", { source: "ts", format: "RFC3339", fallback_format: ["Unix"] }, `${where}.fallback_format: is not an option of this stage (did you mean "fallback_formats"?). Accepted form: one of source, format, fallback_formats, location, action_on_failure`],
   ];
   for (const [name, options, message] of errors) {
     it(`refuses at cold start: ${name}`, () => {

@@ -149,6 +149,8 @@ describe("stages: labels, labelallow, labeldrop, static_labels, structured_metad
       { metadata: { message: "slow request", status: "504" }, labels: { app: "web" } }],
     ["output replaces the line with an extracted value", [{ json: { expressions: { msg: "" } } }, { output: { source: "msg" } }], JSON_LINE, { line: "slow request" }],
     ["output leaves the line alone when the value is missing", [{ output: { source: "nope" } }], "same", { line: "same" }],
+    ["output leaves the line alone when the value is null (Promtail's getString has no text for null)", [{ json: { expressions: { none: "" } } }, { output: { source: "none" } }], JSON_LINE, { line: JSON_LINE }],
+    ["structured_metadata skips null values", [{ json: { expressions: { none: "", msg: "" } } }, { structured_metadata: { none: "", msg: "" } }], JSON_LINE, { metadata: { msg: "slow request" } }],
   ]);
   const refused: Array<[unknown, string, RegExp]> = [
     [{ labels: { "bad-name": "" } }, "LOKI_STAGE_CONFIGS[0].labels.bad-name", /is not a valid label name/],

@@ -6,7 +6,10 @@
 import { createHash } from "node:crypto";
 import type { Labels } from "../types";
 import { describeJson, suggest } from "../describe";
-import { Regex, RegexMatch, RegexSyntaxError } from "../regex";
+import { expandTemplate, parseTemplate, Regex, RegexSyntaxError, type TemplatePart } from "../regex";
+
+/** Go's Regexp.Expand lives with the engine (handler/regex.ts); re-exported for the rules' users. */
+export { expandTemplate, parseTemplate, type TemplatePart };
 import { isValidLabelName, labelValue, newLabels, sortedLabelNames } from "./names";
 
 export type RelabelAction =
@@ -37,7 +40,6 @@ const ACTIONS: readonly RelabelAction[] = [
 ];
 
 /** One piece of a `$1` / `${name}` template, parsed once at configuration time. */
-export type TemplatePart = { text: string } | { group: number } | { name: string };
 
 /** A compiled relabel rule. Build it with `compileRelabelConfigs`. */
 export interface RelabelRule {
@@ -239,76 +241,6 @@ function compileRuleRegex(regex: string, context: string): Regex {
     if (err instanceof RegexSyntaxError) throw new RelabelConfigError(`${context}: ${err.message}`, { cause: err });
     throw err;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// $1 / ${name} templates, as Go's Regexp.Expand
-
-const NAME_CHARS = /[\p{L}\p{Nd}_]*/uy;
-
-/**
- * Parses a Go expansion template. After `$`, Go takes the longest run of letters, digits and
- * `_` as the group name (so `$1x` names group "1x"), or a `{…}` name; `$$` is a literal `$`;
- * a `$` not followed by a valid reference is kept as text.
- */
-export function parseTemplate(template: string): TemplatePart[] {
-  const parts: TemplatePart[] = [];
-  let text = "";
-  let i = 0;
-  while (i < template.length) {
-    const dollar = template.indexOf("$", i);
-    if (dollar < 0) break;
-    text += template.slice(i, dollar);
-    i = dollar + 1;
-    if (template[i] === "$") {
-      text += "$";
-      i++;
-      continue;
-    }
-    const ref = readReference(template, i);
-    if (ref === null) {
-      text += "$";
-      continue;
-    }
-    if (text !== "") parts.push({ text });
-    text = "";
-    parts.push(ref.part);
-    i = ref.end;
-  }
-  text += template.slice(i);
-  if (text !== "") parts.push({ text });
-  return parts;
-}
-
-function readReference(template: string, start: number): { part: TemplatePart; end: number } | null {
-  const braced = template[start] === "{";
-  const nameStart = braced ? start + 1 : start;
-  NAME_CHARS.lastIndex = nameStart;
-  const name = (NAME_CHARS.exec(template) as RegExpExecArray)[0];
-  if (name === "") return null;
-  let end = nameStart + name.length;
-  if (braced) {
-    if (template[end] !== "}") return null;
-    end++;
-  }
-  return { part: referencePart(name), end };
-}
-
-/** Go reads a name of ASCII digits, without a leading zero and below 1e8, as a group number. */
-function referencePart(name: string): TemplatePart {
-  const isNumber = /^[0-9]+$/.test(name) && !(name.length > 1 && name[0] === "0") && name.length <= 8;
-  return isNumber ? { group: Number(name) } : { name };
-}
-
-/** Expands a parsed template against a match; unknown or unmatched groups expand to "". */
-export function expandTemplate(parts: readonly TemplatePart[], match: RegexMatch): string {
-  let out = "";
-  for (const part of parts) {
-    if ("text" in part) out += part.text;
-    else if ("group" in part) out += match.group(part.group) ?? "";
-    else out += match.named(part.name) ?? "";
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -794,22 +794,3 @@ export function yearFor(month: number, nowMs: number): number {
   if (month === 1 && nowMonth === 12) return year + 1;
   return year;
 }
-
-/** Go's strconv.FormatFloat(f, 'f', -1, 64): shortest digits, never an exponent. */
-export function formatGoFloat(n: number): string {
-  if (Number.isNaN(n)) return "NaN";
-  if (!Number.isFinite(n)) return n > 0 ? "+Inf" : "-Inf";
-  const s = String(n);
-  const e = s.indexOf("e");
-  if (e < 0) return s;
-  const neg = s[0] === "-";
-  const significand = s.slice(neg ? 1 : 0, e);
-  const mantissa = significand.replace(".", "");
-  // Digits before the decimal point once the exponent is applied.
-  const intDigits = significand.split(".")[0].length + Number(s.slice(e + 1));
-  let out: string;
-  if (intDigits <= 0) out = "0." + "0".repeat(-intDigits) + mantissa;
-  else if (intDigits >= mantissa.length) out = mantissa + "0".repeat(intDigits - mantissa.length);
-  else out = mantissa.slice(0, intDigits) + "." + mantissa.slice(intDigits);
-  return (neg ? "-" : "") + out;
-}

@@ -14,7 +14,7 @@
 import type { parser as LezerParser } from "@grafana/lezer-logql";
 import type { Labels } from "../types";
 import { GoStringError, readGoLiteral } from "./gostring";
-import { compileRegex, RegexSyntaxError, type LinearRegex } from "./regex-engine";
+import { Regex, RegexSyntaxError } from "../regex";
 
 /** A selector that does not parse or uses what match selectors do not support. */
 export class SelectorSyntaxError extends Error {
@@ -147,9 +147,9 @@ export type SelectorMatcher = (labels: Labels, line: string) => boolean;
 
 /** Compiles a parsed selector; throws SelectorSyntaxError for a regex RE2 refuses. */
 export function compileSelector(selector: Selector): SelectorMatcher {
-  const regex = (pattern: string, at: number): LinearRegex => {
+  const regex = (pattern: string, at: number): Regex => {
     try {
-      return compileRegex(pattern);
+      return Regex.compile(pattern);
     } catch (err) {
       if (err instanceof RegexSyntaxError) throw new SelectorSyntaxError(err.message, at);
       throw err;
@@ -163,12 +163,14 @@ export function compileSelector(selector: Selector): SelectorMatcher {
       case "!=":
         return (labels) => get(labels) !== value;
       case "=~": {
-        const re = regex(value, at);
-        return (labels) => re.matchesWhole(get(labels));
+        regex(value, at); // refused with the pattern as written
+        const re = Regex.compile(`(?s:${value})`); // Prometheus label matchers: anchored, "." matches newlines
+        return (labels) => re.matchesFully(get(labels));
       }
       case "!~": {
-        const re = regex(value, at);
-        return (labels) => !re.matchesWhole(get(labels));
+        regex(value, at); // refused with the pattern as written
+        const re = Regex.compile(`(?s:${value})`); // Prometheus label matchers: anchored, "." matches newlines
+        return (labels) => !re.matchesFully(get(labels));
       }
     }
   });

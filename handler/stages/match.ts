@@ -12,23 +12,23 @@
  */
 import { ConfigError } from "../config";
 import { compileSelector, parseSelector, SelectorSyntaxError, type SelectorMatcher } from "./logql";
-import { choiceOption, stageOptions, stringOption } from "./option-readers";
+import { StageOptions } from "./stage-options";
 import type { Stage, StageContext, StageEntry, StageFactory, StageResult } from "./types";
 
 const OPTIONS = ["selector", "stages", "action", "drop_counter_reason", "pipeline_name"] as const;
-const FORM = `{"selector": "{app=\\"x\\"} |= \\"text\\"", "stages": [ ... ], "action": "keep" | "drop", "drop_counter_reason": "<reason>", "pipeline_name": "<name>"}`;
+const ACTION_FORM = "keep (the default) or drop";
 const SELECTOR_FORM = 'a LogQL stream selector with optional line filters, e.g. {app="api", env=~"prod|dev"} |= "error" !~ "health"';
 
 export const DEFAULT_MATCH_DROP_REASON = "match_stage";
 
 export const match: StageFactory = (options, where, compileNested) => {
-  const opts = stageOptions(options, where, OPTIONS, FORM);
-  const text = stringOption(opts, where, "selector", true, SELECTOR_FORM);
+  const opts = new StageOptions(options, where, OPTIONS);
+  const text = opts.requiredString("selector", SELECTOR_FORM);
   // Promtail reads an empty action as the default.
-  const action = opts.action === "" ? "keep" : choiceOption(opts, where, "action", ["keep", "drop"] as const, "keep");
-  const pipelineName = stringOption(opts, where, "pipeline_name", false, "a name for the nested pipeline");
-  if (pipelineName === "") throw new ConfigError(`${where}.pipeline_name`, "empty", "a name for the nested pipeline, or leave it out");
-  const reason = stringOption(opts, where, "drop_counter_reason", false, "the reason counted for dropped entries") || DEFAULT_MATCH_DROP_REASON;
+  const action = opts.string("action", ACTION_FORM, "") || "keep";
+  if (action !== "keep" && action !== "drop") opts.fail("action", `${JSON.stringify(action)} is not supported`, ACTION_FORM);
+  if (opts.string("pipeline_name", "a name for the nested pipeline") === "") opts.fail("pipeline_name", "is empty", "a name for the nested pipeline, or leave it out");
+  const reason = opts.string("drop_counter_reason", "the reason counted for dropped entries") || DEFAULT_MATCH_DROP_REASON;
 
   let matches: SelectorMatcher;
   try {
@@ -38,7 +38,7 @@ export const match: StageFactory = (options, where, compileNested) => {
     throw err;
   }
 
-  const nested = opts.stages;
+  const nested = opts.raw("stages");
   const hasStages = Array.isArray(nested) ? nested.length > 0 : nested !== undefined && nested !== null;
   if (action === "drop") {
     if (hasStages) throw new ConfigError(`${where}.stages`, "a match stage that drops entries cannot have stages", 'no stages with "action": "drop"');

@@ -9,11 +9,11 @@
  * `rand*`, `uuidv4`: a retried record must produce identical entries), and the rest of sprig
  * (dicts, semver, crypto keys, reflection, network). Calling one is a parse error naming it.
  *
- * Regular expressions run on the linear-time engine (handler/stages/regex-engine.ts); a literal
+ * Regular expressions run on the linear-time engine (handler/regex.ts); a literal
  * pattern that does not compile is refused when the template is parsed.
  */
 import { createHash } from "node:crypto";
-import { compileRegex, replaceAll, type LinearRegex } from "./regex-engine";
+import { expandTemplate, parseTemplate, Regex } from "../regex";
 import { GoFloat, isTrue, MISSING, printValue, TemplateExecError, typeName, type FuncMap, type ParamType, type TemplateFunc, type Value } from "./gotemplate";
 
 const f = (params: ParamType[], call: (...args: never[]) => Value, extra: Partial<TemplateFunc> = {}): TemplateFunc => ({ params, call: call as (...args: Value[]) => Value, ...extra });
@@ -82,12 +82,12 @@ function hex(algorithm: string, text: string): string {
 // --- regular expressions ----------------------------------------------------------------------
 
 /** Compiled patterns, shared by every call: templates repeat the same few. */
-const regexCache = new Map<string, LinearRegex>();
+const regexCache = new Map<string, Regex>();
 
-function regex(pattern: string): LinearRegex {
+function regex(pattern: string): Regex {
   let re = regexCache.get(pattern);
   if (re === undefined) {
-    re = compileRegex(pattern); // throws: an execution error for this entry, as Go's MustCompile panic
+    re = Regex.compile(pattern); // throws: an execution error for this entry, as Go's MustCompile panic
     if (regexCache.size >= 256) regexCache.clear();
     regexCache.set(pattern, re);
   }
@@ -104,10 +104,31 @@ export function regexProblem(pattern: string): string | undefined {
   }
 }
 
+/**
+ * Each match Go's FindAll reports (non-overlapping, no empty match right after a match), at
+ * most `limit` of them (negative: all): the engine's ReplaceAll walk, which applies those rules.
+ */
+function forEachMatch(pattern: string, s: string, each: (start: number, end: number) => void, limit = -1): void {
+  let found = 0;
+  regex(pattern).replaceAll(s, (m) => {
+    if (limit < 0 || found < limit) each(m.start, m.end);
+    found++;
+    return "";
+  });
+}
+
 function findAll(pattern: string, s: string, n: number): string[] {
   const out: string[] = [];
-  regex(pattern).forEachMatch(s, (a, b) => out.push(s.slice(a, b)), n);
+  forEachMatch(pattern, s, (a, b) => out.push(s.slice(a, b)), n);
   return out;
+}
+
+/** Go's Regexp.ReplaceAllString (`literal`: ReplaceAllLiteralString). */
+function replaceAll(pattern: string, s: string, replacement: string, literal: boolean): string {
+  const re = regex(pattern);
+  if (literal) return re.replaceAll(s, () => replacement);
+  const parts = parseTemplate(replacement);
+  return re.replaceAll(s, (m) => expandTemplate(parts, m));
 }
 
 // --- sprig's loose conversions (spf13/cast) -------------------------------------------------
@@ -322,8 +343,8 @@ export const TEMPLATE_FUNCS: FuncMap = {
   // Promtail hashes its first argument followed by its second (documented as value + salt).
   Hash: f(["string", "string"], (a: string, b: string) => hex("sha3-256", a + b)),
   Sha2Hash: f(["string", "string"], (a: string, b: string) => hex("sha256", a + b)),
-  regexReplaceAll: f(["string", "string", "string"], (re: string, s: string, repl: string) => replaceAll(regex(re), s, repl, false), { regexArgs: [0] }),
-  regexReplaceAllLiteral: f(["string", "string", "string"], (re: string, s: string, repl: string) => replaceAll(regex(re), s, repl, true), { regexArgs: [0] }),
+  regexReplaceAll: f(["string", "string", "string"], (re: string, s: string, repl: string) => replaceAll(re, s, repl, false), { regexArgs: [0] }),
+  regexReplaceAllLiteral: f(["string", "string", "string"], (re: string, s: string, repl: string) => replaceAll(re, s, repl, true), { regexArgs: [0] }),
 
   // sprig: strings.
   lower: f(["string"], (s: string) => mapCase(s, false)),
@@ -401,7 +422,7 @@ export const TEMPLATE_FUNCS: FuncMap = {
     if (n === 0) return [];
     const out: string[] = [];
     let last = 0;
-    regex(re).forEachMatch(s, (a, b) => {
+    forEachMatch(re, s, (a, b) => {
       if (n > 0 && out.length === n - 1) return;
       if (b === 0) return;
       out.push(s.slice(last, a));

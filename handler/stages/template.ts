@@ -11,20 +11,19 @@
  * with their line and column.
  */
 import { ConfigError } from "../config";
-import { extractedString } from "./extracted";
+import { valueToString } from "./values";
 import { Template, TemplateExecError, TemplateSyntaxError, type Value } from "./gotemplate";
-import { stageOptions, stringOption } from "./option-readers";
+import { StageOptions } from "./stage-options";
 import { regexProblem, TEMPLATE_FUNCS } from "./template-funcs";
 import type { Stage, StageContext, StageEntry, StageFactory } from "./types";
 
 const OPTIONS = ["source", "template"] as const;
-const FORM = `{"source": "<extracted name>", "template": "<Go template, e.g. {{ .Value | ToUpper }}>"}`;
 const TEMPLATE_FORM = "a Go text/template using .Value, .Entry, extracted names and the functions Promtail documents (ToLower, ToUpper, Replace, Trim…, Hash, Sha2Hash, regexReplaceAll, …)";
 
 export const template: StageFactory = (options, where) => {
-  const opts = stageOptions(options, where, OPTIONS, FORM);
-  const source = stringOption(opts, where, "source", true, "the name of the extracted value to set");
-  const text = stringOption(opts, where, "template", false, TEMPLATE_FORM) ?? "";
+  const opts = new StageOptions(options, where, OPTIONS);
+  const source = opts.requiredString("source", "the name of the extracted value to set");
+  const text = opts.string("template", TEMPLATE_FORM, "");
   let parsed: Template;
   try {
     parsed = Template.parse(text, TEMPLATE_FUNCS, regexProblem);
@@ -46,7 +45,7 @@ class TemplateStage implements Stage {
   process(entry: StageEntry, ctx: StageContext): undefined {
     const data = new Map<string, Value>();
     for (const key of Object.keys(entry.extracted)) {
-      const text = extractedString(entry.extracted[key]);
+      const text = valueToString(entry.extracted[key]);
       if (text === undefined) continue;
       data.set(key, text);
       if (key === this.source) data.set("Value", text);

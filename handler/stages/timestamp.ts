@@ -14,25 +14,26 @@
 import { ConfigError } from "../config";
 import type { Labels } from "../types";
 import { sortedLabelNames } from "../labels/names";
-import { extractedString } from "./extracted";
+import { valueToString } from "./values";
 import { compileTimeFormat, layoutElementCount, loadLocation, NAMED_TIME_FORMATS, UTC, type Instant, type Location, type TimeParser } from "./gotime";
-import { choiceOption, stageOptions, stringListOption, stringOption } from "./option-readers";
+import { StageOptions } from "./stage-options";
 import type { Stage, StageContext, StageEntry, StageFactory } from "./types";
 
 const OPTIONS = ["source", "format", "fallback_formats", "location", "action_on_failure"] as const;
-const FORM = `{"source": "<extracted name>", "format": "<named format or Go layout>", "fallback_formats": [...], "location": "<IANA zone>", "action_on_failure": "fudge" | "skip"}`;
+const ACTION_FORM = "fudge (the default) or skip";
 const FORMAT_FORM = `one of ${NAMED_TIME_FORMATS.join(", ")}, or a Go layout written with the reference time Mon Jan 2 15:04:05 MST 2006, e.g. "2006-01-02T15:04:05.000Z07:00"`;
 
 /** Label sets whose last timestamp is remembered for `fudge` (Promtail's cache size). */
 export const MAX_FUDGE_STREAMS = 10_000;
 
 export const timestamp: StageFactory = (options, where) => {
-  const opts = stageOptions(options, where, OPTIONS, FORM);
-  const source = stringOption(opts, where, "source", true, "the name of an extracted value holding the time");
-  const format = stringOption(opts, where, "format", true, FORMAT_FORM);
-  const fallbacks = stringListOption(opts, where, "fallback_formats", `a list of formats, each ${FORMAT_FORM}`);
-  const locationName = stringOption(opts, where, "location", false, 'an IANA time zone name such as "Europe/Paris" or "UTC"');
-  const action = choiceOption(opts, where, "action_on_failure", ["fudge", "skip"] as const, "fudge");
+  const opts = new StageOptions(options, where, OPTIONS);
+  const source = opts.requiredString("source", "the name of an extracted value holding the time");
+  const format = opts.requiredString("format", FORMAT_FORM);
+  const fallbacks = opts.stringList("fallback_formats", `a list of formats, each ${FORMAT_FORM}`) ?? [];
+  const locationName = opts.string("location", 'an IANA time zone name such as "Europe/Paris" or "UTC"');
+  const action = opts.string("action_on_failure", ACTION_FORM, "fudge");
+  if (action !== "fudge" && action !== "skip") opts.fail("action_on_failure", `${JSON.stringify(action)} is not supported`, ACTION_FORM);
 
   let location: Location = UTC;
   if (locationName !== undefined) {
@@ -90,7 +91,7 @@ class TimestampStage implements Stage {
 
   private parse(entry: StageEntry, ctx: StageContext): Instant | undefined {
     if (!Object.hasOwn(entry.extracted, this.source)) return undefined;
-    const text = extractedString(entry.extracted[this.source]);
+    const text = valueToString(entry.extracted[this.source]);
     if (text === undefined) return undefined;
     let firstError: unknown;
     for (const parser of this.parsers) {

@@ -1,8 +1,9 @@
 /**
  * Extracted values as Promtail turns them into strings (its `getString`): strings as they
  * are, numbers in Go's shortest decimal form without an exponent (`strconv.FormatFloat(v, 'f',
- * -1, 64)`), booleans as true/false, null as "". Objects and arrays have no string form there
- * (the `json` stage stores them as JSON text already), so they answer undefined.
+ * -1, 64)`), booleans as true/false. null, objects and arrays have no string form there
+ * (getString fails the conversion: labels skips the value, template prints `<no value>`, the
+ * timestamp stage counts a failure), so they answer undefined.
  */
 export function valueToString(value: unknown): string | undefined {
   switch (typeof value) {
@@ -15,7 +16,7 @@ export function valueToString(value: unknown): string | undefined {
     case "bigint":
       return value.toString();
     default:
-      return value === null ? "" : undefined;
+      return undefined;
   }
 }
 
