@@ -31,6 +31,8 @@ export async function shipOffline(records: SourceRecord[], config: ShipperConfig
     pushConcurrency: config.pushConcurrency,
     structuredMetadata: config.structuredMetadata,
     printLogLine: false,
+    maxLineSize: 262144,
+    maxLineSizeAction: "truncate",
     labelsFor: createLabelPipeline({ extraLabels: config.extraLabels, dropLabels: config.dropLabels, relabelRules: config.relabelRules }),
     stages: config.stages === undefined ? undefined : new StageRunner(config.stages, silentLog),
     pusher: {

@@ -17,9 +17,10 @@ import { ConfigError } from "../handler/config";
 import { createLabelPipeline, type FinalLabels } from "../handler/labels/pipeline";
 import { LokiClient, type LokiAuth } from "../handler/loki/client";
 import { snappyCompressor } from "../handler/loki/snappy";
+import { limitLine } from "../handler/line-size";
 import { createLogger, errorFields, type FunctionLogger } from "../handler/log";
 import type { SecretFetcher } from "../handler/secrets";
-import type { Deadline, Labels } from "../handler/types";
+import type { Deadline, Labels, LogEntry } from "../handler/types";
 import { StageRunner } from "../handler/stages/runner";
 import { USER_AGENT } from "../handler/version";
 import { parseExtensionConfig, unknownPrefixedVariables, type ExtensionConfig } from "./config";
@@ -55,6 +56,9 @@ interface Stats {
   stageDropped: Record<string, number>;
   lambdaDroppedRecords: number;
   lambdaDroppedBytes: number;
+  /** Lines longer than LOKI_MAX_LINE_SIZE shipped truncated, or left out (LOKI_MAX_LINE_SIZE_ACTION=drop). */
+  truncatedLines: number;
+  droppedLongLines: number;
 }
 
 /** Waits for platform.runtimeDone of a request, which the listener may have seen already. */
@@ -193,7 +197,7 @@ export class TelemetryExtension {
   private backgroundTimer: NodeJS.Timeout | undefined;
   private invocationDeadlineMs = 0;
   private failing = false;
-  readonly stats: Stats = { invocations: 0, backgroundInvocations: 0, invalidEvents: 0, relabelDropped: 0, stageDropped: {}, lambdaDroppedRecords: 0, lambdaDroppedBytes: 0 };
+  readonly stats: Stats = { invocations: 0, backgroundInvocations: 0, invalidEvents: 0, relabelDropped: 0, stageDropped: {}, lambdaDroppedRecords: 0, lambdaDroppedBytes: 0, truncatedLines: 0, droppedLongLines: 0 };
 
   constructor(
     private readonly config: ExtensionConfig,
@@ -240,7 +244,21 @@ export class TelemetryExtension {
   private addStaged(stream: FinalLabels, stages: StageRunner, entry: Parameters<StageRunner["run"]>[1]): void {
     const staged = stages.run(stream, entry);
     if ("drop" in staged) this.stats.stageDropped[staged.drop] = (this.stats.stageDropped[staged.drop] ?? 0) + 1;
-    else this.outbox.add(staged.key, staged.entry);
+    else this.hold(staged.key, staged.entry);
+  }
+
+  /** Adds an entry to the outbox, cut as the shipper's pipeline cuts: the function may log a line Loki refuses (400). */
+  private hold(key: string, entry: LogEntry): void {
+    const line = limitLine(entry.line, this.config.shipper.maxLineSize, this.config.shipper.maxLineSizeAction);
+    if (line !== entry.line) {
+      if (line === undefined) {
+        this.stats.droppedLongLines++;
+        return;
+      }
+      this.stats.truncatedLines++;
+      entry.line = line;
+    }
+    this.outbox.add(key, entry);
   }
 
   /** Converts a POSTed batch: entries go to the outbox, invalid events are counted and logged once per batch. */
@@ -251,7 +269,7 @@ export class TelemetryExtension {
       const converted = this.converter.convert(event);
       if (converted.kind === "entry") {
         if (this.streamLabels === undefined || this.stream === null) this.stats.relabelDropped++;
-        else if (this.stages === undefined) this.outbox.add(this.streamLabels, converted.entry);
+        else if (this.stages === undefined) this.hold(this.streamLabels, converted.entry);
         else this.addStaged(this.stream, this.stages, converted.entry);
       } else if (converted.kind === "invalid") {
         invalid++;
@@ -377,6 +395,8 @@ export class TelemetryExtension {
       invalidEvents: this.stats.invalidEvents,
       relabelDropped: this.stats.relabelDropped,
       stageDropped: this.stats.stageDropped,
+      truncatedLines: this.stats.truncatedLines,
+      droppedLongLines: this.stats.droppedLongLines,
       delivered: counters.delivered,
       rejected: counters.rejected,
       pushes: counters.pushes,

@@ -13,6 +13,7 @@ import { Regex, RegexSyntaxError } from "./regex";
 import { STAGE_CONFIGS_FORM } from "./stages/forms";
 import { parseStageConfigs, type StagePipeline } from "./stages/index";
 import { DURATION_FORM, parseGoDuration } from "./stages/units";
+import { DEFAULT_MAX_LINE_SIZE, LONG_LINE_ACTIONS, LongLineAction } from "./line-size";
 import type { Labels } from "./types";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -47,6 +48,9 @@ export interface ShipperConfig {
   stages?: StagePipeline;
   /** PIPELINE_TIMEOUT in milliseconds, validated and accepted for compatibility (see the README). */
   pipelineTimeoutMs?: number;
+  /** MAX_LINE_SIZE: the most UTF-8 bytes of one line shipped; longer lines get maxLineSizeAction. */
+  maxLineSize: number;
+  maxLineSizeAction: LongLineAction;
 }
 
 /** One TAG_LABELS item: an exact tag key (optionally renamed) or a pattern over tag keys. */
@@ -118,6 +122,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: "MAX_DECOMPRESSED_SIZE", stackKey: "maxDecompressedSize", defaultValue: "16MB", acceptedForm: `${BYTE_SIZE_FORM}, from 1MB to 1024MB`, description: "The most one CloudWatch Logs subscription payload or gzip-compressed Kinesis record may inflate to; a record inflating to more fails alone (retry, then dead-letter queue) instead of exhausting the function's memory. Raise it together with the function's memory for very repetitive logs.", ours: true },
   { env: "LOKI_STAGE_CONFIGS", stackKey: "stageConfigs", defaultValue: "(none)", acceptedForm: STAGE_CONFIGS_FORM, description: "Promtail pipeline stages run on every entry after EXTRA_LABELS, DROP_LABELS and RELABEL_CONFIGS (see [Pipeline stages](#pipeline-stages-loki_stage_configs)). In the stack file, `stageConfigs` is a YAML list of the same stages." },
   { env: "PIPELINE_TIMEOUT", stackKey: "pipelineTimeout", defaultValue: "(none)", acceptedForm: DURATION_FORM, description: "lambda-promtail's guard against slow stages; accepted and validated for compatibility, but not needed: every stage regex runs in linear time (see [Pipeline stages](#pipeline-stages-loki_stage_configs))." },
+  { env: "MAX_LINE_SIZE", stackKey: "maxLineSize", defaultValue: "256KB", acceptedForm: `${BYTE_SIZE_FORM}, from 1KB to 64MB`, description: "The longest line (in UTF-8 bytes) shipped: Loki refuses longer ones (its `max_line_size`, 256 KB by default), so keep it at or below Loki's limit. A longer line gets MAX_LINE_SIZE_ACTION; an S3 object never holds more than this of one line in memory.", ours: true },
+  { env: "MAX_LINE_SIZE_ACTION", stackKey: "maxLineSizeAction", defaultValue: "truncate", acceptedForm: LONG_LINE_ACTIONS.join(" or "), description: "What happens to a line longer than MAX_LINE_SIZE: `truncate` keeps its first MAX_LINE_SIZE bytes (cut between characters, as Loki's `max_line_size_truncate`), `drop` leaves it out. Counted as truncatedLines / droppedLongLines in the invocation summary.", ours: true },
   { env: "LOG_LEVEL", stackKey: "logLevel", defaultValue: "info", acceptedForm: "debug, info, warn or error", description: "Level of the function's own JSON logs." },
 ];
 
@@ -196,6 +202,8 @@ function parseUnprefixed(env: Readonly<Record<string, string | undefined>>): Shi
     maxDecompressedSize: parseByteSize("MAX_DECOMPRESSED_SIZE", get("MAX_DECOMPRESSED_SIZE"), DEFAULT_MAX_DECOMPRESSED_SIZE, 1024 * 1024, 1024 * 1024 * 1024),
     stages: parseStageConfigs(get("LOKI_STAGE_CONFIGS"), "LOKI_STAGE_CONFIGS"),
     pipelineTimeoutMs: parsePipelineTimeout(get("PIPELINE_TIMEOUT")),
+    maxLineSize: parseByteSize("MAX_LINE_SIZE", get("MAX_LINE_SIZE"), DEFAULT_MAX_LINE_SIZE, 1024, 64 * 1024 * 1024),
+    maxLineSizeAction: parseLongLineAction(get("MAX_LINE_SIZE_ACTION")),
   };
 }
 
@@ -265,6 +273,15 @@ export function parseByteSize(setting: string, raw: string, fallback: number, mi
     throw new ConfigError(setting, `${JSON.stringify(raw)} is not a size from ${min} to ${max} bytes`, spec(setting).acceptedForm);
   }
   return n;
+}
+
+function parseLongLineAction(raw: string): LongLineAction {
+  if (raw === "") return "truncate";
+  const action = LONG_LINE_ACTIONS.find((a) => a === raw.toLowerCase());
+  if (action === undefined) {
+    throw new ConfigError("MAX_LINE_SIZE_ACTION", `${JSON.stringify(raw)} is not an action`, spec("MAX_LINE_SIZE_ACTION").acceptedForm);
+  }
+  return action;
 }
 
 function parsePushConcurrency(raw: string): number {

@@ -124,6 +124,8 @@ async function handleEvent(event: unknown, rt: Runtime, deadline: InvocationDead
     pushConcurrency: rt.config.pushConcurrency,
     structuredMetadata: rt.config.structuredMetadata,
     printLogLine: rt.config.printLogLine,
+    maxLineSize: rt.config.maxLineSize,
+    maxLineSizeAction: rt.config.maxLineSizeAction,
     labelsFor: rt.labelsFor,
     stages: rt.stages,
     pusher: rt.client,

@@ -16,6 +16,7 @@ import type { FinalLabels } from "./labels/pipeline";
 import { Batcher, PendingBatch, Stream } from "./loki/batch";
 import type { PushReport } from "./loki/client";
 import { encodeAndCompress } from "./loki/encode";
+import { limitLine, LongLineAction } from "./line-size";
 import { errorFields } from "./log";
 import { BadRecordError, ENTRY_TIME_RANGE, isStorableTimestamp } from "./types";
 import type { StageRunner } from "./stages/runner";
@@ -33,6 +34,9 @@ export interface ShipOptions {
   /** STRUCTURED_METADATA: the candidate fields to keep. */
   structuredMetadata: readonly string[];
   printLogLine: boolean;
+  /** MAX_LINE_SIZE and MAX_LINE_SIZE_ACTION: every line is cut here, whatever its source. */
+  maxLineSize: number;
+  maxLineSizeAction: LongLineAction;
   labelsFor: (base: Record<string, string>) => FinalLabels | null;
   /** LOKI_STAGE_CONFIGS, run on every entry after the labels; undefined when none are configured. */
   stages?: StageRunner;
@@ -58,6 +62,10 @@ export interface ShipStats {
   rejected: number;
   /** Entries a stage dropped (or left without labels or line), by reason (drop_counter_reason). */
   stageDropped: Record<string, number>;
+  /** Lines longer than MAX_LINE_SIZE shipped truncated. */
+  truncatedLines: number;
+  /** Lines longer than MAX_LINE_SIZE left out (MAX_LINE_SIZE_ACTION=drop). */
+  droppedLongLines: number;
 }
 
 export interface ShipResult {
@@ -69,7 +77,7 @@ export interface ShipResult {
 export async function ship(records: readonly SourceRecord[], opts: ShipOptions): Promise<ShipResult> {
   const stats: ShipStats = {
     records: records.length, failedRecords: 0, entries: 0, bytes: 0, streams: 0,
-    pushes: 0, retries: 0, splits: 0, dropped: 0, rejected: 0, stageDropped: {},
+    pushes: 0, retries: 0, splits: 0, dropped: 0, rejected: 0, stageDropped: {}, truncatedLines: 0, droppedLongLines: 0,
   };
   const stages = opts.stages;
   const failed = new Set<number>();
@@ -171,6 +179,17 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
             }
             key = staged.key;
             entry = staged.entry;
+          }
+          // Loki refuses a line above its max_line_size (400): cut it here, after the stages
+          // (which may rewrite it) and before batching.
+          const line = limitLine(entry.line, opts.maxLineSize, opts.maxLineSizeAction);
+          if (line !== entry.line) {
+            if (line === undefined) {
+              stats.droppedLongLines++;
+              return undefined;
+            }
+            stats.truncatedLines++;
+            entry.line = line;
           }
           if (opts.printLogLine) opts.log.info("log line", { labels: key, line: entry.line });
           // Sources check their times; this catches any parser or stage that did not: one such

@@ -74,6 +74,20 @@ describe("shipper configuration", () => {
     });
   }
 
+  const lineSizes: [Record<string, string>, number, string][] = [
+    [{}, 262144, "truncate"],
+    [{ MAX_LINE_SIZE: "1KB" }, 1024, "truncate"],
+    [{ MAX_LINE_SIZE: "262144", MAX_LINE_SIZE_ACTION: "drop" }, 262144, "drop"],
+    [{ MAX_LINE_SIZE: "512 KiB", MAX_LINE_SIZE_ACTION: "Truncate" }, 512 * 1024, "truncate"],
+    [{ MAX_LINE_SIZE: "64MB" }, 64 * 1024 * 1024, "truncate"],
+  ];
+  for (const [env, bytes, action] of lineSizes) {
+    it(`reads ${JSON.stringify(env)} as lines of at most ${bytes} bytes, longer ones ${action === "drop" ? "dropped" : "truncated"}`, () => {
+      const c = parseShipperConfig({ ...BASE, ...env });
+      expect([c.maxLineSize, c.maxLineSizeAction]).to.deep.equal([bytes, action]);
+    });
+  }
+
   it("prefixes extra labels with __extra_ unless told not to", () => {
     expect(parseShipperConfig({ ...BASE, EXTRA_LABELS: "env,prod" }).extraLabels).to.deep.equal({ __extra_env: "prod" });
   });
@@ -108,6 +122,10 @@ describe("shipper configuration", () => {
     ["a MAX_DECOMPRESSED_SIZE below 1 MB", { MAX_DECOMPRESSED_SIZE: "512KB" }, "MAX_DECOMPRESSED_SIZE", /not a size from 1048576/],
     ["a MAX_DECOMPRESSED_SIZE with an unknown unit", { MAX_DECOMPRESSED_SIZE: "16GB" }, "MAX_DECOMPRESSED_SIZE", /not a size/],
     ["a MAX_DECOMPRESSED_SIZE that is not a number", { MAX_DECOMPRESSED_SIZE: "lots" }, "MAX_DECOMPRESSED_SIZE", /not a size/],
+    ["a MAX_LINE_SIZE below 1 KB", { MAX_LINE_SIZE: "1000" }, "MAX_LINE_SIZE", /not a size from 1024/],
+    ["a MAX_LINE_SIZE above 64 MB", { MAX_LINE_SIZE: "65MB" }, "MAX_LINE_SIZE", /not a size/],
+    ["a MAX_LINE_SIZE with a fraction", { MAX_LINE_SIZE: "0.5MB" }, "MAX_LINE_SIZE", /not a size/],
+    ["an unknown MAX_LINE_SIZE_ACTION", { MAX_LINE_SIZE_ACTION: "split" }, "MAX_LINE_SIZE_ACTION", /truncate or drop/],
   ];
   for (const [what, env, setting, problem] of rejected) {
     it(`rejects ${what}, naming ${setting} and the accepted form`, () => {

@@ -99,6 +99,19 @@ describe("telemetry extension under the Lambda emulator", function () {
     expect(entries[0].labels.__aws_cloudwatch_log_group).to.equal("/custom/orders");
   });
 
+  for (const [action, expected, counted] of [
+    ["truncate", ["short", "€".repeat(341)], { truncatedLines: 1, droppedLongLines: 0 }],
+    ["drop", ["short"], { truncatedLines: 0, droppedLongLines: 1 }],
+  ] as const) {
+    it(`a function line above LOKI_MAX_LINE_SIZE (UTF-8 bytes) is handled by LOKI_MAX_LINE_SIZE_ACTION=${action}, counted in the summary`, async () => {
+      const l = await start({ LOKI_MAX_LINE_SIZE: "1KB", LOKI_MAX_LINE_SIZE_ACTION: action, LOKI_TELEMETRY_TYPES: "function" });
+      await l.invoke({ logs: ["short", "€".repeat(400)] });
+      await l.shutdown();
+      expect(storedLines()).to.deep.equal(expected);
+      expect(summary(l)).to.include(counted);
+    });
+  }
+
   it("Loki down, then back: keeps the lines, delivers them at a later invocation, nothing lost, nothing duplicated", async () => {
     const l = await start({ LOKI_TELEMETRY_TYPES: "function", LOKI_FLUSH_TIMEOUT_MS: "300" });
     loki.respondWith(...Array<number>(200).fill(503));

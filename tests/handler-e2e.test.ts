@@ -14,7 +14,7 @@ import { captureFunctionLogs } from "./support/function-logs";
 const T0 = 1763798400000;
 const MANAGED = ["WRITE_ADDRESS", "USERNAME", "PASSWORD", "BEARER_TOKEN", "TENANT_ID", "KEEP_STREAM", "BATCH_SIZE", "EXTRA_LABELS",
   "OMIT_EXTRA_LABELS_PREFIX", "DROP_LABELS", "RELABEL_CONFIGS", "STRUCTURED_METADATA", "SKIP_TLS_VERIFY", "PRINT_LOG_LINE", "LOG_LEVEL",
-  "TAG_LABELS", "TAG_LABELS_PREFIX", "TAG_CACHE_TTL_SECONDS", "AWS_REGION", "MAX_DECOMPRESSED_SIZE"];
+  "TAG_LABELS", "TAG_LABELS_PREFIX", "TAG_CACHE_TTL_SECONDS", "AWS_REGION", "MAX_DECOMPRESSED_SIZE", "MAX_LINE_SIZE", "MAX_LINE_SIZE_ACTION"];
 
 function context(remainingMs = 30_000) {
   const end = Date.now() + remainingMs;
@@ -155,6 +155,35 @@ describe("handler end to end (local Loki receiver)", () => {
     expect(log.text()).to.match(/awslogs.data inflates to more than 2097152 bytes, the MAX_DECOMPRESSED_SIZE limit/);
     expect(loki.requests).to.have.length(0);
   });
+
+  // MAX_LINE_SIZE=1KB: lines measured in UTF-8 bytes, cut between characters.
+  const LONG = ["short", "a".repeat(1024), "é".repeat(600), "€".repeat(400), "b".repeat(1023) + "😀"];
+  const longLineCases: { env: Record<string, string>; expected: string[]; summary: Record<string, number> }[] = [
+    { env: { MAX_LINE_SIZE: "1KB" }, expected: ["short", "a".repeat(1024), "é".repeat(512), "€".repeat(341), "b".repeat(1023)], summary: { truncatedLines: 3, droppedLongLines: 0 } },
+    { env: { MAX_LINE_SIZE: "1024", MAX_LINE_SIZE_ACTION: "drop" }, expected: ["short", "a".repeat(1024)], summary: { truncatedLines: 0, droppedLongLines: 3 } },
+  ];
+  for (const { env, expected, summary } of longLineCases) {
+    const action = env.MAX_LINE_SIZE_ACTION ?? "truncate";
+    const events = LONG.map((message, i) => ({ timestamp: T0 + i, message }));
+    const sources: [string, () => unknown][] = [
+      ["CloudWatch", () => cloudWatchEvent(cloudWatchPayload("/g", events))],
+      ["Kinesis", () => kinesisEvent(kinesisRecord("1201", gzipBase64(cloudWatchPayload("/g", events))))],
+    ];
+    for (const [source, event] of sources) {
+      it(`${source}: lines above MAX_LINE_SIZE in UTF-8 bytes are handled by MAX_LINE_SIZE_ACTION=${action}, counted in the summary`, async () => {
+        configure({ ...env, LOG_LEVEL: "info" });
+        const log = captureFunctionLogs();
+        try {
+          await handler(event(), context());
+        } finally {
+          log.restore();
+        }
+        const got = loki.acceptedPushes().flatMap((p) => p.streams.flatMap((s) => s.entries.map((e) => e.line)));
+        expect(got).to.deep.equal(expected);
+        expect(log.withMessage("invocation summary")[0]).to.include({ failedRecords: 0, ...summary });
+      });
+    }
+  }
 
   it("retries 500 and 429 answers and delivers every line exactly once", async () => {
     loki.respondWith(500, 429);

@@ -48,6 +48,8 @@ function options(pusher: Pusher, overrides: Partial<ShipOptions> = {}): ShipOpti
     pushConcurrency: 1,
     structuredMetadata: [],
     printLogLine: false,
+    maxLineSize: 262144,
+    maxLineSizeAction: "truncate",
     labelsFor: createLabelPipeline({ extraLabels: {}, dropLabels: [], relabelRules: [] }),
     pusher,
     deadline: { remainingMs: () => 60_000 },

@@ -255,13 +255,33 @@ describe("S3-delivered logs end to end (handler + s3rver + Loki receiver)", func
     expect(error?.message).to.contain("EventBridge event");
   });
 
-  it("nasty objects: empty and header-only ship nothing, a 1 MB line arrives whole, CRLF is stripped", async () => {
-    const event = s3Notification(s3Record(BUCKET, KEYS.empty), s3Record(BUCKET, KEYS.headerOnly), s3Record(BUCKET, KEYS.bigLine), s3Record(BUCKET, KEYS.crlf));
+  it("nasty objects: empty and header-only ship nothing, CRLF is stripped", async () => {
+    const event = s3Notification(s3Record(BUCKET, KEYS.empty), s3Record(BUCKET, KEYS.headerOnly), s3Record(BUCKET, KEYS.crlf));
     expect(await handler(event)).to.equal(undefined);
-    expect(linesOf("BIG-ACL")).to.deep.equal([BIG_LINE, ...fixtureLines("waf.log")]);
     expect(linesOf("crlf-clb")).to.deep.equal(fixtureLines("clb.log"));
     expect(arrived().filter((e) => ["empty-lb", "fl-header0only"].some((s) => Object.values(e.labels).includes(s)))).to.have.length(0);
   });
+
+  // A 1 MB line: Loki (max_line_size 256 KB) would refuse it, so it is cut or left out, counted.
+  const longLineCases: { action: string | undefined; env: Record<string, string>; first: string[]; summary: Record<string, number> }[] = [
+    { action: "truncate (default)", env: {}, first: [BIG_LINE.slice(0, 262144)], summary: { truncatedLines: 1, droppedLongLines: 0 } },
+    { action: "truncate at 100KB", env: { MAX_LINE_SIZE: "100KB", MAX_LINE_SIZE_ACTION: "truncate" }, first: [BIG_LINE.slice(0, 102400)], summary: { truncatedLines: 1, droppedLongLines: 0 } },
+    { action: "drop", env: { MAX_LINE_SIZE_ACTION: "drop" }, first: [], summary: { truncatedLines: 0, droppedLongLines: 1 } },
+  ];
+  for (const { action, env, first, summary } of longLineCases) {
+    it(`a 1 MB line in an S3 object, MAX_LINE_SIZE_ACTION ${action}: counted in the summary, the other lines arrive whole`, async () => {
+      configure({ LOG_LEVEL: "info", ...env });
+      const logs = captureFunctionLogs();
+      try {
+        expect(await handler(s3Notification(s3Record(BUCKET, KEYS.bigLine)))).to.equal(undefined);
+      } finally {
+        logs.restore();
+      }
+      // One push holds them all; pushes list a stream's entries by time.
+      expect(linesOf("BIG-ACL").sort()).to.deep.equal([...first, ...fixtureLines("waf.log")].sort());
+      expect(logs.withMessage("invocation summary")[0]).to.include({ failedRecords: 0, ...summary });
+    });
+  }
 
   it("a truncated gzip or unknown key fails an S3 invocation, naming the object; the good objects still arrive", async () => {
     let error: Error | undefined;

@@ -168,7 +168,7 @@ describe("timestamps: the pipeline keeps unstorable times out of every push", ()
       record("bad", [{ sec: 1_700_000_000, nsec: 0, line: "b" }, { sec: 1e22, nsec: 0, line: "from a stage gone wrong" }]),
       record("good-2", [{ sec: 1_700_000_001, nsec: 0, line: "c" }]),
     ], {
-      batchSize: 1e6, pushConcurrency: 1, structuredMetadata: [], printLogLine: false, log,
+      batchSize: 1e6, pushConcurrency: 1, structuredMetadata: [], printLogLine: false, maxLineSize: 262144, maxLineSizeAction: "truncate", log,
       labelsFor: () => ({ key: '{job="x"}', labels: { job: "x" } }),
       pusher: { push: async (streams) => { for (const s of streams) pushed.push(...s.entries); return { outcome: "ok", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0 }; } },
       deadline: { remainingMs: () => 60_000 },

@@ -15,6 +15,8 @@ export interface ParseOptions {
   /** `s3://bucket/key`, for error messages. */
   what: string;
   lbVariant?: LbVariant;
+  /** MAX_LINE_SIZE: at most this (+1 byte) of one line is held; Loki's 256 KB when not given. */
+  maxLineBytes?: number;
 }
 
 export interface LogFormat {
@@ -36,7 +38,7 @@ export type LineParser = (line: string) => LogEntry | undefined;
 export function lineFormat(create: (opts: ParseOptions) => LineParser): LogFormat["parse"] {
   return async function* parseLines(input, opts) {
     const parseLine = create(opts);
-    for await (const lines of splitLines(input, opts.what)) {
+    for await (const lines of splitLines(input, opts.maxLineBytes)) {
       const entries: LogEntry[] = [];
       for (const line of lines) {
         const entry = parseLine(line);

@@ -6,14 +6,15 @@
  * - LF and CRLF endings; a missing newline at the end of the object still ends the last line.
  * - Empty lines are skipped: they carry nothing and Loki rejects empty entries.
  * - A UTF-8 byte-order mark at the start of the object is dropped.
- * - No line-length limit short of MAX_LINE_BYTES, a guard against a corrupt object (a binary
- *   file without newlines) exhausting the function's memory; it is far above any limit Loki
- *   accepts, so no real line is ever cut.
+ * - At most `maxLineBytes` + 1 bytes of one line are held (MAX_LINE_SIZE): of a longer line,
+ *   those are handed out as soon as they are read, and the rest up to the next newline is
+ *   skipped. Loki refuses such a line anyway; the pipeline truncates or drops it (one byte more
+ *   than the limit shows it that the line was too long). A 300 MB object without a newline
+ *   therefore costs MAX_LINE_SIZE of memory, not 300 MB. (A long line that lies inside one
+ *   input chunk is decoded whole: the chunk is held anyway.)
  */
-import { BadRecordError } from "../types";
+import { DEFAULT_MAX_LINE_SIZE } from "../line-size";
 import { decodeText } from "./text";
-
-export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 const LF = 0x0a;
 
@@ -24,46 +25,76 @@ const LF = 0x0a;
  */
 const DECODE_SLICE_BYTES = 64 * 1024;
 
-export async function* splitLines(chunks: AsyncIterable<Uint8Array>, what = "object"): AsyncGenerator<string[]> {
+export async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxLineBytes = DEFAULT_MAX_LINE_SIZE): AsyncGenerator<string[]> {
   // The unfinished line: byte chunks are kept as they came and joined once its newline arrives,
-  // so a 1 MB line spread over many chunks costs one copy, not one per chunk.
+  // so a 256 KB line spread over many chunks costs one copy, not one per chunk.
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let atStart = true;
+  // The head of an over-long line was handed out: bytes up to the next newline are skipped.
+  let skipping = false;
+  const keep = maxLineBytes + 1;
+
+  /** The unfinished line decoded (empty lines removed), and forgotten. */
+  const takePending = (): string[] => {
+    let text = decodeText(Buffer.concat(pending, pendingBytes));
+    if (atStart) text = stripBom(text);
+    atStart = false;
+    pending = [];
+    pendingBytes = 0;
+    return cleanLines([text]);
+  };
+  /**
+   * Adds newline-free bytes to the unfinished line. Once it would exceed `keep` bytes, its
+   * first `keep` bytes are returned as the line and the rest of it is skipped.
+   */
+  const hold = (bytes: Buffer): string[] | undefined => {
+    if (pendingBytes + bytes.length <= keep) {
+      if (bytes.length > 0) pending.push(bytes);
+      pendingBytes += bytes.length;
+      return undefined;
+    }
+    pending.push(bytes.subarray(0, keep - pendingBytes));
+    pendingBytes = keep;
+    skipping = true;
+    return takePending();
+  };
 
   for await (const raw of chunks) {
-    const chunk = asBuffer(raw);
+    let chunk = asBuffer(raw);
+    if (skipping) {
+      const lf = chunk.indexOf(LF);
+      if (lf === -1) continue;
+      skipping = false;
+      chunk = chunk.subarray(lf + 1);
+    }
     if (chunk.length === 0) continue;
     const lastLf = chunk.lastIndexOf(LF);
     if (lastLf === -1) {
-      pendingBytes += chunk.length;
-      if (pendingBytes > MAX_LINE_BYTES) throw lineTooLong(what);
-      pending.push(chunk);
+      const cut = hold(chunk);
+      if (cut && cut.length > 0) yield cut;
       continue;
     }
     let lines: string[];
     if (pending.length > 0) {
       // Only the unfinished line is joined; the rest of the chunk is decoded where it lies.
       const firstLf = chunk.indexOf(LF);
-      if (pendingBytes + firstLf > MAX_LINE_BYTES) throw lineTooLong(what);
-      pending.push(chunk.subarray(0, firstLf));
-      lines = decodeLines(Buffer.concat(pending, pendingBytes + firstLf), atStart);
-      pending = [];
+      // Its newline is here, so nothing after the cut (if any) remains to be skipped.
+      const cut = hold(chunk.subarray(0, firstLf));
+      skipping = false;
+      lines = cut ?? takePending();
       if (firstLf < lastLf) lines = lines.concat(decodeLines(chunk.subarray(firstLf + 1, lastLf), false));
     } else {
       lines = decodeLines(chunk.subarray(0, lastLf), atStart);
     }
     atStart = false;
     if (lines.length > 0) yield lines;
-    const rest = chunk.subarray(lastLf + 1);
-    pendingBytes = rest.length;
-    if (rest.length > 0) pending.push(rest);
+    const cut = hold(chunk.subarray(lastLf + 1));
+    if (cut && cut.length > 0) yield cut;
   }
 
   if (pending.length > 0) {
-    let text = decodeText(Buffer.concat(pending, pendingBytes));
-    if (atStart) text = stripBom(text);
-    const lines = cleanLines([text]);
+    const lines = takePending();
     if (lines.length > 0) yield lines;
   }
 }
@@ -109,8 +140,4 @@ function stripBom(text: string): string {
 
 function asBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-}
-
-function lineTooLong(what: string): BadRecordError {
-  return new BadRecordError(`${what}: a line is longer than ${MAX_LINE_BYTES} bytes; the object is probably not a text log`);
 }

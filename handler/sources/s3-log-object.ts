@@ -25,10 +25,12 @@ export interface ObjectReadOptions {
   open?: ObjectOpener;
   /** Counts skipped objects for the invocation summary. */
   tally?: SourceTally;
+  /** MAX_LINE_SIZE: the most of one line held while reading. */
+  maxLineBytes?: number;
 }
 
 export function readOptions(ctx: SourceContext, open?: ObjectOpener): ObjectReadOptions {
-  return { want: new Set(ctx.config.structuredMetadata), log: ctx.log, deadline: ctx.deadline, open, tally: ctx.tally };
+  return { want: new Set(ctx.config.structuredMetadata), log: ctx.log, deadline: ctx.deadline, open, tally: ctx.tally, maxLineBytes: ctx.config.maxLineSize };
 }
 
 /**
@@ -62,7 +64,7 @@ export async function* objectGroups(ref: S3ObjectRef, opts: ObjectReadOptions): 
     opened = await open({ ...ref, key }, opts.deadline);
   }
   const fallback = parseTime(ref.eventTime) ?? fromDate(opened.lastModified);
-  yield* bytesGroups(opened.body, { bucket: ref.bucket, key, info, fallback, want: opts.want });
+  yield* bytesGroups(opened.body, { bucket: ref.bucket, key, info, fallback, want: opts.want, maxLineBytes: opts.maxLineBytes });
 }
 
 export interface BytesSource {
@@ -72,6 +74,7 @@ export interface BytesSource {
   /** Timestamp for lines without one; undefined only fails if such a line is met. */
   fallback: Timestamp | undefined;
   want: ReadonlySet<string>;
+  maxLineBytes?: number;
 }
 
 /**
@@ -86,6 +89,7 @@ export async function* bytesGroups(body: AsyncIterable<Uint8Array>, source: Byte
     want: source.want,
     what,
     lbVariant: source.info.lbVariant,
+    maxLineBytes: source.maxLineBytes,
   });
   const iterator = entries[Symbol.asyncIterator]();
   try {
