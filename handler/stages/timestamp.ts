@@ -13,7 +13,7 @@
  */
 import { ConfigError } from "../config";
 import type { Labels } from "../types";
-import { sortedLabelNames } from "../labels/names";
+import { compareCodePoints, sortedLabelNames } from "../labels/names";
 import { valueToString } from "./values";
 import { compileTimeFormat, layoutElementCount, loadLocation, NAMED_TIME_FORMATS, UTC, type Instant, type Location, type TimeParser } from "./gotime";
 import { StageOptions } from "./stage-options";
@@ -62,6 +62,8 @@ class TimestampStage implements Stage {
   readonly name = "timestamp";
   /** Label-set key -> last timestamp parsed or fudged (insertion order = recency). */
   private readonly last = new Map<string, Instant>();
+  /** The key set last, the most recent in `last`. */
+  private newest: string | undefined;
 
   constructor(
     private readonly source: string,
@@ -106,7 +108,11 @@ class TimestampStage implements Stage {
   }
 
   private remember(key: string, at: Instant): void {
-    this.last.delete(key);
+    // Most entries continue the stream remembered last: it is already the most recent one.
+    if (key !== this.newest) {
+      this.last.delete(key);
+      this.newest = key;
+    }
     this.last.set(key, at);
     if (this.last.size > MAX_FUDGE_STREAMS) {
       const oldest = this.last.keys().next().value as string;
@@ -117,6 +123,18 @@ class TimestampStage implements Stage {
 
 /** A label set's identity: names in order with their values, separated by characters labels never hold. */
 function streamKey(labels: Labels): string {
+  // Label sets usually arrive with their names in order already: no array, no sort for them.
+  let key = "";
+  let previous: string | undefined;
+  for (const name in labels) {
+    if (previous !== undefined && compareCodePoints(previous, name) > 0) return sortedStreamKey(labels);
+    key += name + "\u0000" + labels[name] + "\u0001";
+    previous = name;
+  }
+  return key;
+}
+
+function sortedStreamKey(labels: Labels): string {
   let key = "";
   for (const name of sortedLabelNames(labels)) key += name + "\u0000" + labels[name] + "\u0001";
   return key;
