@@ -51,6 +51,9 @@ export interface ShipperConfig {
   /** MAX_LINE_SIZE: the most UTF-8 bytes of one line shipped; longer lines get maxLineSizeAction. */
   maxLineSize: number;
   maxLineSizeAction: LongLineAction;
+  /** METRICS: publish the shipper's own CloudWatch metrics (embedded metric format log lines). */
+  metrics: boolean;
+  metricsNamespace: string;
 }
 
 /** One TAG_LABELS item: an exact tag key (optionally renamed) or a pattern over tag keys. */
@@ -98,6 +101,7 @@ export const MAX_BATCH_SIZE = 64 * 1024 * 1024;
  */
 export const DEFAULT_MAX_DECOMPRESSED_SIZE = 16 * 1024 * 1024;
 const BYTE_SIZE_FORM = "a whole number of bytes, or with a unit KB or MB (1024-based, as in Loki's configuration), e.g. 262144 or 256KB";
+export const DEFAULT_METRICS_NAMESPACE = "LambdaPromtail";
 
 /** Every setting of the shipper, in the order the README documents them. */
 export const SETTINGS: readonly SettingSpec[] = [
@@ -124,6 +128,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: "PIPELINE_TIMEOUT", stackKey: "pipelineTimeout", defaultValue: "(none)", acceptedForm: DURATION_FORM, description: "lambda-promtail's guard against slow stages; accepted and validated for compatibility, but not needed: every stage regex runs in linear time (see [Pipeline stages](#pipeline-stages-loki_stage_configs))." },
   { env: "MAX_LINE_SIZE", stackKey: "maxLineSize", defaultValue: "256KB", acceptedForm: `${BYTE_SIZE_FORM}, from 1KB to 64MB`, description: "The longest line (in UTF-8 bytes) shipped: Loki refuses longer ones (its `max_line_size`, 256 KB by default), so keep it at or below Loki's limit. A longer line gets MAX_LINE_SIZE_ACTION; an S3 object never holds more than this of one line in memory.", ours: true },
   { env: "MAX_LINE_SIZE_ACTION", stackKey: "maxLineSizeAction", defaultValue: "truncate", acceptedForm: LONG_LINE_ACTIONS.join(" or "), description: "What happens to a line longer than MAX_LINE_SIZE: `truncate` keeps its first MAX_LINE_SIZE bytes (cut between characters, as Loki's `max_line_size_truncate`), `drop` leaves it out. Counted as truncatedLines / droppedLongLines in the invocation summary.", ours: true },
+  { env: "METRICS", stackKey: "metrics", defaultValue: "true", acceptedForm: "true or false (case-insensitive); empty means true", description: "Publish the shipper's own CloudWatch metrics (entries, bytes, pushes, failures, delivery lag; see Metrics) as embedded-metric-format lines of its log: no API calls.", ours: true },
+  { env: "METRICS_NAMESPACE", stackKey: "metricsNamespace", defaultValue: DEFAULT_METRICS_NAMESPACE, acceptedForm: "a CloudWatch namespace: 1 to 255 characters from letters, digits, '.', '-', '_', '/', '#', ':' and space, not starting with AWS/", description: "CloudWatch namespace of the shipper's metrics.", ours: true },
   { env: "LOG_LEVEL", stackKey: "logLevel", defaultValue: "info", acceptedForm: "debug, info, warn or error", description: "Level of the function's own JSON logs." },
 ];
 
@@ -204,6 +210,8 @@ function parseUnprefixed(env: Readonly<Record<string, string | undefined>>): Shi
     pipelineTimeoutMs: parsePipelineTimeout(get("PIPELINE_TIMEOUT")),
     maxLineSize: parseByteSize("MAX_LINE_SIZE", get("MAX_LINE_SIZE"), DEFAULT_MAX_LINE_SIZE, 1024, 64 * 1024 * 1024),
     maxLineSizeAction: parseLongLineAction(get("MAX_LINE_SIZE_ACTION")),
+    metrics: get("METRICS") === "" || parseBoolean("METRICS", get("METRICS"), spec("METRICS").acceptedForm),
+    metricsNamespace: parseMetricsNamespace(get("METRICS_NAMESPACE")),
   };
 }
 
@@ -245,11 +253,20 @@ function parseWriteAddress(raw: string): string {
   return url.toString();
 }
 
-export function parseBoolean(setting: string, raw: string): boolean {
+export function parseBoolean(setting: string, raw: string, acceptedForm = BOOLEAN_FORM): boolean {
   const lower = raw.toLowerCase();
   if (lower === "" || lower === "false") return false;
   if (lower === "true") return true;
-  throw new ConfigError(setting, `${JSON.stringify(raw)} is not a boolean`, BOOLEAN_FORM);
+  throw new ConfigError(setting, `${JSON.stringify(raw)} is not a boolean`, acceptedForm);
+}
+
+/** CloudWatch's rules for a namespace (PutMetricData): ASCII from a small set, not the reserved AWS/ prefix. */
+function parseMetricsNamespace(raw: string): string {
+  if (raw === "") return DEFAULT_METRICS_NAMESPACE;
+  if (raw.length > 255 || !/^[0-9A-Za-z.\-_/#: ]+$/.test(raw) || raw.startsWith("AWS/")) {
+    throw new ConfigError("METRICS_NAMESPACE", `${JSON.stringify(raw)} is not a CloudWatch namespace`, spec("METRICS_NAMESPACE").acceptedForm);
+  }
+  return raw;
 }
 
 function parseBatchSize(raw: string): number {

@@ -12,6 +12,7 @@ import { createLabelPipeline } from "./labels/pipeline";
 import { LokiClient } from "./loki/client";
 import { snappyCompressor } from "./loki/snappy";
 import { createLogger, errorFields, FunctionLogger } from "./log";
+import { ShipperMetrics } from "./metrics";
 import { ship, ShipStats } from "./pipeline";
 import { StageRunner } from "./stages/runner";
 import { resolveCredential } from "./secrets";
@@ -33,6 +34,8 @@ interface Runtime {
   labelsFor: ReturnType<typeof createLabelPipeline>;
   tags?: LogGroupTagLabeler;
   stages?: StageRunner;
+  /** Absent when METRICS=false. */
+  metrics?: ShipperMetrics;
 }
 
 /** Used when the function runs outside Lambda (replay, tests) and the context has no clock. */
@@ -75,7 +78,10 @@ async function coldStart(env: NodeJS.ProcessEnv, deadline: InvocationDeadline): 
     log,
   });
   const stages = config.stages === undefined ? undefined : new StageRunner(config.stages, log);
-  return { config, log, client, labelsFor, tags, stages };
+  const metrics = config.metrics
+    ? new ShipperMetrics({ namespace: config.metricsNamespace, functionName: env.AWS_LAMBDA_FUNCTION_NAME || "lambda-promtail" })
+    : undefined;
+  return { config, log, client, labelsFor, tags, stages, metrics };
 }
 
 /** Chooses the snappy compressor once, at cold start rather than at the first push, and says when it is the slow one. */
@@ -133,6 +139,8 @@ async function handleEvent(event: unknown, rt: Runtime, deadline: InvocationDead
     log,
   });
   logSummary(log, kind, stats, tally);
+  logSummary(log, kind, stats);
+  rt.metrics?.publish(kind, stats);
 
   if (PARTIAL_FAILURE_KINDS.has(kind)) {
     return {

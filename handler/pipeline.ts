@@ -44,6 +44,8 @@ export interface ShipOptions {
   /** The time pushes may use; its `signal` (the cutoff) also stops reading. */
   deadline: Deadline;
   log: Log;
+  /** The clock the delivery lag is measured with (Unix ms); Date.now unless a test pins it. */
+  now?: () => number;
 }
 
 /** The counters of the per-invocation summary line. */
@@ -66,6 +68,11 @@ export interface ShipStats {
   truncatedLines: number;
   /** Lines longer than MAX_LINE_SIZE left out (MAX_LINE_SIZE_ACTION=drop). */
   droppedLongLines: number;
+  /** Entries in pushes Loki acknowledged, less those it rejected. */
+  shipped: number;
+  /** Delivery lag: age, when its push was acknowledged, of the newest and of the oldest entry acknowledged (its own timestamp against the clock); absent when Loki acknowledged nothing. */
+  lagNewestMs?: number;
+  lagOldestMs?: number;
 }
 
 export interface ShipResult {
@@ -77,9 +84,11 @@ export interface ShipResult {
 export async function ship(records: readonly SourceRecord[], opts: ShipOptions): Promise<ShipResult> {
   const stats: ShipStats = {
     records: records.length, failedRecords: 0, entries: 0, bytes: 0, streams: 0,
-    pushes: 0, retries: 0, splits: 0, dropped: 0, rejected: 0, stageDropped: {}, truncatedLines: 0, droppedLongLines: 0,
+    pushes: 0, retries: 0, splits: 0, dropped: 0, rejected: 0, stageDropped: {}, truncatedLines: 0, droppedLongLines: 0, shipped: 0,
   };
   const stages = opts.stages;
+  const now = opts.now ?? Date.now;
+  const lag = new DeliveryLag();
   const failed = new Set<number>();
   const batcher = new Batcher(opts.batchSize);
   const wanted = new Set(opts.structuredMetadata);
@@ -122,7 +131,10 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
         });
       }
     } else {
+      // Loki answered: what it did not reject is stored, and the entries' ages are the lag.
       stats.bytes += batch.bytes;
+      stats.shipped += batch.entries - report.rejectedEntries;
+      lag.acknowledged(batch, now());
     }
   };
 
@@ -212,6 +224,7 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
   await Promise.all(inFlight);
 
   stats.failedRecords = failed.size;
+  Object.assign(stats, lag.figures());
   return { failed: [...failed].sort((a, b) => a - b), stats };
 }
 
@@ -225,6 +238,26 @@ class StopReading extends Error {
 
 function unstorableTime(entry: LogEntry): BadRecordError {
   return new BadRecordError(`an entry's timestamp (${entry.sec} s + ${entry.nsec} ns since the epoch) is not a time Loki can store (${ENTRY_TIME_RANGE}); its line begins ${JSON.stringify(entry.line.slice(0, 80))}`);
+}
+
+/**
+ * The invocation's delivery lag, from the batches Loki acknowledged: the newest entry's age
+ * when its push was acknowledged, and the oldest entry's age when its push was.
+ */
+class DeliveryLag {
+  private newest = { ms: -Infinity, ackMs: 0 };
+  private oldest = { ms: Infinity, ackMs: 0 };
+
+  acknowledged(batch: PendingBatch, ackMs: number): void {
+    if (batch.entries === 0) return;
+    if (batch.newestMs > this.newest.ms) this.newest = { ms: batch.newestMs, ackMs };
+    if (batch.oldestMs < this.oldest.ms) this.oldest = { ms: batch.oldestMs, ackMs };
+  }
+
+  figures(): Pick<ShipStats, "lagNewestMs" | "lagOldestMs"> {
+    if (this.newest.ms === -Infinity) return {};
+    return { lagNewestMs: Math.round(this.newest.ackMs - this.newest.ms), lagOldestMs: Math.round(this.oldest.ackMs - this.oldest.ms) };
+  }
 }
 
 /**

@@ -1,12 +1,13 @@
 /**
  * Prints the README's reference tables from the code that defines them (function settings,
- * Pulumi program settings, structured-metadata fields, Loki's answers), so the documentation cannot drift: tests/readme.test.ts checks
+ * Pulumi program settings, structured-metadata fields, Loki's answers, the shipper's metrics), so the documentation cannot drift: tests/readme.test.ts checks
  * that the README contains exactly these rows. Run: npx ts-node scripts/readme-tables.ts
  */
 import { EXTENSION_SETTINGS, supportedShipperSettings, UNSUPPORTED_SETTINGS } from "../extension/config";
 import { prefixedName, SETTINGS } from "../handler/config";
 import { LOKI_ANSWERS } from "../handler/loki/answers";
 import { METADATA_FIELDS } from "../handler/metadata";
+import { SHIPPER_METRICS } from "../handler/metrics";
 import { INFRA_SETTINGS } from "../infra/settings";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|");
@@ -29,6 +30,10 @@ export function infraSettingsRows(): string[] {
   return INFRA_SETTINGS.map((s) => `| \`${s.key}\` | ${cell(s.defaultValue)} | ${cell(s.acceptedForm)} | ${cell(s.description)} |`);
 }
 
+export function metricsRows(): string[] {
+  return SHIPPER_METRICS.map((m) => `| \`${m.name}\` | ${m.unit} | ${cell(m.description)} |`);
+}
+
 export function metadataRows(): string[] {
   return Object.entries(METADATA_FIELDS).map(([name, description]) => `| \`${name}\` | ${cell(description)} |`);
 }
@@ -43,6 +48,8 @@ if (require.main === module) {
   console.log(infraSettingsRows().join("\n"));
   console.log("");
   console.log(metadataRows().join("\n"));
+  console.log("");
+  console.log(metricsRows().join("\n"));
   console.log("");
   console.log(extensionSettingsRows().join("\n"));
   console.log("");

@@ -71,6 +71,16 @@ describe("shipper configuration", () => {
   for (const [raw, bytes] of sizes) {
     it(`reads MAX_DECOMPRESSED_SIZE=${JSON.stringify(raw)} as ${bytes} bytes (units 1024-based, as in Loki)`, () => {
       expect(parseShipperConfig({ ...BASE, MAX_DECOMPRESSED_SIZE: raw }).maxDecompressedSize).to.equal(bytes);
+  const metricsSettings: [Record<string, string>, boolean, string][] = [
+    [{}, true, "LambdaPromtail"],
+    [{ METRICS: "FALSE" }, false, "LambdaPromtail"],
+    [{ METRICS: "true", METRICS_NAMESPACE: "Platform/Loki shipper#1:eu-west-1_a.b-c" }, true, "Platform/Loki shipper#1:eu-west-1_a.b-c"],
+    [{ METRICS: "", METRICS_NAMESPACE: "n".repeat(255) }, true, "n".repeat(255)],
+  ];
+  for (const [env, metrics, namespace] of metricsSettings) {
+    it(`reads METRICS and METRICS_NAMESPACE from ${JSON.stringify(env).slice(0, 60)}: metrics ${metrics ? "on" : "off"} in ${namespace.slice(0, 20)}`, () => {
+      const c = parseShipperConfig({ ...BASE, ...env });
+      expect({ metrics: c.metrics, namespace: c.metricsNamespace }).to.deep.equal({ metrics, namespace });
     });
   }
 
@@ -126,6 +136,11 @@ describe("shipper configuration", () => {
     ["a MAX_LINE_SIZE above 64 MB", { MAX_LINE_SIZE: "65MB" }, "MAX_LINE_SIZE", /not a size/],
     ["a MAX_LINE_SIZE with a fraction", { MAX_LINE_SIZE: "0.5MB" }, "MAX_LINE_SIZE", /not a size/],
     ["an unknown MAX_LINE_SIZE_ACTION", { MAX_LINE_SIZE_ACTION: "split" }, "MAX_LINE_SIZE_ACTION", /truncate or drop/],
+    ["a non-boolean METRICS", { METRICS: "off" }, "METRICS", /not a boolean.*empty means true/],
+    ["a METRICS_NAMESPACE with a comma", { METRICS_NAMESPACE: "Lambda,Promtail" }, "METRICS_NAMESPACE", /not a CloudWatch namespace/],
+    ["a METRICS_NAMESPACE in the reserved AWS/ space", { METRICS_NAMESPACE: "AWS/Lambda" }, "METRICS_NAMESPACE", /not a CloudWatch namespace/],
+    ["a METRICS_NAMESPACE over 255 characters", { METRICS_NAMESPACE: "n".repeat(256) }, "METRICS_NAMESPACE", /not a CloudWatch namespace/],
+    ["a METRICS_NAMESPACE with non-ASCII letters", { METRICS_NAMESPACE: "Lögs" }, "METRICS_NAMESPACE", /not a CloudWatch namespace/],
   ];
   for (const [what, env, setting, problem] of rejected) {
     it(`rejects ${what}, naming ${setting} and the accepted form`, () => {

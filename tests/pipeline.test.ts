@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { createLabelPipeline } from "../handler/labels/pipeline";
 import { compileRelabelConfigs } from "../handler/labels/relabel";
-import type { Stream } from "../handler/loki/batch";
+import { Batcher, Stream } from "../handler/loki/batch";
 import type { PushReport } from "../handler/loki/client";
 import { Pusher, ship, ShipOptions } from "../handler/pipeline";
 import { compileStages } from "../handler/stages/index";
@@ -56,6 +56,15 @@ function options(pusher: Pusher, overrides: Partial<ShipOptions> = {}): ShipOpti
     log: new MemoryLog(),
     ...overrides,
   };
+}
+
+/** A BATCH_SIZE that flushes after two entries of two characters in one stream `{app="x"}`. */
+function twoEntryBatch(): number {
+  const batcher = new Batcher(Number.MAX_SAFE_INTEGER);
+  const labels = createLabelPipeline({ extraLabels: {}, dropLabels: [], relabelRules: [] })({ app: "x" })?.key as string;
+  batcher.add(labels, entry("a1"), 0);
+  batcher.add(labels, entry("a2"), 0);
+  return batcher.bytes;
 }
 
 describe("shipping pipeline", () => {
@@ -128,6 +137,38 @@ describe("shipping pipeline", () => {
     const result = await ship([record("a", [{ labels: { app: "x" }, entries: [entry("too old")] }])], options(loki));
     expect(result.failed).to.deep.equal([]);
     expect(result.stats.rejected).to.equal(1);
+  });
+
+  it("measures the delivery lag: the ages of the newest and oldest entry acknowledged, at the time their push was acknowledged", async () => {
+    const T = 1763798400;
+    const acks = [T * 1000 + 50_000, T * 1000 + 90_000, T * 1000 + 95_000];
+    const loki = new FakeLoki(["ok", "failed"]);
+    // Two batches (two entries each): the first acknowledged at T+50 s, the second never stored.
+    const result = await ship([
+      record("a", [{ labels: { app: "x" }, entries: [entry("a1", T + 10), { sec: T + 3, nsec: 500_000_000, line: "a2" }] }]),
+      record("b", [{ labels: { app: "x" }, entries: [entry("b1", T + 40), entry("b2", T + 1)] }]),
+    ], options(loki, { batchSize: twoEntryBatch(), now: () => acks.shift() as number }));
+    expect(loki.pushes).to.have.length(2);
+    expect(result.failed).to.deep.equal([1]);
+    expect(result.stats).to.include({ lagNewestMs: 40_000, lagOldestMs: 46_500, shipped: 2 });
+  });
+
+  it("takes each end of the lag from the push that carried it", async () => {
+    const T = 1763798400;
+    const acks = [T * 1000 + 20_000, T * 1000 + 70_000];
+    const loki = new FakeLoki();
+    const result = await ship([
+      record("a", [{ labels: { app: "x" }, entries: [entry("a1", T + 5), entry("a2", T + 1)] }]),
+      record("b", [{ labels: { app: "x" }, entries: [entry("b1", T + 30), entry("b2", T + 8)] }]),
+    ], options(loki, { batchSize: twoEntryBatch(), now: () => acks.shift() as number }));
+    expect(result.stats).to.include({ lagNewestMs: 40_000, lagOldestMs: 19_000, shipped: 4 });
+  });
+
+  it("reports no lag when Loki acknowledged nothing", async () => {
+    const result = await ship([record("a", [{ labels: { app: "x" }, entries: [entry("x")] }])], options(new FakeLoki(["failed"])));
+    expect(result.stats.lagNewestMs).to.equal(undefined);
+    expect(result.stats.lagOldestMs).to.equal(undefined);
+    expect(result.stats.shipped).to.equal(0);
   });
 
   it("drops and counts entries whose label set relabeling empties", async () => {

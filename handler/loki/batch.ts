@@ -25,6 +25,9 @@ export interface PendingBatch {
   entries: number;
   /** Encoded size of the PushRequest before compression: exact for entries, an upper bound by a few bytes per stream. */
   bytes: number;
+  /** Timestamps, in Unix milliseconds, of the oldest and the newest entry: their ages when the push is acknowledged are the delivery lag. */
+  oldestMs: number;
+  newestMs: number;
 }
 
 /** A stream's own framing besides its label string; 5 bytes covers any stream length. */
@@ -69,6 +72,8 @@ export class Batcher {
   private owners = new Set<number>();
   private entryCount = 0;
   private byteCount = 0;
+  private oldestMs = Infinity;
+  private newestMs = -Infinity;
   /** The entries of a source group share one metadata object: its size is measured once. */
   private lastMetadata: Metadata | undefined;
   private lastMetadataSize = 0;
@@ -98,6 +103,9 @@ export class Batcher {
     open.stream.entries.push(entry);
     this.owners.add(owner);
     this.entryCount++;
+    const ms = entry.sec * 1000 + entry.nsec / 1e6;
+    if (ms < this.oldestMs) this.oldestMs = ms;
+    if (ms > this.newestMs) this.newestMs = ms;
     const metadata = entry.metadata;
     if (metadata !== undefined && metadata !== this.lastMetadata) {
       this.lastMetadata = metadata;
@@ -129,11 +137,15 @@ export class Batcher {
       if (!open.ordered) open.stream.entries.sort(byTimestamp);
       streams.push(open.stream);
     }
-    const batch: PendingBatch = { streams, owners: [...this.owners], entries: this.entryCount, bytes: this.byteCount };
+    const batch: PendingBatch = {
+      streams, owners: [...this.owners], entries: this.entryCount, bytes: this.byteCount, oldestMs: this.oldestMs, newestMs: this.newestMs,
+    };
     this.streams = new Map();
     this.owners = new Set();
     this.entryCount = 0;
     this.byteCount = 0;
+    this.oldestMs = Infinity;
+    this.newestMs = -Infinity;
     return batch;
   }
 }
