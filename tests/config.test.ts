@@ -71,6 +71,9 @@ describe("shipper configuration", () => {
   for (const [raw, bytes] of sizes) {
     it(`reads MAX_DECOMPRESSED_SIZE=${JSON.stringify(raw)} as ${bytes} bytes (units 1024-based, as in Loki)`, () => {
       expect(parseShipperConfig({ ...BASE, MAX_DECOMPRESSED_SIZE: raw }).maxDecompressedSize).to.equal(bytes);
+    });
+  }
+
   const metricsSettings: [Record<string, string>, boolean, string][] = [
     [{}, true, "LambdaPromtail"],
     [{ METRICS: "FALSE" }, false, "LambdaPromtail"],
