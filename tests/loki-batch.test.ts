@@ -130,6 +130,17 @@ describe("loki batch: Batcher", () => {
     expect(wide.bytes - ascii.bytes).to.be.at.least(600);
   });
 
+  it("knows the timestamps of its oldest and newest entry, across streams, in milliseconds (for the delivery lag)", () => {
+    const batcher = new Batcher(1 << 20);
+    batcher.add('{a="1"}', entry(1763798410, 250_000_000, "x"), 0);
+    batcher.add('{a="2"}', entry(1763798400, 500_000, "y"), 1);
+    batcher.add('{a="1"}', entry(1763798405, 0, "z"), 1);
+    const batch = batcher.take();
+    expect([batch.oldestMs, batch.newestMs]).to.deep.equal([1763798400000.5, 1763798410250]);
+    batcher.add("{}", entry(1763798500, 0, "later"), 2);
+    expect([batcher.take().oldestMs, batcher.take().oldestMs]).to.deep.equal([1763798500000, Infinity]);
+  });
+
   it("take() empties the batcher", () => {
     const batcher = new Batcher(100);
     expect(batcher.isEmpty).to.equal(true);
@@ -137,7 +148,7 @@ describe("loki batch: Batcher", () => {
     expect(batcher.isEmpty).to.equal(false);
     batcher.take();
     expect(batcher.isEmpty).to.equal(true);
-    expect(batcher.take()).to.deep.equal({ streams: [], owners: [], entries: 0, bytes: 0 });
+    expect(batcher.take()).to.deep.equal({ streams: [], owners: [], entries: 0, bytes: 0, oldestMs: Infinity, newestMs: -Infinity });
     expect(batcher.add("{}", entry(1, 0, "y"), 5)).to.equal(false);
     expect(batcher.take().owners).to.deep.equal([5]);
   });
