@@ -139,7 +139,6 @@ async function handleEvent(event: unknown, rt: Runtime, deadline: InvocationDead
     log,
   });
   logSummary(log, kind, stats, tally);
-  logSummary(log, kind, stats);
   rt.metrics?.publish(kind, stats);
 
   if (PARTIAL_FAILURE_KINDS.has(kind)) {
