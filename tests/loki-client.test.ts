@@ -216,6 +216,19 @@ describe("loki client", () => {
     expect(countEntries(loki.acceptedPushes())).to.include({ total: 3, distinct: 3 });
   });
 
+  it("still makes that last attempt when the timer wakes a little late", async () => {
+    loki.respondWith(...Array<number>(4).fill(503));
+    const time = new FakeTime();
+    const late = async (ms: number): Promise<void> => time.sleep(ms + 7); // every wake-up 7 ms late
+    const created = client({ sleep: late, random: () => 0.999, maxRetries: 50 });
+    const report = await created.push(streamsOf(3), time.deadline(2000)); // 1500 ms to use
+    // 99.9, 199.8, 399.6 (+7 each) fit; the 799 ms draw is cut to 1500 - 720.3 - 100 = 679.7 ms,
+    // which wakes 7 ms late with 93 ms left: the request is still made, and Loki stores it.
+    expect(time.sleeps.map(Math.round)).to.deep.equal([107, 207, 407, 687]);
+    expect(report).to.include({ outcome: "ok", pushes: 5, retries: 4 });
+    expect(countEntries(loki.acceptedPushes())).to.include({ total: 3, distinct: 3 });
+  });
+
   it("gives up after that last attempt fails, without another wait", async () => {
     loki.respondWith(...Array<number>(8).fill(500));
     const time = new FakeTime();
