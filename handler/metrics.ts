@@ -26,7 +26,7 @@ export const SHIPPER_METRICS: readonly MetricDefinition[] = [
   { name: "RecordsFailed", unit: MetricUnit.Count, description: "Records reported failed (batchItemFailures, or the invocation failed): retried by the event source, then dead-lettered.", value: (s) => s.failedRecords },
   { name: "EntriesShipped", unit: MetricUnit.Count, description: "Entries in pushes Loki acknowledged, less those it rejected.", value: (s) => s.shipped },
   { name: "EntriesRejected", unit: MetricUnit.Count, description: "Entries Loki refused for good (a 400 such as \"entry too far behind\" or \"line too long\", or an entry too large alone).", value: (s) => s.rejected },
-  { name: "EntriesDropped", unit: MetricUnit.Count, description: "Entries dropped on purpose: relabeling left no labels, a keep/drop rule or a pipeline stage dropped them.", value: (s) => s.dropped },
+  { name: "EntriesDropped", unit: MetricUnit.Count, description: "Entries dropped on purpose: relabeling left no labels, a keep/drop rule or a pipeline stage dropped them, or a line over MAX_LINE_SIZE was dropped (MAX_LINE_SIZE_ACTION=drop).", value: entriesDropped },
   { name: "BytesShipped", unit: MetricUnit.Bytes, description: "Size of the acknowledged push requests before compression.", value: (s) => s.bytes },
   { name: "Pushes", unit: MetricUnit.Count, description: "HTTP requests sent to Loki, retries and 413 halves included.", value: (s) => s.pushes },
   { name: "PushRetries", unit: MetricUnit.Count, description: "Requests that resent an earlier one after 429, 5xx or a network error.", value: (s) => s.retries },
@@ -34,6 +34,13 @@ export const SHIPPER_METRICS: readonly MetricDefinition[] = [
   { name: "DeliveryLagNewest", unit: MetricUnit.Milliseconds, description: "Age of the newest entry when Loki acknowledged its push (its own timestamp against the clock): how far behind the pipeline is.", value: (s) => s.lagNewestMs },
   { name: "DeliveryLagOldest", unit: MetricUnit.Milliseconds, description: "Age of the oldest entry when Loki acknowledged its push: entries older than Loki's window (an hour behind the stream's newest) are rejected.", value: (s) => s.lagOldestMs },
 ];
+
+/** Every entry left out on purpose, whichever step left it out. */
+function entriesDropped(s: ShipStats): number {
+  let dropped = s.dropped + s.droppedLongLines;
+  for (const count of Object.values(s.stageDropped)) dropped += count;
+  return dropped;
+}
 
 export const SERVICE_DIMENSION = "service";
 export const SOURCE_KIND_DIMENSION = "source_kind";

@@ -188,13 +188,13 @@ describe("shipper metrics (embedded metric format)", function () {
   });
 
   it("emfLine: the same metrics for another source kind as a line the caller writes (the telemetry extension's entry point)", async () => {
-    const stats: ShipStats = { records: 4, failedRecords: 1, entries: 12, bytes: 2048, streams: 1, pushes: 2, retries: 1, splits: 0, dropped: 2, rejected: 0, stageDropped: { too_old: 2 }, shipped: 10, lagNewestMs: 150, lagOldestMs: 900 };
+    const stats: ShipStats = { records: 4, failedRecords: 1, entries: 12, bytes: 2048, streams: 1, pushes: 2, retries: 1, splits: 0, dropped: 2, rejected: 0, stageDropped: { too_old: 2 }, truncatedLines: 1, droppedLongLines: 1, shipped: 10, lagNewestMs: 150, lagOldestMs: 900 };
     const metrics = new ShipperMetrics({ namespace: "LambdaPromtail", functionName: FUNCTION_NAME });
     const written = await emfLinesOf(async () => metrics.emfLine("extension", stats));
     expect(written.lines, "emfLine does not write").to.deep.equal([]);
     const record = onlyRecord([metrics.emfLine("extension", stats)], "extension", Object.keys(UNITS));
     expect(Object.fromEntries(record.data.map((d) => [d.name, d.values[0]]))).to.deep.equal({
-      Records: 4, RecordsFailed: 1, EntriesShipped: 10, EntriesRejected: 0, EntriesDropped: 2, BytesShipped: 2048,
+      Records: 4, RecordsFailed: 1, EntriesShipped: 10, EntriesRejected: 0, EntriesDropped: 5, BytesShipped: 2048,
       Pushes: 2, PushRetries: 1, PushSplits: 0, DeliveryLagNewest: 150, DeliveryLagOldest: 900,
     });
     // A second line carries only its own figures: nothing accumulates between calls.
