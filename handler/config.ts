@@ -12,7 +12,7 @@ import { isValidLabelName, sanitizeLabelName } from "./labels/names";
 import { Regex, RegexSyntaxError } from "./regex";
 import { STAGE_CONFIGS_FORM } from "./stages/forms";
 import { parseStageConfigs, type StagePipeline } from "./stages/index";
-import { DURATION_FORM, parseGoDuration } from "./stages/units";
+import { DURATION_FORM, parseByteSize, parseGoDuration } from "./stages/units";
 import { DEFAULT_MAX_LINE_SIZE, LONG_LINE_ACTIONS, LongLineAction } from "./line-size";
 import type { Labels } from "./types";
 
@@ -100,7 +100,7 @@ export const MAX_BATCH_SIZE = 64 * 1024 * 1024;
  * parsed JSON (measured in bench/cloudwatch.ts). A 1 MB record inflating to 1 GB stops here.
  */
 export const DEFAULT_MAX_DECOMPRESSED_SIZE = 16 * 1024 * 1024;
-const BYTE_SIZE_FORM = "a whole number of bytes, or with a unit KB or MB (1024-based, as in Loki's configuration), e.g. 262144 or 256KB";
+const BYTE_SIZE_FORM = "a whole number of bytes, or with a unit KB, MB or GB (1024-based as in Loki's configuration: KB = KiB), e.g. 262144 or 256KB";
 export const DEFAULT_METRICS_NAMESPACE = "LambdaPromtail";
 
 /** Every setting of the shipper, in the order the README documents them. */
@@ -205,10 +205,10 @@ function parseUnprefixed(env: Readonly<Record<string, string | undefined>>): Shi
     tagLabels: parseTagLabels(get("TAG_LABELS")),
     tagLabelsPrefix: parseTagLabelsPrefix(env.TAG_LABELS_PREFIX),
     tagCacheTtlMs: parseTagCacheTtl(get("TAG_CACHE_TTL_SECONDS")),
-    maxDecompressedSize: parseByteSize("MAX_DECOMPRESSED_SIZE", get("MAX_DECOMPRESSED_SIZE"), DEFAULT_MAX_DECOMPRESSED_SIZE, 1024 * 1024, 1024 * 1024 * 1024),
+    maxDecompressedSize: parseBytesSetting("MAX_DECOMPRESSED_SIZE", get("MAX_DECOMPRESSED_SIZE"), DEFAULT_MAX_DECOMPRESSED_SIZE, 1024 * 1024, 1024 * 1024 * 1024),
     stages: parseStageConfigs(get("LOKI_STAGE_CONFIGS"), "LOKI_STAGE_CONFIGS"),
     pipelineTimeoutMs: parsePipelineTimeout(get("PIPELINE_TIMEOUT")),
-    maxLineSize: parseByteSize("MAX_LINE_SIZE", get("MAX_LINE_SIZE"), DEFAULT_MAX_LINE_SIZE, 1024, 64 * 1024 * 1024),
+    maxLineSize: parseBytesSetting("MAX_LINE_SIZE", get("MAX_LINE_SIZE"), DEFAULT_MAX_LINE_SIZE, 1024, 64 * 1024 * 1024),
     maxLineSizeAction: parseLongLineAction(get("MAX_LINE_SIZE_ACTION")),
     metrics: get("METRICS") === "" || parseBoolean("METRICS", get("METRICS"), spec("METRICS").acceptedForm),
     metricsNamespace: parseMetricsNamespace(get("METRICS_NAMESPACE")),
@@ -278,15 +278,11 @@ function parseBatchSize(raw: string): number {
   return n;
 }
 
-const BYTE_UNITS: Record<string, number> = { "": 1, b: 1, kb: 1024, kib: 1024, mb: 1024 * 1024, mib: 1024 * 1024 };
-
-/** "262144", "256KB", "16 MiB" -> bytes, within [min, max]; units are 1024-based as in Loki's byte sizes. */
-export function parseByteSize(setting: string, raw: string, fallback: number, min: number, max: number): number {
+/** "262144", "256KB", "16 MiB" -> bytes, within [min, max]; units are 1024-based as in Loki's byte sizes (stages/units.ts). */
+function parseBytesSetting(setting: string, raw: string, fallback: number, min: number, max: number): number {
   if (raw === "") return fallback;
-  const m = /^(\d+)\s*([a-z]*)$/i.exec(raw);
-  const unit = m ? BYTE_UNITS[m[2].toLowerCase()] : undefined;
-  const n = m && unit !== undefined ? Number(m[1]) * unit : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
+  const n = parseByteSize(raw);
+  if (n === undefined || n < min || n > max) {
     throw new ConfigError(setting, `${JSON.stringify(raw)} is not a size from ${min} to ${max} bytes`, spec(setting).acceptedForm);
   }
   return n;

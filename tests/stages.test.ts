@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { ConfigError, parseShipperConfig } from "../handler/config";
 import { compileStages, REJECTED_STAGES, STAGES } from "../handler/stages/index";
@@ -118,22 +119,49 @@ describe("stages: regex", () => {
   });
 });
 
+const ACCESS_LINE = '11.11.11.11 - frank [25/Jan/2000:14:00:01 -0500] "GET /1986.js HTTP/1.1" 200 932 "-" "Mozilla/5.0 (Windows; U; de) Firefox/3.5.7"';
+const STATUS_TEMPLATE = '{{ if eq .Value "200" }}{{ Replace .Value "200" "HttpStatusOk" -1 }}{{ else }}{{ .Value | ToUpper }}{{ end }}';
+
 describe("stages: replace", () => {
   table([
     ["replaces each capture group of every match", [{ replace: { expression: "password=(\\S+)", replace: "****" } }], "user=a password=secret1 x password=secret2",
       { line: "user=a password=**** x password=****" }],
     ["templates {{ .Value }} and keeps the text outside groups", [{ replace: { expression: "id=(\\d+)", replace: "<{{ .Value }}>" } }], "id=12 id=3", { line: "id=<12> id=<3>" }],
-    ["puts named groups into extracted and may refer to them", [{ replace: { expression: "(?P<user>\\w+)@example\\.com", replace: "{{ .user }}-{{ .app }}" } }], "mail bob@example.com",
-      { line: "mail bob-web@example.com", extracted: { app: "web", user: "bob" } }],
+    // Promtail's replace_test.go: a full template with functions, and named groups extracted with their replacement.
+    ["runs a full Go template and extracts named groups with their replacement (Promtail's example)",
+      [{ replace: { expression: '^(?P<ip>\\S+) (?P<identd>\\S+) (?P<user>\\S+) \\[(?P<timestamp>[\\w:/]+\\s[+\\-]\\d{4})\\] "(?P<action>\\S+)\\s?(?P<path>\\S+)?\\s?(?P<protocol>\\S+)?" (?P<status>\\d{3}|-) (\\d+|-)\\s?"?(?P<referer>[^"]*)"?\\s?"?(?P<useragent>[^"]*)?"?$', replace: STATUS_TEMPLATE } }],
+      ACCESS_LINE,
+      {
+        line: '11.11.11.11 - FRANK [25/JAN/2000:14:00:01 -0500] "GET /1986.JS HTTP/1.1" HttpStatusOk 932 "-" "MOZILLA/5.0 (WINDOWS; U; DE) FIREFOX/3.5.7"',
+        extracted: {
+          app: "web", ip: "11.11.11.11", identd: "-", user: "FRANK", timestamp: "25/JAN/2000:14:00:01 -0500", action: "GET", path: "/1986.JS",
+          protocol: "HTTP/1.1", status: "HttpStatusOk", referer: "-", useragent: "MOZILLA/5.0 (WINDOWS; U; DE) FIREFOX/3.5.7",
+        },
+      }],
+    ["replaces an outer group once and still extracts the nested ones",
+      [{ replace: { expression: "(?P<ip_user>^(?P<ip>\\S+) - (?P<user>\\S+))", replace: "{{ .Value | ToUpper }}" } }], ACCESS_LINE,
+      { line: ACCESS_LINE.replace("frank", "FRANK"), extracted: { app: "web", ip_user: "11.11.11.11 - FRANK", ip: "11.11.11.11", user: "FRANK" } }],
+    ["sees the extracted values that came before, not this match's groups (<no value>)",
+      [{ replace: { expression: "(?P<user>\\w+)@example\\.com", replace: "{{ .app }}:{{ .user }}" } }], "mail bob@example.com",
+      { line: "mail web:<no value>@example.com", extracted: { app: "web", user: "web:<no value>" } }],
+    ["pseudonymises with a template function (the README's recipe)", [{ replace: { expression: "user_email=(\\S+)", replace: '{{ Sha2Hash .Value "my-salt" }}' } }], "user_email=a@b.c x",
+      { line: `user_email=${createHash("sha256").update("a@b.cmy-salt").digest("hex")} x` }],
+    ["replaces adjacent capture groups", [{ replace: { expression: "(a|b|c)", replace: "" } }], "abc", { line: "" }],
+    ["leaves the entry alone when the template fails on it", [{ replace: { expression: "(?P<n>x)", replace: "{{ .missing | ToUpper }}" } }], "x y", { line: "x y", extracted: { app: "web" } }],
     ["changes nothing for a pattern without groups", [{ replace: { expression: "secret", replace: "x" } }], "a secret", { line: "a secret" }],
     ["deletes with an empty replace", [{ replace: { expression: "(\\s+debug)" } }], "msg debug", { line: "msg" }],
     ["writes back to source", [{ replace: { expression: "(w)", replace: "W", source: "app" } }], "line", { line: "line", extracted: { app: "Web" } }],
     ["does nothing when source is missing", [{ replace: { expression: "(x)", replace: "y", source: "nope" } }], "x", { line: "x" }],
   ]);
-  it("refuses template functions it cannot run, saying what to use", () => {
-    const err = refusal([{ replace: { expression: "(x)", replace: "{{ ToUpper .Value }}" } }]);
+  it("refuses a template that does not parse, with its position", () => {
+    const err = refusal([{ replace: { expression: "(x)", replace: "{{ ToUpper .Value " } }]);
     expect(err.setting).to.equal("LOKI_STAGE_CONFIGS[0].replace.replace");
-    expect(err.problem).to.match(/only \{\{ \.Value \}\} and \{\{ \.name \}\} references are supported here/);
+    expect(err.problem).to.match(/^line 1, column \d+: .* in "\{\{ ToUpper \.Value "$/);
+  });
+  it("refuses an unknown template function", () => {
+    const err = refusal([{ replace: { expression: "(x)", replace: "{{ Nope .Value }}" } }]);
+    expect(err.setting).to.equal("LOKI_STAGE_CONFIGS[0].replace.replace");
+    expect(err.problem).to.match(/Nope/);
   });
 });
 
@@ -184,6 +212,10 @@ describe("stages: drop", () => {
     ["older_than, recent entry", { older_than: "1h" }, "x", NOW_MS / 1000 - 60, undefined],
     ["longer_than, long line (UTF-8 bytes)", { longer_than: "8B" }, "ééééé", NOW_MS / 1000, "drop_stage"],
     ["longer_than, short line", { longer_than: 8 }, "short", NOW_MS / 1000, undefined],
+    // Promtail reads longer_than as Loki's flagext.ByteSize: 1KB is 1024 bytes, as 1KiB.
+    ["longer_than 1KB, a line of 1024 bytes", { longer_than: "1KB" }, "x".repeat(1024), NOW_MS / 1000, undefined],
+    ["longer_than 1KB, a line of 1025 bytes", { longer_than: "1KB" }, "x".repeat(1025), NOW_MS / 1000, "drop_stage"],
+    ["longer_than 1kib, a line of 1025 bytes", { longer_than: "1kib" }, "x".repeat(1025), NOW_MS / 1000, "drop_stage"],
     ["all conditions must hold", { expression: "x", older_than: "1h" }, "x", NOW_MS / 1000, undefined],
     ["a custom drop_counter_reason", { expression: "health", drop_counter_reason: "health_checks" }, "health", NOW_MS / 1000, "health_checks"],
   ];
@@ -198,6 +230,7 @@ describe("stages: drop", () => {
     [{ value: "x" }, "LOKI_STAGE_CONFIGS[0].drop.value", /needs a source/],
     [{ older_than: "1 hour" }, "LOKI_STAGE_CONFIGS[0].drop.older_than", /"1 hour" is not a positive duration/],
     [{ longer_than: "8 lines" }, "LOKI_STAGE_CONFIGS[0].drop.longer_than", /is not a size/],
+    [{ longer_than: "1.5KB" }, "LOKI_STAGE_CONFIGS[0].drop.longer_than", /is not a size/],
     [{ expression: "(" }, "LOKI_STAGE_CONFIGS[0].drop.expression", /missing closing \)/],
   ];
   for (const [stage, setting, problem] of refused) {
@@ -217,9 +250,22 @@ describe("stages: decolorize and luhn", () => {
     ["luhn keeps numbers that fail the checksum", [{ luhn: {} }], "order 4111111111111112", { line: "order 4111111111111112" }],
     ["luhn honours replacement and min_length", [{ luhn: { replacement: "#", min_length: 4 } }], "pin 4242 and 1234", { line: "pin # and 1234" }],
   ]);
-  it("luhn: masks several numbers, leaves short runs and separators alone", () => {
-    expect(redactLuhn("a 5555555555554444,378282246310005 b 4111-1111-1111-1111", "X", 13)).to.equal("a X,X b 4111-1111-1111-1111");
-  });
+  const LUHN_CASES: Array<[what: string, input: string, expected: string]> = [
+    ["several plain numbers", "a 5555555555554444,378282246310005 b", "a X,X b"],
+    ["a number printed in groups of four with spaces", "card 4111 1111 1111 1111 ok", "card X ok"],
+    ["a number printed in groups of four with dashes", "card 4111-1111-1111-1111.", "card X."],
+    ["an Amex number printed 4-6-5", "amex 3782 822463 10005", "amex X"],
+    ["a 19-digit number printed 4-4-4-4-3", "visa 4000 0000 0000 0000 006", "visa X"],
+    ["a card number next to other digit groups (the longest passing window)", "on 2024 06 01 paid 4111 1111 1111 1111 2024", "on 2024 06 01 paid X 2024"],
+    ["groups that fail the checksum", "card 4111 1111 1111 1112", "card 4111 1111 1111 1112"],
+    ["mixed separators are two numbers, each too short", "4111 1111-1111 1111", "4111 1111-1111 1111"],
+    ["two spaces do not join groups", "4111  1111  1111  1111", "4111  1111  1111  1111"],
+    ["single digits joined by spaces are no card number", "1 2 3 4 5 6 7 8 9 0 1 2 4", "1 2 3 4 5 6 7 8 9 0 1 2 4"],
+    ["short runs alone", "pin 1234 id 42", "pin 1234 id 42"],
+  ];
+  for (const [what, input, expected] of LUHN_CASES) {
+    it(`luhn: ${what}`, () => expect(redactLuhn(input, "X", 13)).to.equal(expected));
+  }
 });
 
 describe("stages: the stage list", () => {

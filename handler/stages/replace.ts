@@ -1,87 +1,84 @@
 /**
- * The `replace` stage: in the line (or `source`), replaces the text of every capture group of
- * every match of `expression` with `replace`, as Promtail does (a pattern without capture
- * groups changes nothing; the text outside the groups stays). The named groups are also put
- * into the extracted map with the text they captured. The result goes back where it was read.
+ * The `replace` stage (Promtail's): in the line (or `source`), replaces the text of every capture
+ * group of every match of `expression` with the output of the Go template `replace`; a pattern
+ * without capture groups changes nothing, and the text outside the groups stays. The result
+ * goes back where it was read.
  *
- * `replace` may refer to `{{ .Value }}` (the captured text) and to `{{ .name }}` (a named group
- * or an extracted value); Go-template functions are not available here: transform the
- * extracted value with a `template` stage first, or use the masking recipe in the README.
+ * As in Promtail, the template is a full Go text/template with Promtail's functions
+ * (handler/stages/gotemplate.ts, the `template` stage's engine): it sees the extracted values
+ * that have text and `.Value`, the captured text of the group being replaced. Every named group
+ * of the first match is put into the extracted map with its replacement (Promtail's
+ * `capturedMap`: `status: HttpStatusOk`, not the captured `200`). A template that fails on an
+ * entry (a function error) leaves the entry unchanged, as in Promtail; a template that cannot
+ * be parsed is a configuration error.
  */
-import { ConfigError } from "../config";
+import { TemplateExecError, type Value } from "./gotemplate";
 import { StageOptions } from "./stage-options";
 import { readSource, SOURCE_FORM, writeSource } from "./source";
-import type { Stage, StageEntry, StageFactory } from "./types";
+import { parseStageTemplate } from "./template";
+import type { Stage, StageContext, StageEntry, StageFactory } from "./types";
 import { valueToString } from "./values";
 
-type Part = { text: string } | { ref: string };
-
-const REPLACE_FORM = "text, with {{ .Value }} for the captured text and {{ .name }} for a named group or extracted value";
+const REPLACE_FORM = "a Go text/template using .Value (the captured text), extracted names and the functions of the template stage, e.g. \"****\" or \"{{ .Value | ToUpper }}\"";
 
 export const replaceStage: StageFactory = (raw, where) => {
   const options = new StageOptions(raw, where, ["expression", "source", "replace"]);
   const expression = options.regex("expression", true);
   const source = options.string("source", SOURCE_FORM);
-  const template = parseReplace(options.string("replace", REPLACE_FORM, ""), `${where}.replace`);
+  if (source === "") throw options.fail("source", "is empty", SOURCE_FORM);
+  const text = options.string("replace", REPLACE_FORM, "");
+  const template = parseStageTemplate(text, `${where}.replace`, REPLACE_FORM);
   const groupCount = expression.groupNames.length;
   return {
     name: "replace",
-    process(entry) {
+    process(entry: StageEntry, ctx: StageContext) {
       const input = readSource(entry, source);
       if (input === undefined) return undefined;
+      let data: Map<string, Value> | undefined;
       let out = "";
       let copied = 0;
-      let changed = false;
-      const captured: Record<string, string> = {};
-      // replaceAll walks the matches (Go's rules for empty ones); its own result is not used.
-      expression.replaceAll(input, (match) => {
-        for (let index = 1; index < groupCount; index++) {
-          const text = match.group(index);
-          const at = match.groupStart(index);
-          // A group inside an already replaced one (nested groups) has nothing left to replace.
-          if (text === undefined || at < copied) continue;
-          const name = expression.groupNames[index];
-          if (name !== undefined) captured[name] = text;
-          out += input.slice(copied, at) + expand(template, text, entry, captured);
-          copied = at + text.length;
-          changed = true;
-        }
-        return "";
-      });
-      for (const [name, text] of Object.entries(captured)) entry.extracted[name] = text;
-      if (changed) writeSource(entry, source, out + input.slice(copied));
+      let matched = false;
+      // Named groups of the first match, with their replacement (Promtail's capturedMap).
+      const named: Array<[string, string]> = [];
+      try {
+        // replaceAll walks the matches (Go's rules for empty ones); its own result is not used.
+        expression.replaceAll(input, (match) => {
+          for (let index = 1; index < groupCount; index++) {
+            const captured = match.group(index);
+            if (captured === undefined) continue;
+            data ??= templateData(entry);
+            data.set("Value", captured);
+            const replacement = template.execute(data);
+            const name = expression.groupNames[index];
+            if (!matched && name !== undefined) named.push([name, replacement]);
+            const at = match.groupStart(index);
+            // A group inside an already replaced one (nested groups) has nothing left to replace.
+            if (at < copied) continue;
+            out += input.slice(copied, at) + replacement;
+            copied = at + captured.length;
+          }
+          matched = true;
+          return "";
+        });
+      } catch (err) {
+        if (!(err instanceof TemplateExecError)) throw err;
+        ctx.log.debug("replace stage: the template failed on an entry", { error: err.message });
+        return undefined;
+      }
+      if (!matched) return undefined;
+      writeSource(entry, source, out + input.slice(copied));
+      for (const [name, replacement] of named) entry.extracted[name] = replacement;
       return undefined;
     },
   } satisfies Stage;
 };
 
-function expand(parts: readonly Part[], value: string, entry: StageEntry, captured: Readonly<Record<string, string>>): string {
-  let out = "";
-  for (const part of parts) {
-    if ("text" in part) out += part.text;
-    else if (part.ref === "Value") out += value;
-    else out += captured[part.ref] ?? valueToString(entry.extracted[part.ref]) ?? "";
+/** The extracted values that have text, as Promtail's getTemplateData gives them to the template. */
+function templateData(entry: StageEntry): Map<string, Value> {
+  const data = new Map<string, Value>();
+  for (const key of Object.keys(entry.extracted)) {
+    const text = valueToString(entry.extracted[key]);
+    if (text !== undefined) data.set(key, text);
   }
-  return out;
-}
-
-const REFERENCE = /\{\{-?\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*-?\}\}/y;
-
-function parseReplace(template: string, setting: string): Part[] {
-  const parts: Part[] = [];
-  let i = 0;
-  while (i < template.length) {
-    const open = template.indexOf("{{", i);
-    if (open < 0) break;
-    if (open > i) parts.push({ text: template.slice(i, open) });
-    REFERENCE.lastIndex = open;
-    const m = REFERENCE.exec(template);
-    if (m === null) {
-      throw new ConfigError(setting, `${JSON.stringify(template)}: only {{ .Value }} and {{ .name }} references are supported here`, `${REPLACE_FORM}; for template functions, run a template stage on the extracted value`);
-    }
-    parts.push({ ref: m[1] });
-    i = REFERENCE.lastIndex;
-  }
-  if (i < template.length) parts.push({ text: template.slice(i) });
-  return parts;
+  return data;
 }

@@ -24,15 +24,18 @@ export const template: StageFactory = (options, where) => {
   const opts = new StageOptions(options, where, OPTIONS);
   const source = opts.requiredString("source", "the name of the extracted value to set");
   const text = opts.string("template", TEMPLATE_FORM, "");
-  let parsed: Template;
+  return new TemplateStage(source, parseStageTemplate(text, `${where}.template`, TEMPLATE_FORM));
+};
+
+/** Parses a stage option's Go template with Promtail's functions; a syntax error is a ConfigError naming `setting`. */
+export function parseStageTemplate(text: string, setting: string, form: string): Template {
   try {
-    parsed = Template.parse(text, TEMPLATE_FUNCS, regexProblem);
+    return Template.parse(text, TEMPLATE_FUNCS, regexProblem);
   } catch (err) {
-    if (err instanceof TemplateSyntaxError) throw new ConfigError(`${where}.template`, `${err.message} in ${JSON.stringify(text)}`, TEMPLATE_FORM);
+    if (err instanceof TemplateSyntaxError) throw new ConfigError(setting, `${err.message} in ${JSON.stringify(text)}`, form);
     throw err;
   }
-  return new TemplateStage(source, parsed);
-};
+}
 
 class TemplateStage implements Stage {
   readonly name = "template";

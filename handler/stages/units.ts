@@ -24,20 +24,30 @@ export function parseGoDuration(text: string): number | undefined {
   return sign * total;
 }
 
-const BYTE_UNITS: Readonly<Record<string, number>> = {
-  "": 1, b: 1,
-  k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9,
-  ki: 1024, kib: 1024, mi: 1024 ** 2, mib: 1024 ** 2, gi: 1024 ** 3, gib: 1024 ** 3,
-};
+/**
+ * Byte-size units as Loki's configuration reads them (its `flagext.ByteSize`, which Promtail's
+ * `drop.longer_than` uses: c2h5oh/datasize on the upper-cased text): every unit is a power of
+ * 1024, whether written KB or KiB, and the number is whole.
+ */
+const BYTE_UNITS: ReadonlyMap<string, number> = (() => {
+  const units = new Map<string, number>([["", 1], ["b", 1], ["byte", 1]]);
+  const names = [["k", "kilo"], ["m", "mega"], ["g", "giga"], ["t", "tera"], ["p", "peta"], ["e", "exa"]];
+  names.forEach(([letter, word], power) => {
+    const factor = 1024 ** (power + 1);
+    for (const unit of [letter, `${letter}b`, `${letter}ib`, word, `${word}byte`, `${word}bytes`]) units.set(unit, factor);
+  });
+  return units;
+})();
 
-export const BYTES_FORM = 'a size in bytes, e.g. 8192, "8KB" (1000 bytes a KB) or "8KiB" (1024)';
+export const BYTES_FORM = 'a whole number of bytes, or with a unit B, KB, MB or GB (1024-based as in Loki\'s configuration: 8KB = 8KiB = 8192), e.g. 8192 or "8KB"';
 
-/** Bytes of a size such as `8KB` or `1MiB` (humanize's units, which Promtail uses), or undefined. */
+/** Bytes of a size such as `8KB`, `8 kib` or `1MB` (1024-based; see BYTE_UNITS), or undefined. */
 export function parseByteSize(value: unknown): number | undefined {
-  if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? Math.floor(value) : undefined;
+  if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
   if (typeof value !== "string") return undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
+  const m = /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(value);
   if (m === null) return undefined;
-  const unit = m[2].toLowerCase();
-  return Object.hasOwn(BYTE_UNITS, unit) ? Math.floor(Number(m[1]) * BYTE_UNITS[unit]) : undefined;
+  const unit = BYTE_UNITS.get(m[2].toLowerCase());
+  const bytes = unit === undefined ? NaN : Number(m[1]) * unit;
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
 }
