@@ -10,9 +10,9 @@
  *
  * Pure: no I/O.
  */
-import { ConfigError, parseBoolean, parseShipperConfig, prefixedName, renameSettings, SETTINGS, SettingSpec, ShipperConfig } from "../handler/config";
+import { ConfigError, EXTENSION_PREFIX, parseBoolean, parseShipperConfig, prefixedName, renameSettings, SETTINGS, SettingSpec, ShipperConfig } from "../handler/config";
 
-export const PREFIX = "LOKI_";
+export const PREFIX = EXTENSION_PREFIX;
 
 /** Structured-metadata fields the extension fills (handler/metadata.ts lists them all). */
 export const EXTENSION_METADATA_FIELDS = ["lambda_request_id", "level"] as const;
@@ -165,7 +165,7 @@ export function supportedShipperSettings(): SettingSpec[] {
     ...s,
     env: prefixedName(s.env, PREFIX),
     acceptedForm: renameSettings(s.acceptedForm, PREFIX),
-    description: renameSettings(s.description, PREFIX),
+    description: renameSettings(s.extensionDescription ?? s.description, PREFIX),
   }));
 }
 

@@ -12,6 +12,8 @@
  *            LOKI_FLUSH_INTERVAL_MS while the environment runs.
  *  SHUTDOWN  wait briefly for Lambda's last telemetry, push everything held before the deadline,
  *            report anything undelivered in one error line with counts, exit.
+ * Metrics (LOKI_METRICS): one embedded-metric-format line on stdout after each flush that did
+ * something, and one at SHUTDOWN (metrics.ts).
  */
 import { ConfigError } from "../handler/config";
 import { createLabelPipeline, type FinalLabels } from "../handler/labels/pipeline";
@@ -27,6 +29,7 @@ import { parseExtensionConfig, unknownPrefixedVariables, type ExtensionConfig } 
 import { lokiAuth } from "./credentials";
 import { LambdaApi, type Registration } from "./lambda-api";
 import { startListener, type TelemetryListener } from "./listener";
+import { ExtensionMetrics, type TelemetryTotals } from "./metrics";
 import { Outbox } from "./outbox";
 import { FlushPolicy } from "./policy";
 import { RecordConverter, type TelemetryEvent } from "./records";
@@ -49,6 +52,8 @@ export interface RunOptions {
 /** Counters reported in the SHUTDOWN summary line. */
 interface Stats {
   invocations: number;
+  /** Telemetry events of the shipped types received (lines, valid or not). */
+  records: number;
   backgroundInvocations: number;
   invalidEvents: number;
   relabelDropped: number;
@@ -59,6 +64,8 @@ interface Stats {
   /** Lines longer than LOKI_MAX_LINE_SIZE shipped truncated, or left out (LOKI_MAX_LINE_SIZE_ACTION=drop). */
   truncatedLines: number;
   droppedLongLines: number;
+  /** Entries still held when the SHUTDOWN deadline came. */
+  lostAtShutdown: number;
 }
 
 /** Waits for platform.runtimeDone of a request, which the listener may have seen already. */
@@ -104,9 +111,13 @@ function printError(message: string, err: unknown): void {
   console.error(JSON.stringify({ level: "ERROR", message, service: "lambda-promtail-extension", ...errorFields(err) }));
 }
 
+function functionNameOf(registration: Registration, env: Readonly<Record<string, string | undefined>>): string {
+  return registration.functionName ?? env.AWS_LAMBDA_FUNCTION_NAME ?? "";
+}
+
 /** The base labels of every entry: the CloudWatch path's labels for the function's log group. */
 export function baseLabels(config: ExtensionConfig, registration: Registration, env: Readonly<Record<string, string | undefined>>): Labels {
-  const functionName = registration.functionName ?? env.AWS_LAMBDA_FUNCTION_NAME ?? "";
+  const functionName = functionNameOf(registration, env);
   const labels: Labels = {
     __aws_log_type: "telemetry",
     __aws_cloudwatch_log_group: config.logGroupName ?? `/aws/lambda/${functionName}`,
@@ -191,13 +202,18 @@ export class TelemetryExtension {
   private readonly streamLabels: string | undefined;
   private readonly stream: FinalLabels | null;
   private readonly stages: StageRunner | undefined;
+  private readonly metrics: ExtensionMetrics | undefined;
+  private metricsFailed = false;
   private listener: TelemetryListener | undefined;
   private flushing: Promise<void> | undefined;
   private lastFlushStart = 0;
   private backgroundTimer: NodeJS.Timeout | undefined;
   private invocationDeadlineMs = 0;
   private failing = false;
-  readonly stats: Stats = { invocations: 0, backgroundInvocations: 0, invalidEvents: 0, relabelDropped: 0, stageDropped: {}, lambdaDroppedRecords: 0, lambdaDroppedBytes: 0, truncatedLines: 0, droppedLongLines: 0 };
+  readonly stats: Stats = {
+    invocations: 0, records: 0, backgroundInvocations: 0, invalidEvents: 0, relabelDropped: 0, stageDropped: {},
+    lambdaDroppedRecords: 0, lambdaDroppedBytes: 0, truncatedLines: 0, droppedLongLines: 0, lostAtShutdown: 0,
+  };
 
   constructor(
     private readonly config: ExtensionConfig,
@@ -225,6 +241,9 @@ export class TelemetryExtension {
     this.stages = shipper.stages === undefined ? undefined : new StageRunner(shipper.stages, log);
     if (final === null) log.warn("LOKI_RELABEL_CONFIGS / LOKI_DROP_LABELS leave no label: every line is dropped", {});
     this.outbox = new Outbox(config.maxHeldBytes);
+    if (shipper.metrics) {
+      this.metrics = new ExtensionMetrics({ namespace: shipper.metricsNamespace, functionName: functionNameOf(registration, env) || "lambda-promtail-extension" });
+    }
     this.policy = new FlushPolicy({ strategy: config.flushStrategy, busyRate: config.busyRate });
     this.converter = new RecordConverter({
       shipTypes: config.shipTypes,
@@ -266,7 +285,10 @@ export class TelemetryExtension {
     let invalid = 0;
     let firstReason: string | undefined;
     for (const event of events) {
+      // Our own metric lines come back as `extension` telemetry: shipping them would feed back.
+      if (event.type === "extension" && this.metrics?.isOwnLine(event.record)) continue;
       const converted = this.converter.convert(event);
+      if (converted.kind !== "skip") this.stats.records++;
       if (converted.kind === "entry") {
         if (this.streamLabels === undefined || this.stream === null) this.stats.relabelDropped++;
         else if (this.stages === undefined) this.hold(this.streamLabels, converted.entry);
@@ -301,10 +323,17 @@ export class TelemetryExtension {
     this.log.debug("subscribed to the Telemetry API", { uri: this.listener.uri, types });
   }
 
-  /** Pushes what is held, one flush at a time; waits for a flush already running first. */
-  private async flush(deadline: Deadline): Promise<void> {
+  /**
+   * Pushes what is held, one flush at a time; waits for a flush already running first. Then
+   * writes the metrics line of what happened since the previous one, unless `publish` is false.
+   */
+  private async flush(deadline: Deadline, publish = true): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (this.outbox.waiting === 0) return;
+    if (this.outbox.waiting > 0) await this.push(deadline);
+    if (publish) this.publishMetrics();
+  }
+
+  private async push(deadline: Deadline): Promise<void> {
     this.lastFlushStart = Date.now();
     const run = (async () => {
       const held = this.outbox.held;
@@ -322,6 +351,30 @@ export class TelemetryExtension {
       await run;
     } finally {
       this.flushing = undefined;
+    }
+  }
+
+  /** The running totals the metrics lines are differences of. */
+  private totals(): TelemetryTotals {
+    const outbox = this.outbox.counters;
+    const stats = this.stats;
+    return {
+      records: stats.records, entries: stats.records, failedRecords: stats.invalidEvents + outbox.failedEntries,
+      bytes: outbox.deliveredBytes, streams: 0, pushes: outbox.pushes, retries: outbox.retries, splits: outbox.splits,
+      dropped: stats.relabelDropped, stageDropped: stats.stageDropped, truncatedLines: stats.truncatedLines, droppedLongLines: stats.droppedLongLines,
+      rejected: outbox.rejected, shipped: outbox.delivered, lostPastMemoryBound: outbox.droppedEntries, lostAtShutdown: stats.lostAtShutdown,
+      lambdaDroppedRecords: stats.lambdaDroppedRecords, lambdaDroppedBytes: stats.lambdaDroppedBytes,
+    };
+  }
+
+  /** Writes the metrics line (LOKI_METRICS); a failure to write it never stops shipping. */
+  private publishMetrics(): void {
+    if (this.metrics === undefined) return;
+    try {
+      this.metrics.publish(this.totals(), this.outbox.takeLag());
+    } catch (err) {
+      if (!this.metricsFailed) this.log.warn("could not write the metrics line", errorFields(err));
+      this.metricsFailed = true;
     }
   }
 
@@ -383,7 +436,9 @@ export class TelemetryExtension {
     const shutdownAt = Date.now();
     const waitUntil = shutdownAt + Math.max(0, (end - shutdownAt) / 4);
     while (Date.now() < waitUntil && Date.now() - Math.max(shutdownAt, this.listener?.lastPostAt ?? 0) < quietMs) await sleep(10);
-    await this.flush(deadlineAt(end));
+    await this.flush(deadlineAt(end), false);
+    this.stats.lostAtShutdown = this.outbox.held;
+    this.publishMetrics();
     const counters = this.outbox.counters;
     const summary = {
       shutdownReason: reason,

@@ -12,6 +12,7 @@
  * ENTRY_OVERHEAD_BYTES; when an entry would push the total past `maxBytes`, the oldest waiting
  * entries are dropped and counted.
  */
+import { DeliveryLag, type DeliveryLagFigures } from "../handler/delivery-lag";
 import { Batcher, PendingBatch } from "../handler/loki/batch";
 import type { PushReport } from "../handler/loki/client";
 import { encodeAndCompress } from "../handler/loki/encode";
@@ -30,6 +31,8 @@ interface Held {
 export interface OutboxCounters {
   /** Entries Loki stored. */
   delivered: number;
+  /** Size of the acknowledged push requests before compression. */
+  deliveredBytes: number;
   /** Entries Loki refused for good (400, or a single entry still too large after 413 splits). */
   rejected: number;
   /** Entries dropped because the memory bound was reached. */
@@ -40,6 +43,8 @@ export interface OutboxCounters {
   splits: number;
   /** Flushes that ended with entries still held because a push failed or time ran out. */
   failedFlushes: number;
+  /** Entries such flushes left held (an entry held through two failed flushes counts twice). */
+  failedEntries: number;
 }
 
 export interface FlushResult {
@@ -58,7 +63,8 @@ export class Outbox {
   private head = 0;
   private bytes = 0;
   private inFlightEntries = 0;
-  readonly counters: OutboxCounters = { delivered: 0, rejected: 0, droppedEntries: 0, droppedBytes: 0, pushes: 0, retries: 0, splits: 0, failedFlushes: 0 };
+  readonly counters: OutboxCounters = { delivered: 0, deliveredBytes: 0, rejected: 0, droppedEntries: 0, droppedBytes: 0, pushes: 0, retries: 0, splits: 0, failedFlushes: 0, failedEntries: 0 };
+  private lag = new DeliveryLag();
 
   constructor(private readonly maxBytes: number) {}
 
@@ -74,6 +80,13 @@ export class Outbox {
 
   get heldBytes(): number {
     return this.bytes;
+  }
+
+  /** The delivery lag of the pushes acknowledged since the last call (see handler/delivery-lag.ts). */
+  takeLag(): DeliveryLagFigures {
+    const figures = this.lag.figures();
+    this.lag = new DeliveryLag();
+    return figures;
   }
 
   add(labels: string, entry: LogEntry): void {
@@ -142,7 +155,8 @@ export class Outbox {
     let failure: string | undefined;
     let failed = false;
     const inFlight = new Set<Promise<void>>();
-    const settle = (taken: Held[], entries: number, report: PushReport): void => {
+    const settle = (taken: Held[], batch: PendingBatch, report: PushReport): void => {
+      const entries = batch.entries;
       this.counters.pushes += report.pushes;
       this.counters.retries += report.retries;
       this.counters.splits += report.splits;
@@ -153,6 +167,8 @@ export class Outbox {
         return;
       }
       this.release(taken);
+      this.lag.acknowledged(batch, Date.now());
+      this.counters.deliveredBytes += batch.bytes;
       this.counters.rejected += report.rejectedEntries;
       this.counters.delivered += entries - report.rejectedEntries;
       delivered += entries - report.rejectedEntries;
@@ -167,19 +183,16 @@ export class Outbox {
         throw err;
       }
       const push: Promise<void> = pusher.push(batch.streams, deadline, body)
-        .then((report) => settle(taken, batch.entries, report), (err: unknown) => settle(taken, batch.entries, { outcome: "failed", pushes: 0, retries: 0, splits: 0, rejectedEntries: 0, message: (err as Error).message }))
+        .then((report) => settle(taken, batch, report), (err: unknown) => settle(taken, batch, { outcome: "failed", pushes: 0, retries: 0, splits: 0, rejectedEntries: 0, message: (err as Error).message }))
         .finally(() => inFlight.delete(push));
       inFlight.add(push);
       while (inFlight.size >= concurrency) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
-    if (failed) {
+    if (failed || this.waiting > 0) {
       this.counters.failedFlushes++;
-      return { outcome: "failed", delivered, message: failure };
-    }
-    if (this.waiting > 0) {
-      this.counters.failedFlushes++;
-      return { outcome: "out-of-time", delivered };
+      this.counters.failedEntries += this.held;
+      return failed ? { outcome: "failed", delivered, message: failure } : { outcome: "out-of-time", delivered };
     }
     return { outcome: "ok", delivered };
   }

@@ -82,6 +82,8 @@ export interface SettingSpec {
   /** true for settings lambda-promtail does not have. */
   ours?: boolean;
   secret?: boolean;
+  /** The telemetry extension's wording, where `description` does not fit the extension (its LOKI_ names are filled in). */
+  extensionDescription?: string;
 }
 
 const BOOLEAN_FORM = "true or false (case-insensitive); empty means false";
@@ -102,6 +104,8 @@ export const MAX_BATCH_SIZE = 64 * 1024 * 1024;
 export const DEFAULT_MAX_DECOMPRESSED_SIZE = 16 * 1024 * 1024;
 const BYTE_SIZE_FORM = "a whole number of bytes, or with a unit KB, MB or GB (1024-based as in Loki's configuration: KB = KiB), e.g. 262144 or 256KB";
 export const DEFAULT_METRICS_NAMESPACE = "LambdaPromtail";
+/** The telemetry extension reads these settings as LOKI_<name>, so that they cannot collide with the function's own. */
+export const EXTENSION_PREFIX = "LOKI_";
 
 /** Every setting of the shipper, in the order the README documents them. */
 export const SETTINGS: readonly SettingSpec[] = [
@@ -128,8 +132,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: "PIPELINE_TIMEOUT", stackKey: "pipelineTimeout", defaultValue: "(none)", acceptedForm: DURATION_FORM, description: "lambda-promtail's guard against slow stages; accepted and validated for compatibility, but not needed: every stage regex runs in linear time (see [Pipeline stages](#pipeline-stages-loki_stage_configs))." },
   { env: "MAX_LINE_SIZE", stackKey: "maxLineSize", defaultValue: "256KB", acceptedForm: `${BYTE_SIZE_FORM}, from 1KB to 64MB`, description: "The longest line (in UTF-8 bytes) shipped: Loki refuses longer ones (its `max_line_size`, 256 KB by default), so keep it at or below Loki's limit. A longer line gets MAX_LINE_SIZE_ACTION; an S3 object never holds more than this of one line in memory.", ours: true },
   { env: "MAX_LINE_SIZE_ACTION", stackKey: "maxLineSizeAction", defaultValue: "truncate", acceptedForm: LONG_LINE_ACTIONS.join(" or "), description: "What happens to a line longer than MAX_LINE_SIZE: `truncate` keeps its first MAX_LINE_SIZE bytes (cut between characters, as Loki's `max_line_size_truncate`), `drop` leaves it out. Counted as truncatedLines / droppedLongLines in the invocation summary.", ours: true },
-  { env: "METRICS", stackKey: "metrics", defaultValue: "true", acceptedForm: "true or false (case-insensitive); empty means true", description: "Publish the shipper's own CloudWatch metrics (entries, bytes, pushes, failures, delivery lag; see Metrics) as embedded-metric-format lines of its log: no API calls.", ours: true },
-  { env: "METRICS_NAMESPACE", stackKey: "metricsNamespace", defaultValue: DEFAULT_METRICS_NAMESPACE, acceptedForm: "a CloudWatch namespace: 1 to 255 characters from letters, digits, '.', '-', '_', '/', '#', ':' and space, not starting with AWS/", description: "CloudWatch namespace of the shipper's metrics.", ours: true },
+  { env: "METRICS", stackKey: "metrics", defaultValue: "true", acceptedForm: "true or false (case-insensitive); empty means true", description: "Publish the shipper's own CloudWatch metrics (entries, bytes, pushes, failures, delivery lag; see Metrics) as embedded-metric-format lines of its log: no API calls.", ours: true,
+    extensionDescription: "Publish the extension's own CloudWatch metrics (the shipper's set under `source_kind=telemetry`, see [Metrics of the extension](#metrics-of-the-extension)) as embedded-metric-format lines of the function's log: one per flush that did something, none while idle, no API calls." },
+  { env: "METRICS_NAMESPACE", stackKey: "metricsNamespace", defaultValue: DEFAULT_METRICS_NAMESPACE, acceptedForm: "a CloudWatch namespace: 1 to 255 characters from letters, digits, '.', '-', '_', '/', '#', ':' and space, not starting with AWS/", description: "CloudWatch namespace of the shipper's metrics.", ours: true, extensionDescription: "CloudWatch namespace of the extension's metrics." },
   { env: "LOG_LEVEL", stackKey: "logLevel", defaultValue: "info", acceptedForm: "debug, info, warn or error", description: "Level of the function's own JSON logs." },
 ];
 

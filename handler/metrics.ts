@@ -5,19 +5,23 @@
  *
  * One EMF line per invocation and source kind. Dimensions are low-cardinality only: `service`
  * (the function's name) and `source_kind` (cloudwatch, kinesis, s3, sqs, sns, eventbridge, or
- * the telemetry extension's own kind); never the log group, stream or object.
+ * `telemetry` for the telemetry extension); never the log group, stream or object.
+ *
+ * The telemetry extension publishes the same set, with the meanings of a telemetry record, plus
+ * a few of its own (TELEMETRY_METRICS), through the same class: it prints the line itself.
  */
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { EXTENSION_PREFIX, renameSettings } from "./config";
 import type { ShipStats } from "./pipeline";
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
-export interface MetricDefinition {
+export interface MetricDefinition<S extends ShipStats = ShipStats> {
   name: string;
   unit: Unit;
   description: string;
   /** The value for one invocation; undefined leaves the metric out of that line. */
-  value: (stats: ShipStats) => number | undefined;
+  value: (stats: S) => number | undefined;
 }
 
 /** Every metric the shipper publishes, in the order the README documents them. */
@@ -42,24 +46,60 @@ function entriesDropped(s: ShipStats): number {
   return dropped;
 }
 
+/** The `source_kind` of the telemetry extension's metrics. */
+export const TELEMETRY_SOURCE_KIND = "telemetry";
+
+/**
+ * The telemetry extension's figures for one flush: the shipper's, where a record is one
+ * telemetry event of a shipped type (one line), and what only the extension sees.
+ */
+export interface TelemetryStats extends ShipStats {
+  /** Entries dropped because LOKI_MAX_HELD_BYTES was reached while Loki could not take them. */
+  lostPastMemoryBound: number;
+  /** Entries still held when the SHUTDOWN deadline came. */
+  lostAtShutdown: number;
+  /** What Lambda reported dropped in platform.logsDropped (the extension did not take telemetry fast enough). */
+  lambdaDroppedRecords: number;
+  lambdaDroppedBytes: number;
+}
+
+/** What a shipper metric means for the extension, where the shipper's wording does not fit (elsewhere: the shipper's, with LOKI_ names). */
+const TELEMETRY_MEANINGS: Readonly<Record<string, string>> = {
+  Records: "Telemetry events of the shipped types received (LOKI_TELEMETRY_TYPES): each is one line.",
+  RecordsFailed: "Lines not delivered by this flush: in a push that failed or ran out of time (kept in memory and pushed again at a later flush or at SHUTDOWN, counted again if that fails too), or unreadable telemetry events (no valid time; skipped and logged).",
+};
+
+/** Every metric the telemetry extension publishes: the shipper's, then its own. */
+export const TELEMETRY_METRICS: readonly MetricDefinition<TelemetryStats>[] = [
+  ...SHIPPER_METRICS.map((m) => ({ ...m, description: TELEMETRY_MEANINGS[m.name] ?? renameSettings(m.description, EXTENSION_PREFIX) })),
+  { name: "EntriesLost", unit: MetricUnit.Count, description: "Lines dropped, oldest first, because LOKI_MAX_HELD_BYTES was reached while Loki could not take them: they never reach Loki.", value: (s) => s.lostPastMemoryBound },
+  { name: "EntriesLostAtShutdown", unit: MetricUnit.Count, description: "Lines still undelivered when the SHUTDOWN deadline came (counted in the line written at SHUTDOWN): they never reach Loki.", value: (s) => s.lostAtShutdown },
+  { name: "TelemetryDroppedRecords", unit: MetricUnit.Count, description: "Records Lambda dropped before they reached the extension, as its platform.logsDropped events report.", value: (s) => s.lambdaDroppedRecords },
+  { name: "TelemetryDroppedBytes", unit: MetricUnit.Bytes, description: "Bytes of those records, as platform.logsDropped reports.", value: (s) => s.lambdaDroppedBytes },
+];
+
 export const SERVICE_DIMENSION = "service";
 export const SOURCE_KIND_DIMENSION = "source_kind";
 
-export interface ShipperMetricsOptions {
+export interface ShipperMetricsOptions<S extends ShipStats> {
   namespace: string;
   /** The function's name: the `service` dimension. */
   functionName: string;
+  /** The metrics written (default SHIPPER_METRICS; the telemetry extension gives TELEMETRY_METRICS). */
+  definitions?: readonly MetricDefinition<S>[];
 }
 
-export class ShipperMetrics {
+export class ShipperMetrics<S extends ShipStats = ShipStats> {
   private readonly metrics: Metrics;
+  private readonly definitions: readonly MetricDefinition<S>[];
 
-  constructor(opts: ShipperMetricsOptions) {
+  constructor(opts: ShipperMetricsOptions<S>) {
     this.metrics = new Metrics({ namespace: opts.namespace, serviceName: opts.functionName });
+    this.definitions = opts.definitions ?? SHIPPER_METRICS;
   }
 
   /** Writes one invocation's figures for a source kind to the function's log (stdout), where CloudWatch picks them up. */
-  publish(sourceKind: string, stats: ShipStats): void {
+  publish(sourceKind: string, stats: S): void {
     this.add(sourceKind, stats);
     this.metrics.publishStoredMetrics();
   }
@@ -69,7 +109,7 @@ export class ShipperMetrics {
    * caller that writes its own log lines (the telemetry extension, which cannot call
    * CloudWatch from a frozen environment, prints it with its own source kind).
    */
-  emfLine(sourceKind: string, stats: ShipStats): string {
+  emfLine(sourceKind: string, stats: S): string {
     this.add(sourceKind, stats);
     try {
       return JSON.stringify(this.metrics.serializeMetrics());
@@ -79,9 +119,9 @@ export class ShipperMetrics {
     }
   }
 
-  private add(sourceKind: string, stats: ShipStats): void {
+  private add(sourceKind: string, stats: S): void {
     this.metrics.addDimension(SOURCE_KIND_DIMENSION, sourceKind);
-    for (const metric of SHIPPER_METRICS) {
+    for (const metric of this.definitions) {
       const value = metric.value(stats);
       if (value !== undefined) this.metrics.addMetric(metric.name, metric.unit, value);
     }

@@ -18,6 +18,7 @@ import type { PushReport } from "./loki/client";
 import { encodeAndCompress } from "./loki/encode";
 import { limitLine, LongLineAction } from "./line-size";
 import { errorFields } from "./log";
+import { DeliveryLag } from "./delivery-lag";
 import { BadRecordError, ENTRY_TIME_RANGE, isStorableTimestamp } from "./types";
 import type { StageRunner } from "./stages/runner";
 import type { Deadline, EntryGroup, Log, LogEntry, Metadata, SourceRecord } from "./types";
@@ -238,26 +239,6 @@ class StopReading extends Error {
 
 function unstorableTime(entry: LogEntry): BadRecordError {
   return new BadRecordError(`an entry's timestamp (${entry.sec} s + ${entry.nsec} ns since the epoch) is not a time Loki can store (${ENTRY_TIME_RANGE}); its line begins ${JSON.stringify(entry.line.slice(0, 80))}`);
-}
-
-/**
- * The invocation's delivery lag, from the batches Loki acknowledged: the newest entry's age
- * when its push was acknowledged, and the oldest entry's age when its push was.
- */
-class DeliveryLag {
-  private newest = { ms: -Infinity, ackMs: 0 };
-  private oldest = { ms: Infinity, ackMs: 0 };
-
-  acknowledged(batch: PendingBatch, ackMs: number): void {
-    if (batch.entries === 0) return;
-    if (batch.newestMs > this.newest.ms) this.newest = { ms: batch.newestMs, ackMs };
-    if (batch.oldestMs < this.oldest.ms) this.oldest = { ms: batch.oldestMs, ackMs };
-  }
-
-  figures(): Pick<ShipStats, "lagNewestMs" | "lagOldestMs"> {
-    if (this.newest.ms === -Infinity) return {};
-    return { lagNewestMs: Math.round(this.newest.ackMs - this.newest.ms), lagOldestMs: Math.round(this.oldest.ackMs - this.oldest.ms) };
-  }
 }
 
 /**

@@ -1,13 +1,13 @@
 /**
  * Prints the README's reference tables from the code that defines them (function settings,
- * Pulumi program settings, structured-metadata fields, Loki's answers, the shipper's metrics), so the documentation cannot drift: tests/readme.test.ts checks
+ * Pulumi program settings, structured-metadata fields, Loki's answers, the shipper's and the extension's metrics), so the documentation cannot drift: tests/readme.test.ts checks
  * that the README contains exactly these rows. Run: npx ts-node scripts/readme-tables.ts
  */
 import { EXTENSION_SETTINGS, supportedShipperSettings, UNSUPPORTED_SETTINGS } from "../extension/config";
 import { prefixedName, SETTINGS } from "../handler/config";
 import { LOKI_ANSWERS } from "../handler/loki/answers";
 import { METADATA_FIELDS } from "../handler/metadata";
-import { SHIPPER_METRICS } from "../handler/metrics";
+import { SHIPPER_METRICS, TELEMETRY_METRICS } from "../handler/metrics";
 import { INFRA_SETTINGS } from "../infra/settings";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|");
@@ -34,6 +34,12 @@ export function metricsRows(): string[] {
   return SHIPPER_METRICS.map((m) => `| \`${m.name}\` | ${m.unit} | ${cell(m.description)} |`);
 }
 
+/** The telemetry extension's metrics whose meaning differs from the shipper's, and its own. */
+export function telemetryMetricsRows(): string[] {
+  const shipper = new Map(SHIPPER_METRICS.map((m) => [m.name, m.description]));
+  return TELEMETRY_METRICS.filter((m) => shipper.get(m.name) !== m.description).map((m) => `| \`${m.name}\` | ${m.unit} | ${cell(m.description)} |`);
+}
+
 export function metadataRows(): string[] {
   return Object.entries(METADATA_FIELDS).map(([name, description]) => `| \`${name}\` | ${cell(description)} |`);
 }
@@ -50,6 +56,8 @@ if (require.main === module) {
   console.log(metadataRows().join("\n"));
   console.log("");
   console.log(metricsRows().join("\n"));
+  console.log("");
+  console.log(telemetryMetricsRows().join("\n"));
   console.log("");
   console.log(extensionSettingsRows().join("\n"));
   console.log("");

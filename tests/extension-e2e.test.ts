@@ -4,45 +4,20 @@
  * invocations, SIGKILL at the SHUTDOWN deadline), pushing to the local Loki receiver.
  */
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
-import { buildNodeLayer, EXTENSION_NAME } from "../scripts/build-extension";
+import { EXTENSION_NAME } from "../scripts/build-extension";
 import { AwsJsonServer } from "./support/aws-json-server";
-import { LambdaEmulator, type EmulatorOptions } from "./support/lambda-emulator";
-import { countEntries, LokiReceiver, parseLabels, type ReceivedEntry } from "./support/loki-receiver";
-
-const HOST_ARCH = process.arch === "arm64" ? "arm64" : "x86_64";
+import { useExtensionHarness } from "./support/extension-harness";
+import type { EmulatorOptions, LambdaEmulator } from "./support/lambda-emulator";
+import { countEntries, parseLabels, type ReceivedEntry } from "./support/loki-receiver";
 
 describe("telemetry extension under the Lambda emulator", function () {
   // Spawning node takes up to a second on a loaded machine; every wait below is bounded.
   this.timeout(30000);
-  let layer: string;
-  let executable: string;
-  const loki = new LokiReceiver();
-  let lambda: LambdaEmulator | undefined;
+  const harness = useExtensionHarness();
+  const loki = harness.loki;
 
-  before(async () => {
-    layer = mkdtempSync(path.join(tmpdir(), "lambda-promtail-layer-"));
-    buildNodeLayer({ outDir: layer, zipPath: null, snappyBindings: [HOST_ARCH] });
-    executable = path.join(layer, "extensions", EXTENSION_NAME);
-    await loki.start();
-  });
-  afterEach(async () => {
-    await lambda?.close();
-    lambda = undefined;
-    loki.reset();
-  });
-  after(async () => {
-    await loki.stop();
-    rmSync(layer, { recursive: true, force: true });
-  });
-
-  const start = async (env: Record<string, string> = {}, options: Partial<EmulatorOptions> = {}) => {
-    lambda = await LambdaEmulator.start({ executable, env: { LOKI_WRITE_ADDRESS: loki.url, ...env }, functionName: "orders", accountId: "210987654321", ...options });
-    if (lambda.startFailure) throw new Error(`${lambda.startFailure}\n${lambda.stderr()}\n${lambda.stdout()}`);
-    return lambda;
-  };
+  const start = (env: Record<string, string> = {}, options: Partial<EmulatorOptions> = {}) =>
+    harness.start({ env, functionName: "orders", accountId: "210987654321", ...options });
   /** Every entry Loki stored, with its stream's labels. */
   const stored = (): (ReceivedEntry & { labels: Record<string, string> })[] =>
     loki.acceptedPushes().flatMap((push) => push.streams.flatMap((stream) => stream.entries.map((e) => ({ ...e, labels: parseLabels(stream.labels) }))));
@@ -141,7 +116,7 @@ describe("telemetry extension under the Lambda emulator", function () {
   });
 
   it("bad settings: reports the validator's message to /extension/init/error and exits", async () => {
-    lambda = await LambdaEmulator.start({ executable, env: { LOKI_WRITE_ADDRESS: loki.url, LOKI_BATCH_SIZE: "128k" } });
+    const lambda = await harness.launch({ env: { LOKI_WRITE_ADDRESS: loki.url, LOKI_BATCH_SIZE: "128k" } });
     expect(lambda.initError).to.deep.equal({ errorType: "Extension.ConfigInvalid", message: 'LOKI_BATCH_SIZE: "128k" is out of range. Accepted form: a whole number of bytes from 1 to 67108864' });
     expect(lambda.startFailure).to.match(/init error Extension\.ConfigInvalid/);
     expect(lambda.stderr()).to.include("LOKI_BATCH_SIZE");
@@ -160,7 +135,7 @@ describe("telemetry extension under the Lambda emulator", function () {
       await l.invoke({ logs: ["authorised"] });
       expect(loki.requests.map((r) => r.headers.authorization)).to.deep.equal(["Bearer token-from-ssm"]);
       await l.close();
-      lambda = await LambdaEmulator.start({ executable, env: { LOKI_WRITE_ADDRESS: loki.url, LOKI_BEARER_TOKEN: `${parameterArn}-missing`, AWS_ENDPOINT_URL_SSM: endpoint } });
+      const lambda = await harness.launch({ env: { LOKI_WRITE_ADDRESS: loki.url, LOKI_BEARER_TOKEN: `${parameterArn}-missing`, AWS_ENDPOINT_URL_SSM: endpoint } });
       expect(lambda.initError?.errorType).to.equal("Extension.CredentialsUnavailable");
       expect(lambda.initError?.message).to.match(/^LOKI_BEARER_TOKEN: could not read arn:aws:ssm:eu-west-1:123456789012:parameter\/loki\/token-missing/);
     } finally {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { extensionSettingsRows, extensionUnsupportedRows, infraSettingsRows, lokiAnswerRows, metadataRows, metricsRows, settingsRows } from "../scripts/readme-tables";
+import { extensionSettingsRows, extensionUnsupportedRows, infraSettingsRows, lokiAnswerRows, metadataRows, metricsRows, settingsRows, telemetryMetricsRows } from "../scripts/readme-tables";
 
 const README = readFileSync(resolve(__dirname, "..", "README.md"), "utf8");
 
@@ -20,6 +20,10 @@ describe("README reference tables", () => {
 
   it("documents every metric of the shipper with its unit", () => {
     for (const row of metricsRows()) expect(README).to.include(row);
+  });
+
+  it("documents the telemetry extension's own metrics, and the shipper's whose meaning differs there", () => {
+    for (const row of telemetryMetricsRows()) expect(README).to.include(row);
   });
 
   it("documents every setting of the telemetry extension, and the shipper settings it refuses", () => {

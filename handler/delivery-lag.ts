@@ -1,0 +1,31 @@
+/**
+ * Delivery lag: how old entries were when Loki acknowledged the push that carried them.
+ */
+import type { PendingBatch } from "./loki/batch";
+
+export interface DeliveryLagFigures {
+  lagNewestMs?: number;
+  lagOldestMs?: number;
+}
+
+/**
+ * The invocation's delivery lag, from the batches Loki acknowledged: the newest entry's age
+ * when its push was acknowledged, and the oldest entry's age when its push was (each entry's own
+ * timestamp against the clock at the acknowledgement). The shipper measures an invocation with
+ * it, the telemetry extension's outbox a flush.
+ */
+export class DeliveryLag {
+  private newest = { ms: -Infinity, ackMs: 0 };
+  private oldest = { ms: Infinity, ackMs: 0 };
+
+  acknowledged(batch: PendingBatch, ackMs: number): void {
+    if (batch.entries === 0) return;
+    if (batch.newestMs > this.newest.ms) this.newest = { ms: batch.newestMs, ackMs };
+    if (batch.oldestMs < this.oldest.ms) this.oldest = { ms: batch.oldestMs, ackMs };
+  }
+
+  figures(): DeliveryLagFigures {
+    if (this.newest.ms === -Infinity) return {};
+    return { lagNewestMs: Math.round(this.newest.ackMs - this.newest.ms), lagOldestMs: Math.round(this.oldest.ackMs - this.oldest.ms) };
+  }
+}
