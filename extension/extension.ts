@@ -22,7 +22,7 @@ import { snappyCompressor } from "../handler/loki/snappy";
 import { limitLine } from "../handler/line-size";
 import { createLogger, errorFields, type FunctionLogger } from "../handler/log";
 import type { SecretFetcher } from "../handler/secrets";
-import type { Deadline, Labels, LogEntry } from "../handler/types";
+import type { Deadline, LogEntry } from "../handler/types";
 import { StageRunner } from "../handler/stages/runner";
 import { USER_AGENT } from "../handler/version";
 import { parseExtensionConfig, unknownPrefixedVariables, type ExtensionConfig } from "./config";
@@ -30,6 +30,7 @@ import { lokiAuth } from "./credentials";
 import { LambdaApi, type Registration } from "./lambda-api";
 import { startListener, type TelemetryListener } from "./listener";
 import { ExtensionMetrics, type TelemetryTotals } from "./metrics";
+import { baseLabels, functionNameOf } from "./labels";
 import { Outbox } from "./outbox";
 import { FlushPolicy } from "./policy";
 import { RecordConverter, type TelemetryEvent } from "./records";
@@ -111,22 +112,6 @@ function printError(message: string, err: unknown): void {
   console.error(JSON.stringify({ level: "ERROR", message, service: "lambda-promtail-extension", ...errorFields(err) }));
 }
 
-function functionNameOf(registration: Registration, env: Readonly<Record<string, string | undefined>>): string {
-  return registration.functionName ?? env.AWS_LAMBDA_FUNCTION_NAME ?? "";
-}
-
-/** The base labels of every entry: the CloudWatch path's labels for the function's log group. */
-export function baseLabels(config: ExtensionConfig, registration: Registration, env: Readonly<Record<string, string | undefined>>): Labels {
-  const functionName = functionNameOf(registration, env);
-  const labels: Labels = {
-    __aws_log_type: "telemetry",
-    __aws_cloudwatch_log_group: config.logGroupName ?? `/aws/lambda/${functionName}`,
-    __aws_lambda_function_name: functionName,
-    __aws_lambda_function_version: registration.functionVersion ?? env.AWS_LAMBDA_FUNCTION_VERSION ?? "",
-  };
-  if (registration.accountId) labels.__aws_cloudwatch_owner = registration.accountId;
-  return labels;
-}
 
 /** Runs the extension until SHUTDOWN (or a fatal error); resolves to the process exit code. */
 export async function runExtension(options: RunOptions): Promise<number> {

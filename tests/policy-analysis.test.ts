@@ -13,7 +13,7 @@ import { blanketLabelMaps, finalLabelNames, findLeaks, pipelineFor } from "../po
 import { perDeploymentShape } from "../policy/analysis/deployment-values";
 import { ALL_SOURCE_KINDS, labelSetTemplates, LabelOptions, STREAM_LABEL, tagLabels } from "../policy/analysis/source-labels";
 import { classifyWriteAddress, DEFAULT_PRIVATE_HOST_SUFFIXES } from "../policy/analysis/write-address";
-import { parseSettings, readEnvironment } from "../policy/lib/environment";
+import { parseSettings, readEnvironment, SHIPPER_FUNCTION, shipperEnvironments } from "../policy/lib/environment";
 import { isUnknown, readPath, UNKNOWN_SENTINEL } from "../policy/lib/unknowns";
 import { unknownCheckingProxy } from "@pulumi/policy";
 
@@ -172,8 +172,11 @@ describe("policy analysis: values, addresses, unknowns", () => {
     if (isUnknown(env) || env === undefined) throw new Error("expected an environment");
     expect([...env.unknown]).to.deep.equal(["WRITE_ADDRESS"]);
     expect(env.values).to.deep.equal({ KEEP_STREAM: "true" });
-    const parsed = parseSettings(env, []);
+    // An unknown WRITE_ADDRESS still marks the shipper.
+    const [shipper] = shipperEnvironments(props);
+    expect(shipper.kind).to.equal(SHIPPER_FUNCTION);
+    const parsed = parseSettings(shipper, []);
     expect(parsed.ok && parsed.config.keepStream).to.equal(true);
-    expect(() => parseSettings(env, ["WRITE_ADDRESS"])).to.throw(/can't be known during preview/);
+    expect(() => parseSettings(shipper, ["WRITE_ADDRESS"])).to.throw(/can't be known during preview/);
   });
 });

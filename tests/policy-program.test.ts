@@ -3,6 +3,9 @@
  * run under mocks passes with no mandatory violation, and the same stack with a cardinality or
  * security mistake fails with the expected messages.
  */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { expect } from "chai";
 import { policies } from "../policy/policies";
 import { FakeResource, fromProgramRun, PackResult, runPack } from "./support/policy-harness";
@@ -101,3 +104,55 @@ describe("policy pack on the Pulumi program (mocks)", function () {
     expect(result.mandatory()[0].message).to.contain('(labelmap, regex "__aws_(.*)") copies every __aws_* label');
   });
 });
+
+describe("policy pack on the Pulumi program with the telemetry extension (mocks)", function () {
+  this.timeout(60_000);
+  const program = path.join(__dirname, "fixtures", "programs", "app-with-extension.ts");
+  const WRITE = "https://logs.example.net/loki/api/v1/push";
+  let dir: string;
+  let zip: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-layer-"));
+    zip = path.join(dir, "extension.zip");
+    fs.writeFileSync(zip, "PK");
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** The example stack with extensionLayer on, and the user's function with these LOKI_* settings. */
+  async function packOnApp(lokiSettings: Record<string, string>): Promise<PackResult> {
+    const config = { ...loadStackConfig(), extensionLayer: true, extensionLayerZip: zip, "app:lokiSettings": lokiSettings };
+    const run = await runProgram(config, { program });
+    expect(run.ofType("aws:lambda/layerVersion:LayerVersion")).to.have.length(2);
+    expect(run.one("aws:lambda/function:Function", "app").inputs.layers).to.have.length(1);
+    return runPack(policies, fromProgramRun(run));
+  }
+
+  it("passes the example stack and a function with sound extension settings, leaving the function with other LOKI_ variables alone", async () => {
+    const result = await packOnApp({ LOKI_WRITE_ADDRESS: WRITE, LOKI_EXTRA_LABELS: "team,orders", LOKI_STRUCTURED_METADATA: "lambda_request_id" });
+    expect(result.violations.map((v) => `${v.policy}: ${v.message}`)).to.deep.equal([]);
+  });
+
+  const failing: { name: string; settings: Record<string, string>; policy: string; message: string }[] = [
+    { name: "LOKI_SKIP_TLS_VERIFY=true", settings: { LOKI_SKIP_TLS_VERIFY: "true" }, policy: "skip-tls-verify", message: 'LOKI_SKIP_TLS_VERIFY is true on the telemetry extension of function "app"' },
+    {
+      name: "a labelmap of every __aws_* label",
+      settings: { LOKI_RELABEL_CONFIGS: '[{"action":"labelmap","regex":"__aws_(.*)"}]' },
+      policy: "relabel-high-cardinality",
+      message: 'LOKI_RELABEL_CONFIGS rule 0 on the telemetry extension of function "app" (labelmap, regex "__aws_(.*)")',
+    },
+    {
+      name: "ten extra labels",
+      settings: { LOKI_EXTRA_LABELS: Array.from({ length: 10 }, (_, i) => `l${i},v`).join(",") },
+      policy: "label-limit",
+      message: 'Entries of the telemetry extension of function "app" from "telemetry of function orders" would carry 16 label names',
+    },
+  ];
+  for (const c of failing) {
+    it(`fails ${c.name} on the user's function`, async () => {
+      const result = await packOnApp({ LOKI_WRITE_ADDRESS: WRITE, ...c.settings });
+      expect(result.mandatory().map((v) => `${v.policy} ${v.urn?.split("::").pop()}`)).to.deep.equal([`${c.policy} app`]);
+      expect(result.messages(c.policy)[0]).to.contain(c.message);
+    });
+  }
+});
+

@@ -11,7 +11,7 @@ import { createLabelPipeline } from "../../handler/labels/pipeline";
 import { relabel, RelabelRule } from "../../handler/labels/relabel";
 import { TENANT_LABEL } from "../../handler/labels/names";
 import type { Labels } from "../../handler/types";
-import { ALL_SOURCE_KINDS, LabelSetTemplate, labelSetTemplates } from "./source-labels";
+import { ALL_SOURCE_KINDS, LabelSetTemplate, labelSetTemplates, telemetryTemplate } from "./source-labels";
 
 /** Base labels -> the labels Loki receives, or null when the entries are dropped. */
 export type LabelPipeline = (base: Labels) => Readonly<Labels> | null;
@@ -118,6 +118,7 @@ function awsLabelProbe(): Labels {
       for (const name of Object.keys(template.base)) if (name.startsWith("__aws_")) names.add(name);
     }
   }
+  for (const name of Object.keys(telemetryTemplate({}).base)) names.add(name);
   // Distinct values, so each copy can be traced to its origin.
   return Object.fromEntries([...names].sort().map((name, i) => [name, `probe-value-${i}`]));
 }

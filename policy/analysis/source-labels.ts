@@ -11,6 +11,7 @@
  * shows whether the value reaches the labels Loki receives.
  */
 import { createHash } from "node:crypto";
+import { baseLabels as telemetryBaseLabels } from "../../extension/labels";
 import type { TagLabelRule } from "../../handler/config";
 import { classifyKey } from "../../handler/parsers/keys";
 import type { Labels } from "../../handler/types";
@@ -85,6 +86,28 @@ export function labelSetTemplates(source: SourceRef, opts: LabelOptions): LabelS
 }
 
 /** lambda-promtail's CloudWatch labels: see `cloudWatchGroup` and `withTagLabels` in the handler. */
+/** A function carrying the telemetry extension, as far as the stack tells. */
+export interface TelemetryFunction {
+  /** The function's name, when known. */
+  functionName?: string;
+  /** LOKI_LOG_GROUP_NAME, when set. */
+  logGroupName?: string;
+  account?: string;
+}
+
+const EXAMPLE_FUNCTION = "example-function";
+
+/**
+ * The telemetry extension's labels, from its own `baseLabels`: one stream per function version
+ * (log group, owner, function name and version), nothing that varies per execution environment
+ * (the extension is not told the log stream; LOKI_KEEP_STREAM is refused).
+ */
+export function telemetryTemplate(fn: TelemetryFunction): LabelSetTemplate {
+  const name = fn.functionName ?? EXAMPLE_FUNCTION;
+  const base = telemetryBaseLabels({ logGroupName: fn.logGroupName }, { functionName: name, functionVersion: "$LATEST", accountId: fn.account ?? EXAMPLE_ACCOUNT }, {});
+  return { source: `telemetry of function ${fn.functionName ?? "(any)"}`, base, varying: [] };
+}
+
 function cloudWatchTemplate(source: string, sourceLabels: Labels, logGroup: string | undefined, opts: LabelOptions): LabelSetTemplate {
   const base: Labels = {
     // Tag labels go under the source's own labels, which win on a clash.

@@ -1,13 +1,15 @@
 /**
  * What a shipper's entries will be labelled with: its configuration (parsed by the handler's
- * validator), the sources the stack feeds it, and the handler's label pipeline to run them
- * through. Shared by the cardinality policies.
+ * validator, or the telemetry extension's), the label sets its entries start with (the sources
+ * the stack feeds the shipper; the extension's own labels for a function carrying it), and the
+ * handler's label pipeline to run them through. Shared by the cardinality policies.
  */
 import type { ShipperConfig } from "../../handler/config";
 import { LabelPipeline, pipelineFor } from "../analysis/cardinality";
-import { ALL_SOURCE_KINDS, LabelSetTemplate, labelSetTemplates, SourceRef } from "../analysis/source-labels";
-import { LABEL_SETTINGS, parseSettings } from "./environment";
-import { Shipper, StackModel } from "./stack-model";
+import { ALL_SOURCE_KINDS, LabelSetTemplate, labelSetTemplates, SourceRef, telemetryTemplate } from "../analysis/source-labels";
+import { FunctionEnvironment, LABEL_SETTINGS, parseSettings, TELEMETRY_EXTENSION, variable } from "./environment";
+import { knownString, Shipper, StackModel } from "./stack-model";
+import { readString } from "./unknowns";
 
 export interface ShipperLabels {
   config: ShipperConfig;
@@ -26,6 +28,14 @@ export function shipperLabels(shipper: Shipper, stack: StackModel): ShipperLabel
   const parsed = parseSettings(shipper.env, LABEL_SETTINGS);
   if (!parsed.ok) return undefined;
   const { config } = parsed;
+  if (shipper.env.kind === TELEMETRY_EXTENSION) {
+    const template = telemetryTemplate({
+      functionName: knownString(readString(shipper.resource.props, ["name"])),
+      logGroupName: knownValue(shipper.env, "LOG_GROUP_NAME"),
+      ...(shipper.account ? { account: shipper.account } : {}),
+    });
+    return { config, templates: [template], pipeline: pipelineFor(config), allSourceKinds: false };
+  }
   const discovered: SourceRef[] = stack.sourcesOf(shipper).map((s) => ({ kind: s.kind, ...(s.key ? { key: s.key } : {}) }));
   const sources = discovered.length > 0 ? discovered : ALL_SOURCE_KINDS;
   const opts = { keepStream: config.keepStream, tagLabels: config.tagLabels, tagLabelsPrefix: config.tagLabelsPrefix, ...(shipper.account ? { account: shipper.account } : {}) };
@@ -35,6 +45,12 @@ export function shipperLabels(shipper: Shipper, stack: StackModel): ShipperLabel
     pipeline: pipelineFor(config),
     allSourceKinds: discovered.length === 0,
   };
+}
+
+/** A variable's value when known and set (an unknown one leaves the example value in place). */
+function knownValue(env: FunctionEnvironment, setting: string): string | undefined {
+  const value = env.values[variable(env.kind, setting)]?.trim();
+  return value === undefined || value === "" ? undefined : value;
 }
 
 /** The sentence that says which sources were evaluated, for messages. */

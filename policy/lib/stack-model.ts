@@ -1,6 +1,7 @@
 /**
  * The stack as the pack sees it: the shipper functions (recognised by WRITE_ADDRESS in their
- * environment, so hand-made stacks are guarded too), and for each, the resources that feed it:
+ * environment, so hand-made stacks are guarded too), the functions carrying the telemetry
+ * extension (LOKI_WRITE_ADDRESS), and for each shipper, the resources that feed it:
  * subscription filters, event source mappings, bucket notifications, EventBridge targets, SNS
  * subscriptions and invoke permissions.
  *
@@ -8,14 +9,16 @@
  * (known even at preview, when ARNs are not), else by value (a name or ARN of the function).
  */
 import type { PolicyResource } from "@pulumi/policy";
-import { FunctionEnvironment, isShipperEnvironment, readEnvironment } from "./environment";
+import { FunctionEnvironment, SHIPPER_FUNCTION, shipperEnvironments } from "./environment";
 import { TYPES } from "./resource-types";
 import { isUnknown, Maybe, readArray, readPath, readString } from "./unknowns";
 
+/** A function running the shipper's pipeline: the shipper, or a function with the telemetry extension. */
 export interface Shipper {
   readonly resource: PolicyResource;
   /** Logical name, for messages. */
   readonly name: string;
+  /** Its settings; `env.kind` tells the shipper from the extension. */
   readonly env: FunctionEnvironment;
   /** Known function name and ARN. */
   readonly identifiers: readonly string[];
@@ -44,13 +47,14 @@ export interface EventSourceMapping {
 }
 
 export class StackModel {
+  /** Every pipeline of the stack: one per kind a function runs (a function may run both). */
   readonly shippers: readonly Shipper[];
+  /** How many functions are shippers proper (fed by event sources). */
+  private readonly shipperFunctions: number;
 
   constructor(readonly resources: readonly PolicyResource[]) {
-    this.shippers = resources.flatMap((r) => {
-      const shipper = r.type === TYPES.function ? asShipper(r) : undefined;
-      return shipper ? [shipper] : [];
-    });
+    this.shippers = resources.flatMap((r) => (r.type === TYPES.function ? asShippers(r) : []));
+    this.shipperFunctions = this.shippers.filter((s) => s.env.kind === SHIPPER_FUNCTION).length;
   }
 
   ofType(type: string): PolicyResource[] {
@@ -65,7 +69,7 @@ export class StackModel {
    */
   refersToShipper(resource: PolicyResource, property: string, shipper: Shipper, value: Maybe<unknown> = readPath(resource.props, [property])): boolean {
     if (dependsOn(resource, property, shipper.resource)) return true;
-    if (isUnknown(value)) return this.shippers.length === 1;
+    if (isUnknown(value)) return this.shipperFunctions === 1;
     return containsFunctionReference(value, shipper);
   }
 
@@ -93,7 +97,7 @@ export class StackModel {
       case TYPES.bucketNotification: {
         const targets = readArray(r.props, ["lambdaFunctions"]);
         const refers = dependsOn(r, "lambdaFunctions", shipper.resource) ||
-          (isUnknown(targets) ? this.shippers.length === 1 : targets.some((t) => this.refersToShipper(r, "lambdaFunctions", shipper, readPath(t, ["lambdaFunctionArn"]))));
+          (isUnknown(targets) ? this.shipperFunctions === 1 : targets.some((t) => this.refersToShipper(r, "lambdaFunctions", shipper, readPath(t, ["lambdaFunctionArn"]))));
         return refers ? [{ kind: "s3", key: knownString(readString(r.props, ["bucket"])), via: r.name }] : [];
       }
       case TYPES.eventTarget:
@@ -146,14 +150,14 @@ export class StackModel {
   }
 }
 
-function asShipper(r: PolicyResource): Shipper | undefined {
-  const env = readEnvironment(r.props);
+function asShippers(r: PolicyResource): Shipper[] {
   // A computed variables map cannot be recognised as the shipper's: nothing to check (yet).
-  if (isUnknown(env) || env === undefined || !isShipperEnvironment(env)) return undefined;
+  const envs = shipperEnvironments(r.props);
+  if (envs.length === 0) return [];
   const name = knownString(readString(r.props, ["name"]));
   const arn = knownString(readString(r.props, ["arn"]));
   const account = arn ? /^arn:[^:]+:lambda:[^:]*:(\d{12}):/.exec(arn)?.[1] : undefined;
-  return { resource: r, name: r.name, env, identifiers: [name, arn].filter((s): s is string => !!s), ...(account ? { account } : {}) };
+  return envs.map((env) => ({ resource: r, name: r.name, env, identifiers: [name, arn].filter((s): s is string => !!s), ...(account ? { account } : {}) }));
 }
 
 export function knownString(value: Maybe<string | undefined>): string | undefined {

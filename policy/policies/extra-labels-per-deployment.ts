@@ -8,6 +8,7 @@ import { perDeploymentShape } from "../analysis/deployment-values";
 import { shipperLabels } from "../lib/label-analysis";
 import { functionRef, labelsPhrase, setting } from "../lib/messages";
 import { configOf, LOW_CARDINALITY_LABELS_SCHEMA } from "../lib/policy-config";
+import { EVERY_KIND } from "../lib/environment";
 import { validateEachShipper } from "../lib/validation";
 
 export interface ExtraLabelsConfig {
@@ -22,7 +23,7 @@ export const extraLabelsPerDeployment: StackValidationPolicy = {
   enforcementLevel: "advisory",
   severity: "medium",
   configSchema: { properties: { lowCardinalityLabels: LOW_CARDINALITY_LABELS_SCHEMA } },
-  validateStack: validateEachShipper((shipper, stack, args, report) => {
+  validateStack: validateEachShipper(EVERY_KIND, (shipper, stack, args, report) => {
     const labels = shipperLabels(shipper, stack);
     if (!labels) return;
     const allowed = new Set(configOf(args, DEFAULTS).lowCardinalityLabels);
@@ -34,7 +35,7 @@ export const extraLabelsPerDeployment: StackValidationPolicy = {
       const landing = [...new Set(finals.flatMap((f) => Object.keys(f).filter((n) => f[n] === value)))].filter((n) => !allowed.has(n));
       if (landing.length === 0) continue;
       report(
-        `${setting("EXTRA_LABELS")} on ${functionRef(shipper.name)} sets ${name}="${value}", which looks like ${shape}: it reaches Loki as ${labelsPhrase(landing)}, ` +
+        `${setting("EXTRA_LABELS", shipper.env.kind)} on ${functionRef(shipper.name, shipper.env.kind)} sets ${name}="${value}", which looks like ${shape}: it reaches Loki as ${labelsPhrase(landing)}, ` +
           `so every deployment that changes it starts a new set of streams for every source, and queries over time must stitch them together. ` +
           `Fix: remove it from EXTRA_LABELS (put the version in the log lines, or in a label with a stable value such as an environment name); ` +
           `if the value does not change between deployments, add the label to this policy's lowCardinalityLabels.`,

@@ -7,7 +7,8 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { findLeaks } from "../analysis/cardinality";
 import { STREAM_LABEL } from "../analysis/source-labels";
 import { shipperLabels, sourcesNote } from "../lib/label-analysis";
-import { functionRef, labelsPhrase, quoteList, setting } from "../lib/messages";
+import { assignment, functionRef, labelsPhrase, quoteList, setting } from "../lib/messages";
+import { EVERY_KIND } from "../lib/environment";
 import { validateEachShipper } from "../lib/validation";
 
 export const keepStreamLabel: StackValidationPolicy = {
@@ -15,7 +16,7 @@ export const keepStreamLabel: StackValidationPolicy = {
   description: "KEEP_STREAM=true must not turn CloudWatch log streams into Loki streams; keep the stream as structured metadata instead.",
   enforcementLevel: "mandatory",
   severity: "high",
-  validateStack: validateEachShipper((shipper, stack, _args, report) => {
+  validateStack: validateEachShipper(EVERY_KIND, (shipper, stack, _args, report) => {
     const labels = shipperLabels(shipper, stack);
     if (!labels || !labels.config.keepStream) return;
     const leaks = labels.templates.flatMap((t) => findLeaks(t, labels.pipeline)).filter((l) => l.label === STREAM_LABEL);
@@ -25,13 +26,13 @@ export const keepStreamLabel: StackValidationPolicy = {
     const sources = [...new Set(leaks.map((l) => l.source))];
     const metadataAlready = labels.config.structuredMetadata.includes("cloudwatch_log_stream");
     report(
-      `${setting("KEEP_STREAM")} is true on ${functionRef(shipper.name)}: the log stream name (${STREAM_LABEL}) reaches Loki as ${carriers} ` +
+      `${setting("KEEP_STREAM", shipper.env.kind)} is true on ${functionRef(shipper.name, shipper.env.kind)}: the log stream name (${STREAM_LABEL}) reaches Loki as ${carriers} ` +
         `for ${quoteList(sources, 3)}${sourcesNote(labels)}, so every Lambda execution environment, ECS task, instance or pod becomes a Loki stream of its own ` +
         `(thousands a day for a busy function), which exhausts Loki's per-tenant stream limit and bloats its index. ` +
-        `Fix: set KEEP_STREAM=false (\`pulumi config set keepStream false\`)` +
+        `Fix: ${assignment("KEEP_STREAM", "false", shipper.env.kind)}` +
         (metadataAlready
           ? "; STRUCTURED_METADATA already carries cloudwatch_log_stream, so every line stays filterable by its stream."
-          : ` and add cloudwatch_log_stream to ${setting("STRUCTURED_METADATA")}, which keeps every line filterable by its stream (| cloudwatch_log_stream="…") without a stream per log stream.`),
+          : ` and add cloudwatch_log_stream to ${setting("STRUCTURED_METADATA", shipper.env.kind)}, which keeps every line filterable by its stream (| cloudwatch_log_stream="…") without a stream per log stream.`),
     );
   }),
 };

@@ -6,6 +6,7 @@
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { functionRef } from "../lib/messages";
+import { SHIPPER_ONLY } from "../lib/environment";
 import { validateEachShipper } from "../lib/validation";
 import { isUnknown, readPath } from "../lib/unknowns";
 
@@ -14,7 +15,7 @@ export const kinesisFailureHandling: StackValidationPolicy = {
   description: "Kinesis event source mappings of the shipper must bisect failing batches and send records that still fail to an on-failure destination.",
   enforcementLevel: "mandatory",
   severity: "high",
-  validateStack: validateEachShipper((shipper, stack, _args, report) => {
+  validateStack: validateEachShipper(SHIPPER_ONLY, (shipper, stack, _args, report) => {
     for (const mapping of stack.mappingsOf(shipper)) {
       if (mapping.kind !== "kinesis") continue;
       const props = mapping.resource.props;

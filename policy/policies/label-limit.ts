@@ -9,6 +9,7 @@ import { finalLabelNames } from "../analysis/cardinality";
 import { shipperLabels, sourcesNote } from "../lib/label-analysis";
 import { functionRef, quoteList, setting } from "../lib/messages";
 import { configOf } from "../lib/policy-config";
+import { EVERY_KIND, SHIPPER_FUNCTION } from "../lib/environment";
 import { validateEachShipper } from "../lib/validation";
 
 export interface LabelLimitConfig {
@@ -35,7 +36,7 @@ export const labelLimit: StackValidationPolicy = {
       },
     },
   },
-  validateStack: validateEachShipper((shipper, stack, args, report) => {
+  validateStack: validateEachShipper(EVERY_KIND, (shipper, stack, args, report) => {
     const labels = shipperLabels(shipper, stack);
     if (!labels) return;
     const { maxLabelNames, lokiAddsServiceName } = configOf(args, DEFAULTS);
@@ -51,13 +52,13 @@ export const labelLimit: StackValidationPolicy = {
       entry.sources.push(template.source);
       over.set(key, entry);
     }
-    const patternNote = labels.config.tagLabels.some((r) => r.kind === "pattern") ? ` Each ${setting("TAG_LABELS")} pattern is counted as one label; it adds one per matching tag.` : "";
+    const patternNote = labels.config.tagLabels.some((r) => r.kind === "pattern") ? ` Each ${setting("TAG_LABELS", shipper.env.kind)} pattern is counted as one label; it adds one per matching tag.` : "";
     for (const { names, count, sources } of over.values()) {
       report(
-        `Entries of ${functionRef(shipper.name)} from ${quoteList(sources, 3)}${sourcesNote(labels)} would carry ${count} label names ` +
+        `Entries of ${functionRef(shipper.name, shipper.env.kind)} from ${quoteList(sources, 3)}${sourcesNote(labels)} would carry ${count} label names ` +
           `(${names.join(", ")}${count > names.length ? ", plus service_name added by Loki" : ""}), above the limit of ${maxLabelNames} (Loki's max_label_names_per_series): ` +
           `Loki rejects every push of such entries (HTTP 400) and they are lost.${patternNote} ` +
-          `Fix: drop labels you do not query with ${setting("DROP_LABELS")} or a labeldrop rule in ${setting("RELABEL_CONFIGS")}, or set fewer ${setting("EXTRA_LABELS")} or ${setting("TAG_LABELS")}; ` +
+          `Fix: drop labels you do not query with ${setting("DROP_LABELS", shipper.env.kind)} or a labeldrop rule in ${setting("RELABEL_CONFIGS", shipper.env.kind)}, or set fewer ${setting("EXTRA_LABELS", shipper.env.kind)}${shipper.env.kind === SHIPPER_FUNCTION ? ` or ${setting("TAG_LABELS")}` : ""}; ` +
           `if your Loki allows more, set this policy's maxLabelNames.`,
       );
     }

@@ -6,6 +6,7 @@ import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { functionRef } from "../lib/messages";
 import { TYPES } from "../lib/resource-types";
 import { knownString, Shipper, StackModel } from "../lib/stack-model";
+import { SHIPPER_ONLY } from "../lib/environment";
 import { validateEachShipper } from "../lib/validation";
 import { isUnknown, readNumber, readString } from "../lib/unknowns";
 
@@ -14,7 +15,7 @@ export const logGroupRetention: StackValidationPolicy = {
   description: "The shipper's own log group should set a retention period (retentionInDays), or CloudWatch keeps its logs forever.",
   enforcementLevel: "advisory",
   severity: "low",
-  validateStack: validateEachShipper((shipper, stack, _args, report) => {
+  validateStack: validateEachShipper(SHIPPER_ONLY, (shipper, stack, _args, report) => {
     const found = functionLogGroup(shipper, stack);
     if (found.kind === "unknown") return;
     if (found.kind === "absent") {

@@ -5,6 +5,7 @@
  * Secrets Manager for you.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { EVERY_KIND, knownSetting, SHIPPER_FUNCTION, variable } from "../lib/environment";
 import { functionRef, setting } from "../lib/messages";
 import { validateShipperFunction } from "../lib/validation";
 
@@ -16,16 +17,19 @@ export const plaintextCredentials: ResourceValidationPolicy = {
   description: "PASSWORD and BEARER_TOKEN should be the ARN of a Secrets Manager secret or SSM parameter, not the secret itself.",
   enforcementLevel: "advisory",
   severity: "medium",
-  validateResource: validateShipperFunction((fn, _args, report) => {
+  validateResource: validateShipperFunction(EVERY_KIND, (fn, _args, report) => {
+    const kind = fn.env.kind;
     for (const name of SECRET_SETTINGS) {
       // An unknown value is computed by the stack at preview: in practice the ARN of a secret it creates.
-      if (fn.env.unknown.has(name)) continue;
-      const value = (fn.env.values[name] ?? "").trim();
+      if (fn.env.unknown.has(variable(kind, name))) continue;
+      const value = knownSetting(fn.env, name).trim();
       if (value === "" || value.startsWith("arn:")) continue;
       report(
-        `${setting(name)} on ${functionRef(fn.name)} is a plaintext value: anyone allowed to read the function's configuration (lambda:GetFunctionConfiguration, the console) can read it. ` +
-          `Fix: store it in Secrets Manager or SSM Parameter Store and set ${name} to its ARN (the role needs secretsmanager:GetSecretValue or ssm:GetParameter); ` +
-          `the lambda-promtail program does this for you: \`pulumi config set --secret ${name === "PASSWORD" ? "password" : "bearerToken"} …\`.`,
+        `${setting(name, kind)} on ${functionRef(fn.name, kind)} is a plaintext value: anyone allowed to read the function's configuration (lambda:GetFunctionConfiguration, the console) can read it. ` +
+          `Fix: store it in Secrets Manager or SSM Parameter Store and set ${variable(kind, name)} to its ARN (the role needs secretsmanager:GetSecretValue or ssm:GetParameter); ` +
+          (kind === SHIPPER_FUNCTION
+            ? `the lambda-promtail program does this for you: \`pulumi config set --secret ${name === "PASSWORD" ? "password" : "bearerToken"} …\`.`
+            : "LokiExtension accepts only such ARNs and grants the role read access to exactly them."),
       );
     }
   }),

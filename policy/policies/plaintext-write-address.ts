@@ -5,7 +5,7 @@
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { classifyWriteAddress, DEFAULT_PRIVATE_HOST_SUFFIXES } from "../analysis/write-address";
-import { knownSetting } from "../lib/environment";
+import { EVERY_KIND, knownSetting } from "../lib/environment";
 import { functionRef, setting } from "../lib/messages";
 import { configOf } from "../lib/policy-config";
 import { validateShipperFunction } from "../lib/validation";
@@ -31,11 +31,11 @@ export const plaintextWriteAddress: ResourceValidationPolicy = {
       },
     },
   },
-  validateResource: validateShipperFunction((fn, args, report) => {
+  validateResource: validateShipperFunction(EVERY_KIND, (fn, args, report) => {
     const exposure = classifyWriteAddress(knownSetting(fn.env, "WRITE_ADDRESS"), configOf(args, DEFAULTS).privateHostSuffixes);
     if (exposure.kind !== "public-http") return;
     report(
-      `${setting("WRITE_ADDRESS")} on ${functionRef(fn.name)} is plain http:// to ${exposure.host}, a host that is not private: every log line, ` +
+      `${setting("WRITE_ADDRESS", fn.env.kind)} on ${functionRef(fn.name, fn.env.kind)} is plain http:// to ${exposure.host}, a host that is not private: every log line, ` +
         `and the basic-auth password or bearer token, would cross the network in clear text. ` +
         `Fix: use https:// (Grafana Cloud and most Loki gateways serve it); if ${exposure.host} only resolves inside your network, add its DNS suffix to this policy's privateHostSuffixes.`,
     );

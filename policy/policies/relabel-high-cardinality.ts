@@ -8,6 +8,7 @@ import { blanketLabelMaps, findLeaks, Leak } from "../analysis/cardinality";
 import { shipperLabels, sourcesNote } from "../lib/label-analysis";
 import { functionRef, labelsPhrase, quoteList, setting } from "../lib/messages";
 import { configOf, LOW_CARDINALITY_LABELS_SCHEMA } from "../lib/policy-config";
+import { EVERY_KIND } from "../lib/environment";
 import { validateEachShipper } from "../lib/validation";
 
 export interface RelabelHighCardinalityConfig {
@@ -22,7 +23,7 @@ export const relabelHighCardinality: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   severity: "high",
   configSchema: { properties: { lowCardinalityLabels: LOW_CARDINALITY_LABELS_SCHEMA } },
-  validateStack: validateEachShipper((shipper, stack, args, report) => {
+  validateStack: validateEachShipper(EVERY_KIND, (shipper, stack, args, report) => {
     const labels = shipperLabels(shipper, stack);
     if (!labels) return;
     const { lowCardinalityLabels } = configOf(args, DEFAULTS);
@@ -31,7 +32,7 @@ export const relabelHighCardinality: StackValidationPolicy = {
     for (const index of blanketLabelMaps(labels.config.relabelRules)) {
       const rule = labels.config.relabelRules[index];
       report(
-        `${setting("RELABEL_CONFIGS")} rule ${index} on ${functionRef(shipper.name)} (labelmap, regex "${rule.regexSource}") copies every __aws_* label into a label of its own: ` +
+        `${setting("RELABEL_CONFIGS", shipper.env.kind)} rule ${index} on ${functionRef(shipper.name, shipper.env.kind)} (labelmap, regex "${rule.regexSource}") copies every __aws_* label into a label of its own: ` +
           `it doubles the label count and turns every internal label of every source into a stream label, today's and any added later (with KEEP_STREAM, the log stream too). ` +
           `Fix: copy the labels you query by name, e.g. {"source_labels":["__aws_cloudwatch_log_group"],"target_label":"log_group"}, or list them in the regex, e.g. "__aws_(log_type|cloudwatch_log_group)".`,
       );
@@ -49,10 +50,10 @@ export const relabelHighCardinality: StackValidationPolicy = {
       const carriers = [into.length > 0 ? labelsPhrase(into) : "", leaks.some((l) => l.namesFromValue) ? "label names built from its value" : ""].filter(Boolean).join(" and ");
       const { why, shape, metadataField } = leaks[0];
       report(
-        `${setting("RELABEL_CONFIGS")} on ${functionRef(shipper.name)} puts ${label} into ${carriers} for ${quoteList([...new Set(leaks.map((l) => l.source))], 3)}${sourcesNote(labels)}. ` +
+        `${setting("RELABEL_CONFIGS", shipper.env.kind)} on ${functionRef(shipper.name, shipper.env.kind)} puts ${label} into ${carriers} for ${quoteList([...new Set(leaks.map((l) => l.source))], 3)}${sourcesNote(labels)}. ` +
           `${label} has high cardinality (${why}; shown with ${shape}), so every value becomes a Loki stream of its own. ` +
           `Fix: remove the rule, or narrow its regex to a stable part of the value (e.g. the function version of a Lambda stream)` +
-          (metadataField ? `; to keep the full value queryable, add ${metadataField} to ${setting("STRUCTURED_METADATA")}. ` : ". ") +
+          (metadataField ? `; to keep the full value queryable, add ${metadataField} to ${setting("STRUCTURED_METADATA", shipper.env.kind)}. ` : ". ") +
           `If the label is in fact low-cardinality, add it to this policy's lowCardinalityLabels.`,
       );
     }

@@ -6,6 +6,7 @@
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { functionRef } from "../lib/messages";
+import { SHIPPER_ONLY } from "../lib/environment";
 import { validateEachShipper } from "../lib/validation";
 import { isUnknown, readArray } from "../lib/unknowns";
 
@@ -14,7 +15,7 @@ export const reportBatchItemFailures: StackValidationPolicy = {
   description: "Kinesis and SQS event source mappings of the shipper must enable ReportBatchItemFailures, or failed records are lost.",
   enforcementLevel: "mandatory",
   severity: "high",
-  validateStack: validateEachShipper((shipper, stack, _args, report) => {
+  validateStack: validateEachShipper(SHIPPER_ONLY, (shipper, stack, _args, report) => {
     for (const mapping of stack.mappingsOf(shipper)) {
       if (mapping.kind === "other") continue;
       const types = readArray(mapping.resource.props, ["functionResponseTypes"]);

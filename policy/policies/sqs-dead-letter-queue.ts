@@ -6,6 +6,7 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { functionRef } from "../lib/messages";
 import { hasDeadLetterQueue } from "../lib/queues";
+import { SHIPPER_ONLY } from "../lib/environment";
 import { validateEachShipper } from "../lib/validation";
 
 export const sqsDeadLetterQueue: StackValidationPolicy = {
@@ -13,7 +14,7 @@ export const sqsDeadLetterQueue: StackValidationPolicy = {
   description: "SQS queues that feed the shipper must redrive failing messages to a dead-letter queue.",
   enforcementLevel: "mandatory",
   severity: "high",
-  validateStack: validateEachShipper((shipper, stack, _args, report) => {
+  validateStack: validateEachShipper(SHIPPER_ONLY, (shipper, stack, _args, report) => {
     for (const mapping of stack.mappingsOf(shipper)) {
       // A queue outside the stack cannot be inspected: not reported.
       if (mapping.kind !== "sqs" || !mapping.queue || hasDeadLetterQueue(mapping.queue, stack)) continue;

@@ -7,6 +7,7 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { functionRef } from "../lib/messages";
 import { configOf } from "../lib/policy-config";
 import { DEFAULT_VISIBILITY_TIMEOUT_SECONDS } from "../lib/queues";
+import { SHIPPER_ONLY } from "../lib/environment";
 import { validateEachShipper } from "../lib/validation";
 import { isUnknown, readNumber } from "../lib/unknowns";
 
@@ -28,7 +29,7 @@ export const sqsVisibilityTimeout: StackValidationPolicy = {
       factor: { type: "number", minimum: 1, default: DEFAULTS.factor, description: "Required ratio of the queue's visibility timeout to the function timeout." },
     },
   },
-  validateStack: validateEachShipper((shipper, stack, args, report) => {
+  validateStack: validateEachShipper(SHIPPER_ONLY, (shipper, stack, args, report) => {
     const { factor } = configOf(args, DEFAULTS);
     const timeout = readNumber(shipper.resource.props, ["timeout"]);
     if (isUnknown(timeout)) return;

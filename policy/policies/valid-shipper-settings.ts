@@ -4,7 +4,7 @@
  * missing logs). The lambda-promtail program validates its stack config the same way.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { parseSettings } from "../lib/environment";
+import { EVERY_KIND, parseSettings, SHIPPER_FUNCTION } from "../lib/environment";
 import { functionRef } from "../lib/messages";
 import { validateShipperFunction } from "../lib/validation";
 
@@ -13,10 +13,11 @@ export const validShipperSettings: ResourceValidationPolicy = {
   description: "The shipper's environment variables must pass lambda-promtail's validation, or the function fails at every cold start.",
   enforcementLevel: "mandatory",
   severity: "high",
-  validateResource: validateShipperFunction((fn, _args, report) => {
+  validateResource: validateShipperFunction(EVERY_KIND, (fn, _args, report) => {
     // Values unknown at preview are not judged now (placeholders stand in); `pulumi up` checks them.
     const parsed = parseSettings(fn.env, []);
     if (parsed.ok) return;
-    report(`${functionRef(fn.name)} would fail at every cold start: ${parsed.problem}.`);
+    const when = fn.env.kind === SHIPPER_FUNCTION ? "at every cold start" : "at every cold start of the function (its init error)";
+    report(`${functionRef(fn.name, fn.env.kind)} would fail ${when}: ${parsed.problem}.`);
   }),
 };

@@ -239,6 +239,16 @@ export const fake = {
     const inputs = { name: physical, timeout: 60, environment: { variables: { WRITE_ADDRESS, ...env } }, ...props };
     return { type: "aws:lambda/function:Function", name, inputs, outputs: { ...inputs, arn: arn("lambda", `function:${physical}`) } };
   },
+  /**
+   * A function of the user's carrying the telemetry extension layer: its own variables plus the
+   * extension's LOKI_* settings (LOKI_WRITE_ADDRESS set unless overridden).
+   */
+  withExtension(name: string, env: Record<string, string> = {}, props: Props = {}): FakeResource {
+    const physical = props.name ?? name;
+    const variables = { APP_TABLE: "orders", LOKI_WRITE_ADDRESS: WRITE_ADDRESS, ...env };
+    const inputs = { name: physical, timeout: 10, runtime: "nodejs22.x", layers: [arn("lambda", "layer:lambda-promtail-extension-dev-x86-64:1")], environment: { variables }, ...props };
+    return { type: "aws:lambda/function:Function", name, inputs, outputs: { ...inputs, arn: arn("lambda", `function:${physical}`) } };
+  },
   /** Any other function. */
   function(name: string, props: Props = {}): FakeResource {
     const inputs = { name, timeout: 30, ...props };
