@@ -6,6 +6,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { planAlarms, sourceKindsOf } from "./alarmPlan";
+import { declareAlarms } from "./alarms";
 import { configuredLogGroupArn, declareLogGroupSubscriptions, LogGroupSubscription } from "./cloudwatchLogs";
 import { DeployContext, lookupTarget } from "./context";
 import { configuredStreamArn, declareKinesisMappings } from "./kinesis";
@@ -51,6 +53,8 @@ export class LambdaPromtail extends pulumi.ComponentResource {
   readonly eventBridge?: EventBridgeDelivery;
   readonly kinesisMappings: aws.lambda.EventSourceMapping[];
   readonly asyncInvokeConfig?: aws.lambda.FunctionEventInvokeConfig;
+  /** The CloudWatch alarms by id (dead-letter, errors, …), when the stack asks for them. */
+  readonly alarms: Record<string, aws.cloudwatch.MetricAlarm> = {};
 
   constructor(name: string, args: LambdaPromtailArgs, opts?: pulumi.ComponentResourceOptions) {
     // The settings are not passed as the component's inputs: they hold plaintext credentials.
@@ -95,6 +99,25 @@ export class LambdaPromtail extends pulumi.ComponentResource {
     if (s3Queue) this.s3Queue = { ...s3Queue, ...wireS3Queue(ctx, settings, s3Queue, fn, viaSqs) };
     if (viaEventBridge.length > 0 && deadLetter) this.eventBridge = declareEventBridgeBuckets(ctx, fn, viaEventBridge, deadLetter);
     this.kinesisMappings = deadLetter ? declareKinesisMappings(ctx, fn, settings.kinesisStreams, deadLetter) : [];
+
+    if (settings.alarms) {
+      const metricsOn = settings.shipper.metrics;
+      if (!metricsOn) pulumi.log.warn("alarms: metrics is false, so the alarms on the shipper's own metrics (failed records, rejected entries, delivery lag) are not created", this);
+      const deployment = {
+        sourceKinds: sourceKindsOf(settings),
+        kinesisStreams: settings.kinesisStreams.map((s) => s.name),
+        asyncSources,
+        s3EventQueue: s3Queue !== undefined,
+        ...(metricsOn ? { metricsNamespace: settings.shipper.metricsNamespace } : {}),
+        ...(settings.reservedConcurrency !== undefined ? { reservedConcurrency: settings.reservedConcurrency } : {}),
+      };
+      const targets = {
+        functionName: fn.name,
+        logGroupName: shipper.logGroup.name,
+        ...(deadLetter ? { deadLetterQueue: { name: deadLetter.name, arn: deadLetter.arn, url: deadLetter.url } } : {}),
+      };
+      this.alarms = declareAlarms(ctx, planAlarms(deployment, settings.alarms.thresholds, targets), targets, settings.alarms.topicArn);
+    }
 
     this.shipper = shipper;
     this.deadLetterQueue = deadLetter;

@@ -87,6 +87,25 @@ export interface ShipperStackSettings {
   kinesisStreams: KinesisSource[];
   /** The telemetry extension's layer to publish, when the stack asks for it. */
   extensionLayer?: ExtensionLayerSettings;
+  /** CloudWatch alarms on the deployment, when the stack asks for them (opt-in). */
+  alarms?: AlarmSettings;
+}
+
+/** The thresholds of the alarms (README, Alarms): counts per evaluation period, ages in seconds. */
+export interface AlarmThresholds {
+  deadLetterMessages: number;
+  errors: number;
+  throttles: number;
+  iteratorAgeSeconds: number;
+  recordsFailed: number;
+  entriesRejected: number;
+  deliveryLagSeconds: number;
+}
+
+export interface AlarmSettings {
+  /** The SNS topic every alarm notifies when it goes to ALARM and back to OK; none: alarms notify no one. */
+  topicArn?: string;
+  thresholds: AlarmThresholds;
 }
 
 /** Publishing the telemetry extension as a Lambda layer (one version per architecture). */
@@ -152,6 +171,34 @@ export const DEFAULTS = {
   extensionLayerZip: "dist/lambda-promtail-extension.zip",
 };
 
+/** One alarm threshold: its default and range, for validation and the README. */
+export interface AlarmThresholdSpec {
+  key: keyof AlarmThresholds;
+  defaultValue: number;
+  max: number;
+  /** Which alarm it sets, and in what unit. */
+  description: string;
+  /** Needs the shipper's own metrics (`metrics` on). */
+  shipperMetric: boolean;
+}
+
+const MAX_COUNT = 1_000_000_000;
+/** A year: Kinesis' longest retention. */
+const MAX_AGE_SECONDS = 365 * 24 * 3600;
+
+/** Every threshold is a whole number from 1: a threshold of 0 on "at least" would always alarm. */
+export const ALARM_THRESHOLDS: readonly AlarmThresholdSpec[] = [
+  { key: "deadLetterMessages", defaultValue: 1, max: MAX_COUNT, shipperMetric: false, description: "Messages visible in the dead-letter queue." },
+  { key: "errors", defaultValue: 1, max: MAX_COUNT, shipperMetric: false, description: "Function errors (AWS/Lambda Errors) in a 5-minute period, in 2 of 3 periods." },
+  { key: "throttles", defaultValue: 1, max: MAX_COUNT, shipperMetric: false, description: "Throttled invocations (AWS/Lambda Throttles) in a 5-minute period, in 2 of 3 periods." },
+  { key: "iteratorAgeSeconds", defaultValue: 300, max: MAX_AGE_SECONDS, shipperMetric: false, description: "Age in seconds of the last record of the Kinesis batches (AWS/Lambda IteratorAge, Maximum), for 5 minutes in a row." },
+  { key: "recordsFailed", defaultValue: 1, max: MAX_COUNT, shipperMetric: true, description: "Records the shipper reported failed (RecordsFailed) in a 5-minute period, in 2 of 3 periods, per source kind." },
+  { key: "entriesRejected", defaultValue: 1, max: MAX_COUNT, shipperMetric: true, description: "Entries Loki refused for good (EntriesRejected) in a 5-minute period, per source kind." },
+  { key: "deliveryLagSeconds", defaultValue: 900, max: MAX_AGE_SECONDS, shipperMetric: true, description: "Delivery lag in seconds of the freshest push (DeliveryLagNewest, Minimum) for 15 minutes in a row, per source kind." },
+];
+
+export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = Object.fromEntries(ALARM_THRESHOLDS.map((t) => [t.key, t.defaultValue])) as unknown as AlarmThresholds;
+
 const LIST_FORM = "a YAML list, or a comma-separated string";
 
 /** The program's own keys, in the order the deployment guide documents them. */
@@ -179,6 +226,12 @@ export const INFRA_SETTINGS: readonly InfraSettingSpec[] = [
   { key: "kinesisStreams", defaultValue: "(none)", acceptedForm: `${LIST_FORM} of existing stream names or ARNs, or a list whose items are names/ARNs or {stream, batchSize, startingPosition, maximumRetryAttempts}`, description: "Kinesis Data Streams to read (batchSize 1-10000, default 100; startingPosition LATEST or TRIM_HORIZON, default LATEST; maximumRetryAttempts 0-10000, default 3)." },
   { key: "extensionLayer", defaultValue: "false", acceptedForm: `true, false, or ${LIST_FORM} of architectures (x86_64, arm64)`, description: "Publish the telemetry extension as a Lambda layer, one version per architecture (true: x86_64 and arm64); the stack exports their ARNs as extensionLayerArns." },
   { key: "extensionLayerZip", defaultValue: DEFAULTS.extensionLayerZip, acceptedForm: "a path to the layer zip, relative to the project directory", description: "The layer zip that `npm run build` writes, published when extensionLayer is set." },
+  {
+    key: "alarms",
+    defaultValue: "(no alarms)",
+    acceptedForm: `true, or a map {topicArn, thresholds}: topicArn an SNS topic ARN, arn:aws:sns:<region>:<account>:<topic>; thresholds a map of ${ALARM_THRESHOLDS.map((t) => t.key).join(", ")}, each a whole number from 1`,
+    description: "CloudWatch alarms on the dead-letter queue, the function's errors and throttles, Kinesis iterator age and the shipper's own metrics (see Alarms); each notifies topicArn when it goes to ALARM and back to OK.",
+  },
 ];
 
 const INFRA_KEYS = new Set(INFRA_SETTINGS.map((s) => s.key));
@@ -289,6 +342,7 @@ export function parseStackSettings(raw: Readonly<Record<string, unknown>>): Ship
   };
   const kinesisStreams = attempt(() => parseKinesis(raw), []);
   const extensionLayer = attempt(() => parseExtensionLayer(raw), undefined);
+  const alarms = attempt(() => parseAlarms(raw, shipper), undefined);
 
   if (shipper) attempt(() => checkEnvironmentSize(env, shipper as ShipperConfig), undefined);
 
@@ -323,6 +377,7 @@ export function parseStackSettings(raw: Readonly<Record<string, unknown>>): Ship
     sqs,
     kinesisStreams,
     ...(extensionLayer ? { extensionLayer } : {}),
+    ...(alarms ? { alarms } : {}),
   };
 }
 
@@ -455,12 +510,14 @@ function oneOf<T extends string>(raw: Readonly<Record<string, unknown>>, key: st
   return v as T;
 }
 
-function wholeNumber(key: string, v: unknown, min: number, max: number, acceptedForm: string): number {
+/** `what` names the field inside a structured key (e.g. `thresholds.errors`). */
+function wholeNumber(key: string, v: unknown, min: number, max: number, acceptedForm: string, what?: string): number {
+  const at = what ? `${what}: ` : "";
   const text = typeof v === "number" ? String(v) : typeof v === "string" ? v.trim() : undefined;
-  if (text === undefined) throw new Issue(key, `expected a number, got ${describe(v)}`, acceptedForm);
+  if (text === undefined) throw new Issue(key, `${at}expected a number, got ${describe(v)}`, acceptedForm);
   const n = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new Issue(key, `${JSON.stringify(text)} is out of range`, acceptedForm);
+    throw new Issue(key, `${at}${JSON.stringify(text)} is out of range${what ? ` (${min} to ${max})` : ""}`, acceptedForm);
   }
   return n;
 }
@@ -501,6 +558,43 @@ function parseExtensionLayer(raw: Readonly<Record<string, unknown>>): ExtensionL
   }
   if (items.length === 0) throw new Issue(key, "lists no architecture", form(key));
   return { architectures: [...new Set(items)] as Architecture[], zipPath };
+}
+
+const SNS_TOPIC_ARN = /^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
+
+/**
+ * `alarms`: absent or false for none; true for every alarm at its default threshold; or a map
+ * {topicArn, thresholds}. A threshold of one of the shipper's own metrics is refused when the
+ * stack turns those metrics off: the alarm would watch a metric nobody publishes.
+ */
+function parseAlarms(raw: Readonly<Record<string, unknown>>, shipper: ShipperConfig | undefined): AlarmSettings | undefined {
+  const key = "alarms";
+  const v = raw[key];
+  const flag = typeof v === "string" ? v.trim().toLowerCase() : v;
+  if (v === undefined || flag === "" || flag === false || flag === "false") return undefined;
+  if (flag === true || flag === "true") return { thresholds: { ...DEFAULT_ALARM_THRESHOLDS } };
+  const m = map(raw, key) as Record<string, unknown>;
+  checkFields(key, "", m, ["topicArn", "thresholds"]);
+  let topicArn: string | undefined;
+  if (m.topicArn !== undefined && m.topicArn !== null && m.topicArn !== "") {
+    if (typeof m.topicArn !== "string" || !SNS_TOPIC_ARN.test(m.topicArn.trim())) throw new Issue(key, `topicArn ${typeof m.topicArn === "string" ? JSON.stringify(m.topicArn) : describe(m.topicArn)} is not an SNS topic ARN`, form(key));
+    topicArn = m.topicArn.trim();
+  }
+  const thresholds = { ...DEFAULT_ALARM_THRESHOLDS };
+  if (m.thresholds !== undefined && m.thresholds !== null) {
+    const t = m.thresholds;
+    if (typeof t !== "object" || Array.isArray(t)) throw new Issue(key, `thresholds should be a map, got ${describe(t)}`, form(key));
+    checkFields(key, "thresholds", t as Record<string, unknown>, ALARM_THRESHOLDS.map((s) => s.key));
+    for (const spec of ALARM_THRESHOLDS) {
+      const value = (t as Record<string, unknown>)[spec.key];
+      if (value === undefined) continue;
+      if (spec.shipperMetric && shipper && !shipper.metrics) {
+        throw new Issue(key, `thresholds.${spec.key} sets an alarm on the shipper's own metrics, which metrics: false turns off`, "turn metrics on, or leave out " + ALARM_THRESHOLDS.filter((s) => s.shipperMetric).map((s) => s.key).join(", "));
+      }
+      thresholds[spec.key] = wholeNumber(key, value, 1, spec.max, form(key), `thresholds.${spec.key}`);
+    }
+  }
+  return { ...(topicArn ? { topicArn } : {}), thresholds };
 }
 
 const ECR_IMAGE = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9][a-z0-9._/-]*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$/;
@@ -597,9 +691,10 @@ function parseTags(raw: Readonly<Record<string, unknown>>): Record<string, strin
 }
 
 /** Rejects fields a structured item does not know, so a typo (`prefx`) is not silently ignored. */
-function checkFields(key: string, i: number, item: Record<string, unknown>, allowed: string[]): void {
+/** `where` names the map inside the key (`item 2`, `thresholds`), or is empty for the key's own map. */
+function checkFields(key: string, where: string, item: Record<string, unknown>, allowed: readonly string[]): void {
   for (const field of Object.keys(item)) {
-    if (!allowed.includes(field)) throw new Issue(key, `item ${i} has an unknown field ${JSON.stringify(field)} (known: ${allowed.join(", ")})`, form(key));
+    if (!allowed.includes(field)) throw new Issue(key, `${where ? `${where} ` : ""}has an unknown field ${JSON.stringify(field)} (known: ${allowed.join(", ")})`, form(key));
   }
 }
 
@@ -625,7 +720,7 @@ function parseLogGroups(raw: Readonly<Record<string, unknown>>, functionName: st
   const groups = list(raw, key).map((item, i): LogGroupSource => {
     const group = typeof item === "string" ? { name: item.trim(), filterPattern: "" } : (() => {
       const obj = itemObject(key, i, item);
-      checkFields(key, i, obj, ["name", "filterPattern"]);
+      checkFields(key, `item ${i}`, obj, ["name", "filterPattern"]);
       return { name: itemString(key, i, obj, "name").trim(), filterPattern: itemString(key, i, obj, "filterPattern", "") };
     })();
     if (!LOG_GROUP_NAME.test(group.name)) throw new Issue(key, `${JSON.stringify(group.name)} is not a log group name`, form(key));
@@ -651,7 +746,7 @@ function parseBuckets(raw: Readonly<Record<string, unknown>>): BucketSource[] {
       bucket = { name: item.trim(), prefix, suffix, delivery };
     } else {
       const obj = itemObject(key, i, item);
-      checkFields(key, i, obj, ["name", "prefix", "suffix", "delivery"]);
+      checkFields(key, `item ${i}`, obj, ["name", "prefix", "suffix", "delivery"]);
       const d = itemString(key, i, obj, "delivery", delivery);
       if (!(DELIVERIES as readonly string[]).includes(d)) throw new Issue(key, `item ${i}: delivery ${JSON.stringify(d)} is not one of ${DELIVERIES.join(", ")}`, form(key));
       bucket = {
@@ -681,7 +776,7 @@ function parseKinesis(raw: Readonly<Record<string, unknown>>): KinesisSource[] {
       stream = item.trim();
     } else {
       obj = itemObject(key, i, item);
-      checkFields(key, i, obj, ["stream", "batchSize", "startingPosition", "maximumRetryAttempts"]);
+      checkFields(key, `item ${i}`, obj, ["stream", "batchSize", "startingPosition", "maximumRetryAttempts"]);
       stream = itemString(key, i, obj, "stream").trim();
     }
     const arnMatch = STREAM_ARN.exec(stream);

@@ -35,6 +35,7 @@ const T = {
   invokeConfig: "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
   secret: "aws:secretsmanager/secret:Secret",
   secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
+  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
 };
 
 /** Resource types that take tags (and must get the stack's tags). */
@@ -674,7 +675,7 @@ describe("infra program under Pulumi mocks", function () {
   });
 
   describe("the example stack (Pulumi.dev.yaml)", () => {
-    it("is valid and declares the shipper with one log group subscription", async () => {
+    it("is valid and declares the shipper with one log group subscription and its alarms", async () => {
       const config = loadStackConfig();
       const r = await runProgram(config);
       expectInventory(r, [
@@ -682,6 +683,8 @@ describe("infra program under Pulumi mocks", function () {
         ...ASYNC,
         `${T.permission} ${P}-logs-allow-aws-lambda-my-app-fc879d`,
         `${T.filter} ${P}-logs-aws-lambda-my-app-fc879d`,
+        // The alarms themselves are checked in tests/infra-alarms.test.ts.
+        ...["dead-letter", "errors", "throttles", "records-failed-cloudwatch", "entries-rejected-cloudwatch", "delivery-lag-cloudwatch"].map((id) => `${T.alarm} ${P}-alarm-${id}`),
       ]);
       expect(envOf(r)).to.deep.equal({
         WRITE_ADDRESS: WRITE,

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { expect } from "chai";
 import { ConfigError, parseShipperConfig, SETTINGS } from "../handler/config";
-import { DEFAULTS, INFRA_SETTINGS, parseStackSettings, projectConfig, StackConfigError } from "../infra/settings";
+import { ALARM_THRESHOLDS, DEFAULT_ALARM_THRESHOLDS, DEFAULTS, INFRA_SETTINGS, parseStackSettings, projectConfig, StackConfigError } from "../infra/settings";
 
 const WRITE = "https://loki.example.com/loki/api/v1/push";
 const base = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ writeAddress: WRITE, ...extra });
@@ -272,6 +272,72 @@ describe("infra settings: stack config -> ShipperStackSettings", () => {
       expect(parseStackSettings(base({ packageType: "zip", bundlePath: "build/x.js" })).code).to.deep.equal({ kind: "zip", bundlePath: "build/x.js" });
       const imageUri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/lambda-promtail@sha256:" + "a".repeat(64);
       expect(parseStackSettings(base({ imageUri })).code).to.deep.equal({ kind: "image", imageUri });
+    });
+  });
+
+  describe("alarms", () => {
+    const TOPIC = "arn:aws:sns:us-east-1:123456789012:ops-alerts";
+
+    it("creates none unless the stack asks (absent, false, empty)", () => {
+      for (const alarms of [undefined, false, "false", ""]) {
+        expect(parseStackSettings(base(alarms === undefined ? {} : { alarms })).alarms, String(alarms)).to.equal(undefined);
+      }
+    });
+
+    it("turns every alarm on at its default threshold with true, notifying no one", () => {
+      for (const alarms of [true, "true", {}, "{}"]) {
+        expect(parseStackSettings(base({ alarms })).alarms, JSON.stringify(alarms)).to.deep.equal({ thresholds: DEFAULT_ALARM_THRESHOLDS });
+      }
+      expect(DEFAULT_ALARM_THRESHOLDS).to.deep.equal({ deadLetterMessages: 1, errors: 1, throttles: 1, iteratorAgeSeconds: 300, recordsFailed: 1, entriesRejected: 1, deliveryLagSeconds: 900 });
+    });
+
+    it("reads the topic and overrides only the thresholds given, from YAML or the CLI's JSON", () => {
+      const yamlForm = parseStackSettings(base({ alarms: { topicArn: TOPIC, thresholds: { errors: 5, deliveryLagSeconds: "1800" } } }));
+      const cliForm = parseStackSettings(base({ alarms: JSON.stringify({ topicArn: TOPIC, thresholds: { errors: 5, deliveryLagSeconds: "1800" } }) }));
+      expect(yamlForm.alarms).to.deep.equal({ topicArn: TOPIC, thresholds: { ...DEFAULT_ALARM_THRESHOLDS, errors: 5, deliveryLagSeconds: 1800 } });
+      expect(cliForm.alarms).to.deep.equal(yamlForm.alarms);
+      expect(parseStackSettings(base({ alarms: { topicArn: "arn:aws-cn:sns:cn-north-1:123456789012:alerts.fifo" } })).alarms?.topicArn).to.equal("arn:aws-cn:sns:cn-north-1:123456789012:alerts.fifo");
+    });
+
+    it("keeps the AWS alarms when metrics are off, if no shipper-metric threshold is set", () => {
+      expect(parseStackSettings(base({ metrics: false, alarms: { thresholds: { errors: 3 } } })).alarms?.thresholds.errors).to.equal(3);
+    });
+
+    const cases: [string, unknown, string][] = [
+      ["a topic that is not an ARN", { topicArn: "ops-alerts" }, 'topicArn "ops-alerts" is not an SNS topic ARN'],
+      ["a topic of another service", { topicArn: "arn:aws:sqs:us-east-1:123456789012:ops-alerts" }, "is not an SNS topic ARN"],
+      ["a topic given as a number", { topicArn: 12 }, "topicArn number 12 is not an SNS topic ARN"],
+      ["a negative threshold", { thresholds: { errors: -1 } }, 'thresholds.errors: "-1" is out of range (1 to 1000000000)'],
+      ["a zero threshold (would always alarm)", { thresholds: { deadLetterMessages: 0 } }, 'thresholds.deadLetterMessages: "0" is out of range'],
+      ["a fractional threshold", { thresholds: { iteratorAgeSeconds: 1.5 } }, 'thresholds.iteratorAgeSeconds: "1.5" is out of range'],
+      ["an age over a year", { thresholds: { deliveryLagSeconds: 31536001 } }, 'thresholds.deliveryLagSeconds: "31536001" is out of range (1 to 31536000)'],
+      ["a threshold given as a map", { thresholds: { errors: { value: 1 } } }, "thresholds.errors: expected a number, got a map"],
+      ["an unknown key", { topic: "x" }, 'has an unknown field "topic" (known: topicArn, thresholds)'],
+      ["an unknown threshold", { thresholds: { error: 1 } }, `thresholds has an unknown field "error" (known: ${ALARM_THRESHOLDS.map((t) => t.key).join(", ")})`],
+      ["thresholds as a list", { thresholds: [1] }, "thresholds should be a map, got a list"],
+      ["a list", ["dlq"], "expected a map, got a list"],
+      ["a word", "yes", "is not valid JSON"],
+      ["null (an empty YAML key)", null, "expected a map, got null"],
+    ];
+    for (const [title, alarms, problem] of cases) {
+      it(`${title} -> "alarms"`, () => {
+        const err = configError(base({ alarms }));
+        expect(err.issues.map((i) => i.key)).to.deep.equal(["alarms"]);
+        expect(err.message).to.equal(`Invalid stack config "alarms": ${err.issues[0].message.slice('Invalid stack config "alarms": '.length)}`);
+        expect(err.message).to.include(problem);
+        expect(err.message).to.include(`Accepted form: ${formOf("alarms")}`);
+      });
+    }
+
+    it("refuses a threshold of the shipper's own metrics when metrics are off", () => {
+      for (const key of ["recordsFailed", "entriesRejected", "deliveryLagSeconds"]) {
+        const err = configError(base({ metrics: "false", alarms: { thresholds: { [key]: 10 } } }));
+        expect(err.issues.map((i) => i.key)).to.deep.equal(["alarms"]);
+        expect(err.message).to.equal(
+          `Invalid stack config "alarms": thresholds.${key} sets an alarm on the shipper's own metrics, which metrics: false turns off. ` +
+          "Accepted form: turn metrics on, or leave out recordsFailed, entriesRejected, deliveryLagSeconds",
+        );
+      }
     });
   });
 
