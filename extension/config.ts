@@ -38,9 +38,51 @@ export interface ExtensionConfig {
   logGroupName?: string;
 }
 
-interface OwnSetting extends SettingSpec {
-  /** Parses the trimmed raw value ("" when unset). */
-  parse: (raw: string, name: string) => unknown;
+/**
+ * One of the extension's own settings. Its README row (default, accepted form) and its parser come
+ * from the same values, so they cannot disagree: an unset setting is its documented default, parsed
+ * like any value, and a refused value is refused with the documented accepted form.
+ */
+export interface OwnSetting<T> extends SettingSpec {
+  /** For number settings: the accepted range. */
+  readonly range?: { min: number; max: number };
+  /** Reads the setting from the environment (trimmed; unset or empty: the default). */
+  read(env: Readonly<Record<string, string | undefined>>): T;
+}
+
+type Documented = Pick<SettingSpec, "env" | "stackKey" | "description">;
+
+/**
+ * A setting parsed by `parse(raw, name, acceptedForm)`. Unset, it is `unset` when given (a default
+ * that is a description, not a value), else the parse of `defaultValue`.
+ */
+function ownSetting<T>(
+  spec: Documented & { defaultValue: string; acceptedForm: string; range?: { min: number; max: number } },
+  parse: (raw: string, name: string, acceptedForm: string) => T,
+  unset?: { value: T },
+): OwnSetting<T> {
+  return {
+    ...spec,
+    ours: true,
+    read(env) {
+      const raw = (env[spec.env] ?? "").trim();
+      if (raw === "" && unset !== undefined) return unset.value;
+      return parse(raw === "" ? spec.defaultValue : raw, spec.env, spec.acceptedForm);
+    },
+  };
+}
+
+/**
+ * A number from `min` to `max`. `kind` is how the README names it, and decides what is accepted:
+ * "a whole number of bytes" takes digits only, "a number of …" a decimal fraction too.
+ */
+function numberSetting(spec: Documented, kind: string, range: { min: number; max: number }, defaultValue: number): OwnSetting<number> {
+  const pattern = kind.startsWith("a whole number") ? /^\d+$/ : /^\d+(\.\d+)?$/;
+  return ownSetting({ ...spec, defaultValue: String(defaultValue), acceptedForm: `${kind} from ${range.min} to ${range.max}`, range }, (raw, name, acceptedForm) => {
+    const n = Number(raw);
+    if (!pattern.test(raw) || n < range.min || n > range.max) throw new ConfigError(name, `${JSON.stringify(raw)} is out of range`, acceptedForm);
+    return n;
+  });
 }
 
 /** Telemetry API buffering limits (Lambda Telemetry API reference, Subscribe, buffering). */
@@ -50,89 +92,65 @@ export const BUFFERING_LIMITS = {
   timeoutMs: { min: 25, max: 30000 },
 } as const;
 
-function wholeNumber(min: number, max: number, fallback: number, unit = ""): (raw: string, name: string) => number {
-  return (raw, name) => {
-    if (raw === "") return fallback;
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw) || n < min || n > max) {
-      throw new ConfigError(name, `${JSON.stringify(raw)} is out of range`, `a whole number${unit} from ${min} to ${max}`);
-    }
-    return n;
-  };
-}
-
-const TYPES_FORM = "comma-separated telemetry types from function, platform, extension (function is always shipped)";
+const TELEMETRY_TYPES: readonly TelemetryType[] = ["function", "platform", "extension"];
+const FLUSH_STRATEGIES: readonly FlushStrategy[] = ["auto", "end-of-invocation"];
 const LOG_GROUP = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 
-/** The extension's own settings, in the order the README documents them. */
-export const EXTENSION_SETTINGS: readonly OwnSetting[] = [
-  {
-    env: "LOKI_TELEMETRY_TYPES", stackKey: "telemetryTypes", defaultValue: "function,platform", acceptedForm: TYPES_FORM, ours: true,
+/** The extension's own settings, by the ExtensionConfig field they fill, in the order the README documents them. */
+const OWN = {
+  shipTypes: ownSetting({
+    env: "LOKI_TELEMETRY_TYPES", stackKey: "telemetryTypes", defaultValue: "function,platform",
+    acceptedForm: `comma-separated telemetry types from ${TELEMETRY_TYPES.join(", ")} (function is always shipped)`,
     description: "What is shipped: `function` (the function's log lines), `platform` (START, END and REPORT lines as CloudWatch shows them, and the other platform events), `extension` (the extensions' own output, this one's included). `platform` is always subscribed to, because the flush after each invocation waits for `platform.runtimeDone`.",
-    parse: (raw, name) => parseTypes(raw, name),
-  },
-  {
-    env: "LOKI_TELEMETRY_MAX_ITEMS", stackKey: "telemetryMaxItems", defaultValue: "1000", acceptedForm: `a whole number from ${BUFFERING_LIMITS.maxItems.min} to ${BUFFERING_LIMITS.maxItems.max}`, ours: true,
+  }, parseTypes),
+  maxItems: numberSetting({
+    env: "LOKI_TELEMETRY_MAX_ITEMS", stackKey: "telemetryMaxItems",
     description: "Telemetry API buffering: events Lambda gathers before it POSTs them to the extension.",
-    parse: wholeNumber(BUFFERING_LIMITS.maxItems.min, BUFFERING_LIMITS.maxItems.max, 1000),
-  },
-  {
-    env: "LOKI_TELEMETRY_MAX_BYTES", stackKey: "telemetryMaxBytes", defaultValue: "262144", acceptedForm: `a whole number of bytes from ${BUFFERING_LIMITS.maxBytes.min} to ${BUFFERING_LIMITS.maxBytes.max}`, ours: true,
+  }, "a whole number", BUFFERING_LIMITS.maxItems, 1000),
+  maxBytes: numberSetting({
+    env: "LOKI_TELEMETRY_MAX_BYTES", stackKey: "telemetryMaxBytes",
     description: "Telemetry API buffering: bytes Lambda gathers before it POSTs them to the extension.",
-    parse: wholeNumber(BUFFERING_LIMITS.maxBytes.min, BUFFERING_LIMITS.maxBytes.max, 262144, " of bytes"),
-  },
-  {
-    env: "LOKI_TELEMETRY_TIMEOUT_MS", stackKey: "telemetryTimeoutMs", defaultValue: "25", acceptedForm: `a whole number of milliseconds from ${BUFFERING_LIMITS.timeoutMs.min} to ${BUFFERING_LIMITS.timeoutMs.max}`, ours: true,
+  }, "a whole number of bytes", BUFFERING_LIMITS.maxBytes, 262144),
+  timeoutMs: numberSetting({
+    env: "LOKI_TELEMETRY_TIMEOUT_MS", stackKey: "telemetryTimeoutMs",
     description: "Telemetry API buffering: longest Lambda holds an event before POSTing it. It delays `platform.runtimeDone`, so it adds to every flush after an invocation: keep it low.",
-    parse: wholeNumber(BUFFERING_LIMITS.timeoutMs.min, BUFFERING_LIMITS.timeoutMs.max, 25, " of milliseconds"),
-  },
-  {
-    env: "LOKI_FLUSH_STRATEGY", stackKey: "flushStrategy", defaultValue: "auto", acceptedForm: "auto or end-of-invocation", ours: true,
+  }, "a whole number of milliseconds", BUFFERING_LIMITS.timeoutMs, 25),
+  flushStrategy: ownSetting({
+    env: "LOKI_FLUSH_STRATEGY", stackKey: "flushStrategy", defaultValue: "auto", acceptedForm: FLUSH_STRATEGIES.join(" or "),
     description: "`end-of-invocation`: push each invocation's lines after its `platform.runtimeDone`, before the extension asks for the next event. `auto`: the same, but while the function is busy (LOKI_BUSY_RATE) push in the background every LOKI_FLUSH_INTERVAL_MS instead, so invocations do not wait for Loki.",
-    parse: (raw, name) => {
-      const lower = raw.toLowerCase();
-      if (lower === "" || lower === "auto") return "auto";
-      if (lower === "end-of-invocation") return "end-of-invocation";
-      throw new ConfigError(name, `${JSON.stringify(raw)} is not a flush strategy`, "auto or end-of-invocation");
-    },
-  },
-  {
-    env: "LOKI_FLUSH_INTERVAL_MS", stackKey: "flushIntervalMs", defaultValue: "1000", acceptedForm: "a whole number of milliseconds from 100 to 60000", ours: true,
+  }, (raw, name, acceptedForm) => {
+    const strategy = FLUSH_STRATEGIES.find((s) => s === raw.toLowerCase());
+    if (strategy === undefined) throw new ConfigError(name, `${JSON.stringify(raw)} is not a flush strategy`, acceptedForm);
+    return strategy;
+  }),
+  flushIntervalMs: numberSetting({
+    env: "LOKI_FLUSH_INTERVAL_MS", stackKey: "flushIntervalMs",
     description: "While busy: how often held lines are pushed in the background, and the age after which an invocation's end flushes them anyway.",
-    parse: wholeNumber(100, 60000, 1000, " of milliseconds"),
-  },
-  {
-    env: "LOKI_BUSY_RATE", stackKey: "busyRate", defaultValue: "2", acceptedForm: "a number of invocations per second from 0.01 to 1000", ours: true,
+  }, "a whole number of milliseconds", { min: 100, max: 60000 }, 1000),
+  busyRate: numberSetting({
+    env: "LOKI_BUSY_RATE", stackKey: "busyRate",
     description: "Invocation rate (over the last 10 invocations of this execution environment) from which `auto` pushes in the background; below half of it, pushes return to the end of each invocation.",
-    parse: (raw, name) => {
-      if (raw === "") return 2;
-      const n = Number(raw);
-      if (!/^\d+(\.\d+)?$/.test(raw) || n < 0.01 || n > 1000) {
-        throw new ConfigError(name, `${JSON.stringify(raw)} is out of range`, "a number of invocations per second from 0.01 to 1000");
-      }
-      return n;
-    },
-  },
-  {
-    env: "LOKI_FLUSH_TIMEOUT_MS", stackKey: "flushTimeoutMs", defaultValue: "2000", acceptedForm: "a whole number of milliseconds from 100 to 900000", ours: true,
+  }, "a number of invocations per second", { min: 0.01, max: 1000 }, 2),
+  flushTimeoutMs: numberSetting({
+    env: "LOKI_FLUSH_TIMEOUT_MS", stackKey: "flushTimeoutMs",
     description: "Longest a push at the end of an invocation may hold it open (retries included); it never runs past the invocation's deadline either. What is not delivered is kept for a later invocation or SHUTDOWN.",
-    parse: wholeNumber(100, 900000, 2000, " of milliseconds"),
-  },
-  {
-    env: "LOKI_MAX_HELD_BYTES", stackKey: "maxHeldBytes", defaultValue: "8388608", acceptedForm: "a whole number of bytes from 65536 to 1073741824", ours: true,
+  }, "a whole number of milliseconds", { min: 100, max: 900000 }, 2000),
+  maxHeldBytes: numberSetting({
+    env: "LOKI_MAX_HELD_BYTES", stackKey: "maxHeldBytes",
     description: "Memory bound of the lines held while Loki cannot be reached (line bytes plus about 100 bytes per line). Past it the oldest lines are dropped and counted. It counts against the function's memory.",
-    parse: wholeNumber(65536, 1073741824, 8388608, " of bytes"),
-  },
-  {
-    env: "LOKI_LOG_GROUP_NAME", stackKey: "logGroupName", defaultValue: "/aws/lambda/<function name>", acceptedForm: "a CloudWatch log group name (1 to 512 letters, digits, '.', '-', '_', '/', '#')", ours: true,
+  }, "a whole number of bytes", { min: 65536, max: 1073741824 }, 8388608),
+  logGroupName: ownSetting<string | undefined>({
+    env: "LOKI_LOG_GROUP_NAME", stackKey: "logGroupName", defaultValue: "/aws/lambda/<function name>",
+    acceptedForm: "a CloudWatch log group name (1 to 512 letters, digits, '.', '-', '_', '/', '#')",
     description: "Value of `__aws_cloudwatch_log_group`: set it to the function's custom log group (Lambda does not tell extensions `AWS_LAMBDA_LOG_GROUP_NAME`), so labels match what the CloudWatch path gives.",
-    parse: (raw, name) => {
-      if (raw === "") return undefined;
-      if (!LOG_GROUP.test(raw)) throw new ConfigError(name, `${JSON.stringify(raw)} is not a log group name`, "a CloudWatch log group name (1 to 512 letters, digits, '.', '-', '_', '/', '#')");
-      return raw;
-    },
-  },
-];
+  }, (raw, name, acceptedForm) => {
+    if (!LOG_GROUP.test(raw)) throw new ConfigError(name, `${JSON.stringify(raw)} is not a log group name`, acceptedForm);
+    return raw;
+  }, { value: undefined }),
+};
+
+/** The extension's own settings, in the order the README documents them. */
+export const EXTENSION_SETTINGS: readonly OwnSetting<unknown>[] = Object.values(OWN);
 
 /**
  * Shipper settings with no meaning inside a function's execution environment: given (and not
@@ -147,14 +165,12 @@ export const UNSUPPORTED_SETTINGS: Readonly<Record<string, string>> = {
   MAX_DECOMPRESSED_SIZE: "the extension receives no compressed payloads (it bounds CloudWatch and Kinesis payloads in the function)",
 };
 
-function parseTypes(raw: string, name: string): Set<TelemetryType> {
+function parseTypes(raw: string, name: string, acceptedForm: string): Set<TelemetryType> {
   const types = new Set<TelemetryType>(["function"]);
-  if (raw === "") return new Set(["function", "platform"]);
   for (const item of raw.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== "")) {
-    if (item !== "function" && item !== "platform" && item !== "extension") {
-      throw new ConfigError(name, `unknown telemetry type ${JSON.stringify(item)}`, TYPES_FORM);
-    }
-    types.add(item);
+    const type = TELEMETRY_TYPES.find((t) => t === item);
+    if (type === undefined) throw new ConfigError(name, `unknown telemetry type ${JSON.stringify(item)}`, acceptedForm);
+    types.add(type);
   }
   return types;
 }
@@ -184,22 +200,17 @@ export function parseExtensionConfig(env: Readonly<Record<string, string | undef
       throw new ConfigError(metadataName, `field ${JSON.stringify(field)} is never set by the telemetry extension`, `comma-separated names from: ${EXTENSION_METADATA_FIELDS.join(", ")}`);
     }
   }
-  const own: Record<string, unknown> = {};
-  for (const setting of EXTENSION_SETTINGS) own[setting.env] = setting.parse((env[setting.env] ?? "").trim(), setting.env);
+  const read = <T>(setting: OwnSetting<T>): T => setting.read(env);
   return {
     shipper,
-    shipTypes: own.LOKI_TELEMETRY_TYPES as Set<TelemetryType>,
-    buffering: {
-      maxItems: own.LOKI_TELEMETRY_MAX_ITEMS as number,
-      maxBytes: own.LOKI_TELEMETRY_MAX_BYTES as number,
-      timeoutMs: own.LOKI_TELEMETRY_TIMEOUT_MS as number,
-    },
-    flushStrategy: own.LOKI_FLUSH_STRATEGY as FlushStrategy,
-    flushIntervalMs: own.LOKI_FLUSH_INTERVAL_MS as number,
-    busyRate: own.LOKI_BUSY_RATE as number,
-    flushTimeoutMs: own.LOKI_FLUSH_TIMEOUT_MS as number,
-    maxHeldBytes: own.LOKI_MAX_HELD_BYTES as number,
-    logGroupName: own.LOKI_LOG_GROUP_NAME as string | undefined,
+    shipTypes: read(OWN.shipTypes),
+    buffering: { maxItems: read(OWN.maxItems), maxBytes: read(OWN.maxBytes), timeoutMs: read(OWN.timeoutMs) },
+    flushStrategy: read(OWN.flushStrategy),
+    flushIntervalMs: read(OWN.flushIntervalMs),
+    busyRate: read(OWN.busyRate),
+    flushTimeoutMs: read(OWN.flushTimeoutMs),
+    maxHeldBytes: read(OWN.maxHeldBytes),
+    logGroupName: read(OWN.logGroupName),
   };
 }
 

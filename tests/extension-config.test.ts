@@ -97,6 +97,28 @@ describe("extension configuration", () => {
     expect(unknownPrefixedVariables({ ...BASE, LOKI_BATCHSIZE: "1", LOKI_FLUSH_STRATEGY: "auto", OTHER: "x" })).to.deep.equal(["LOKI_BATCHSIZE"]);
   });
 
+  // The README table and the parser read the same values: an unset setting is its documented default,
+  // a number setting takes exactly its documented range, and a refusal quotes the documented form.
+  for (const setting of EXTENSION_SETTINGS) {
+    it(`${setting.env}: unset gives the documented default (${setting.defaultValue})`, () => {
+      const unset = setting.read({});
+      if (setting.env === "LOKI_LOG_GROUP_NAME") expect(unset, "a description, not a value: the function's own group").to.equal(undefined);
+      else expect(unset).to.deep.equal(setting.read({ [setting.env]: setting.defaultValue }));
+    });
+  }
+  for (const setting of EXTENSION_SETTINGS.filter((s) => s.range !== undefined)) {
+    const { min, max } = setting.range!;
+    it(`${setting.env}: takes ${min} to ${max} as documented (${setting.acceptedForm}) and refuses just outside`, () => {
+      expect(setting.acceptedForm).to.match(new RegExp(`from ${min} to ${max}$`));
+      expect(setting.read({ [setting.env]: String(min) })).to.equal(min);
+      expect(setting.read({ [setting.env]: String(max) })).to.equal(max);
+      const step = Number.isInteger(min) ? 1 : 0.001;
+      for (const outside of [min - step, max + step]) {
+        expect(() => setting.read({ [setting.env]: String(outside) })).to.throw(ConfigError, `${setting.env}: "${outside}" is out of range. Accepted form: ${setting.acceptedForm}`);
+      }
+    });
+  }
+
   it("documents every setting it reads, shipper's and own, under distinct names", () => {
     const names = [...supportedShipperSettings(), ...EXTENSION_SETTINGS].map((s) => s.env);
     expect(new Set(names).size).to.equal(names.length);
