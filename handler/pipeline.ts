@@ -271,6 +271,10 @@ async function forEachEntry(group: EntryGroup, add: (e: LogEntry) => Promise<voi
   }
 }
 
+/**
+ * The wanted fields of `candidates`, in a new object without empty values, frozen because the
+ * entries of a group share it (the stages copy it before changing it, see stages/types.ts).
+ */
 function pickMetadata(candidates: Metadata | undefined, wanted: ReadonlySet<string>): Metadata | undefined {
   if (!candidates || wanted.size === 0) return undefined;
   let picked: Metadata | undefined;
@@ -278,12 +282,12 @@ function pickMetadata(candidates: Metadata | undefined, wanted: ReadonlySet<stri
     const value = candidates[name];
     if (value !== undefined && value !== "") (picked ??= {})[name] = value;
   }
-  return picked;
+  return picked && Object.freeze(picked);
 }
 
 function mergeMetadata(group: Metadata | undefined, own: Metadata | undefined, wanted: ReadonlySet<string>): Metadata | undefined {
   if (own === undefined) return group;
   const picked = pickMetadata(own, wanted);
   if (picked === undefined) return group;
-  return group === undefined ? picked : { ...group, ...picked };
+  return group === undefined ? picked : Object.freeze({ ...group, ...picked });
 }

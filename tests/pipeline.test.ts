@@ -261,6 +261,33 @@ describe("shipping pipeline: LOKI_STAGE_CONFIGS", () => {
     expect(loki.pushes[0].map((s) => s.labels)).to.deep.equal(['{app="x", s="1"}']);
   });
 
+  it("a stage's change to labels or metadata stays with its entry: the stream's label set, the group's metadata and the other entries keep theirs", async () => {
+    const loki = new FakeLoki();
+    const labelsFor = createLabelPipeline({ extraLabels: {}, dropLabels: [], relabelRules: [] });
+    const runner = stages([
+      { json: { expressions: { level: "", rid: "", team: "" } } },
+      { labels: { level: "", app: "team" } },
+      { structured_metadata: { request_id: "rid" } },
+      { static_labels: { app: "x" } },
+      { labeldrop: ["absent"] },
+    ]);
+    const group = { labels: { app: "x" }, metadata: { cloudwatch_log_stream: "s-1" }, entries: [
+      entry('{"level":"error","rid":"r1","team":"y"}'),
+      entry('{"plain":true}'),
+      entry('{"level":"warn","team":"x"}'),
+      entry("not json"),
+    ] };
+    await ship([record("a", [group])], options(loki, { labelsFor, stages: runner, structuredMetadata: ["cloudwatch_log_stream"] }));
+    const streams = Object.fromEntries(loki.pushes[0].map((s) => [s.labels, s.entries.map((e) => e.metadata)]));
+    expect(streams).to.deep.equal({
+      '{app="x", level="error"}': [{ cloudwatch_log_stream: "s-1", request_id: "r1" }],
+      '{app="x"}': [{ cloudwatch_log_stream: "s-1" }, { cloudwatch_log_stream: "s-1" }],
+      '{app="x", level="warn"}': [{ cloudwatch_log_stream: "s-1" }],
+    });
+    expect(labelsFor({ app: "x" })?.labels).to.deep.equal({ app: "x" });
+    expect(group.metadata).to.deep.equal({ cloudwatch_log_stream: "s-1" });
+  });
+
   it("answers a pathological stage regex on a 100 KB hostile line (linear time)", async () => {
     const loki = new FakeLoki();
     const hostile = "a".repeat(100_000) + "b";

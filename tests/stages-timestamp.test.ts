@@ -192,6 +192,27 @@ describe("timestamp stage", () => {
     ]);
   });
 
+  it("fudge: a stream's shared (frozen) label set and an entry's own copy of it are the same label set", () => {
+    const options = { source: "time", format: "RFC3339Nano" };
+    const shared = Object.freeze({ b: "2", a: "1" });
+    const other = Object.freeze({ a: "1" });
+    expect(
+      run(options, [
+        { labels: shared, extracted: { time: "2019-10-01T01:02:03.400000000Z" } },
+        { labels: other, extracted: { time: "2019-10-01T01:02:03.800000000Z" } },
+        { labels: { a: "1", b: "2" }, extracted: {} },
+        { labels: shared, extracted: {} },
+        { labels: other, extracted: {} },
+      ]),
+    ).to.deep.equal([
+      instant("2019-10-01T01:02:03.400000000Z"),
+      instant("2019-10-01T01:02:03.800000000Z"),
+      instant("2019-10-01T01:02:03.400000001Z"),
+      instant("2019-10-01T01:02:03.400000002Z"),
+      instant("2019-10-01T01:02:03.800000001Z"),
+    ]);
+  });
+
   it("fudge: label sets are told apart by names and values, not by a hash", () => {
     const options = { source: "time", format: "RFC3339Nano" };
     const m = { app: "m", uniq0: "1", uniq1: "1" };

@@ -5,7 +5,7 @@
 import { ConfigError } from "../config";
 import { describeJson } from "../describe";
 import { isValidLabelName } from "../labels/names";
-import type { Stage, StageFactory } from "./types";
+import { type Stage, type StageFactory, writableLabels } from "./types";
 
 const FORM = 'a list of label names, e.g. ["level","app"]';
 
@@ -23,7 +23,8 @@ export const labelAllowStage: StageFactory = (raw, where) => {
   return {
     name: "labelallow",
     process(entry) {
-      for (const name of Object.keys(entry.labels)) if (!allowed.has(name)) delete entry.labels[name];
+      // Only an entry that loses a label gets a label set of its own.
+      for (const name of Object.keys(entry.labels)) if (!allowed.has(name)) delete writableLabels(entry)[name];
       return undefined;
     },
   } satisfies Stage;
@@ -34,7 +35,7 @@ export const labelDropStage: StageFactory = (raw, where) => {
   return {
     name: "labeldrop",
     process(entry) {
-      for (const name of dropped) delete entry.labels[name];
+      for (const name of dropped) if (Object.hasOwn(entry.labels, name)) delete writableLabels(entry)[name];
       return undefined;
     },
   } satisfies Stage;

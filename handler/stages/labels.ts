@@ -7,7 +7,7 @@
 import { isValidLabelName } from "../labels/names";
 import { describeJson } from "../describe";
 import { ConfigError } from "../config";
-import type { Stage, StageEntry, StageFactory } from "./types";
+import { type Stage, type StageEntry, type StageFactory, writableLabels, writableMetadata } from "./types";
 import { valueToString } from "./values";
 
 const FORM = 'an object of names to extracted names, e.g. {"level":"","app":"service"} (empty: the same name); names are label names ([a-zA-Z_][a-zA-Z0-9_]*)';
@@ -24,7 +24,7 @@ export function readNameMap(raw: unknown, where: string): Array<[string, string]
   });
 }
 
-function copyStage(name: string, target: (entry: StageEntry) => Record<string, string>): StageFactory {
+function copyStage(name: string, current: (entry: StageEntry) => Readonly<Record<string, string>>, writable: (entry: StageEntry) => Record<string, string>): StageFactory {
   return (raw, where) => {
     const mapping = readNameMap(raw, where);
     return {
@@ -33,7 +33,8 @@ function copyStage(name: string, target: (entry: StageEntry) => Record<string, s
         for (const [to, from] of mapping) {
           if (!Object.hasOwn(entry.extracted, from)) continue;
           const value = valueToString(entry.extracted[from]);
-          if (value !== undefined && value !== "") target(entry)[to] = value;
+          // Writing the value a label already has would copy the stream's label set for nothing.
+          if (value !== undefined && value !== "" && current(entry)[to] !== value) writable(entry)[to] = value;
         }
         return undefined;
       },
@@ -41,5 +42,5 @@ function copyStage(name: string, target: (entry: StageEntry) => Record<string, s
   };
 }
 
-export const labelsStage = copyStage("labels", (entry) => entry.labels);
-export const structuredMetadataStage = copyStage("structured_metadata", (entry) => entry.metadata);
+export const labelsStage = copyStage("labels", (entry) => entry.labels, writableLabels);
+export const structuredMetadataStage = copyStage("structured_metadata", (entry) => entry.metadata, writableMetadata);

@@ -64,6 +64,9 @@ class TimestampStage implements Stage {
   private readonly last = new Map<string, Instant>();
   /** The key set last, the most recent in `last`. */
   private newest: string | undefined;
+  /** The last frozen label set seen and its key: a stream's entries share one frozen set (see StageEntry). */
+  private keyedLabels: Readonly<Labels> | undefined;
+  private labelsKey = "";
 
   constructor(
     private readonly source: string,
@@ -76,11 +79,11 @@ class TimestampStage implements Stage {
     if (parsed !== undefined) {
       entry.sec = parsed.sec;
       entry.nsec = parsed.nsec;
-      if (this.fudge) this.remember(streamKey(entry.labels), parsed);
+      if (this.fudge) this.remember(this.keyOf(entry.labels), parsed);
       return undefined;
     }
     if (!this.fudge) return undefined;
-    const key = streamKey(entry.labels);
+    const key = this.keyOf(entry.labels);
     const last = this.last.get(key);
     // Nothing parsed yet for this label set: the entry keeps its own timestamp.
     if (last === undefined) return undefined;
@@ -107,6 +110,17 @@ class TimestampStage implements Stage {
     return undefined;
   }
 
+  /** streamKey, computed once per frozen label set (it cannot change) rather than per entry. */
+  private keyOf(labels: Readonly<Labels>): string {
+    if (labels === this.keyedLabels) return this.labelsKey;
+    const key = streamKey(labels);
+    if (Object.isFrozen(labels)) {
+      this.keyedLabels = labels;
+      this.labelsKey = key;
+    }
+    return key;
+  }
+
   private remember(key: string, at: Instant): void {
     // Most entries continue the stream remembered last: it is already the most recent one.
     if (key !== this.newest) {
@@ -122,7 +136,7 @@ class TimestampStage implements Stage {
 }
 
 /** A label set's identity: names in order with their values, separated by characters labels never hold. */
-function streamKey(labels: Labels): string {
+function streamKey(labels: Readonly<Labels>): string {
   // Label sets usually arrive with their names in order already: no array, no sort for them.
   let key = "";
   let previous: string | undefined;
@@ -134,7 +148,7 @@ function streamKey(labels: Labels): string {
   return key;
 }
 
-function sortedStreamKey(labels: Labels): string {
+function sortedStreamKey(labels: Readonly<Labels>): string {
   let key = "";
   for (const name of sortedLabelNames(labels)) key += name + "\u0000" + labels[name] + "\u0001";
   return key;

@@ -7,12 +7,21 @@
  * stages, read by label/template/timestamp/output stages), and may change the line, the
  * timestamp, the labels, the structured metadata, the tenant, or drop the entry.
  */
+import { newLabels } from "../labels/names";
 import type { Labels, Log, Metadata } from "../types";
 
-/** The mutable view of one entry while it passes through the stages. */
+/**
+ * The view of one entry while it passes through the stages.
+ *
+ * `labels` and `metadata` are copy-on-write: the runner hands every entry of a stream the
+ * stream's own (frozen) label set and the entry's (frozen) metadata, because most stages only
+ * read them and a copy per entry was the runner's largest cost. Read them directly; change
+ * them only through `writableLabels(entry)` / `writableMetadata(entry)`, which copy a frozen
+ * set on the first change. (The types are read-only so that a direct write does not compile.)
+ */
 export interface StageEntry {
-  /** The entry's stream labels (after EXTRA_LABELS, DROP_LABELS, RELABEL_CONFIGS). Stages may add or remove labels. */
-  labels: Labels;
+  /** The entry's stream labels (after EXTRA_LABELS, DROP_LABELS, RELABEL_CONFIGS). Stages may add or remove labels through `writableLabels`. */
+  labels: Readonly<Labels>;
   /**
    * Promtail's extracted map: starts as a copy of `labels`; parsing stages (json, logfmt,
    * regex, ...) add values. Values are strings, numbers, booleans, null, arrays or objects
@@ -23,10 +32,22 @@ export interface StageEntry {
   /** Timestamp: whole seconds since the epoch and nanoseconds within that second (see LogEntry). */
   sec: number;
   nsec: number;
-  /** Structured metadata of this entry (stages may add fields). */
-  metadata: Metadata;
+  /** Structured metadata of this entry (stages may add fields through `writableMetadata`). */
+  metadata: Readonly<Metadata>;
   /** Set by the `tenant` stage: the X-Scope-OrgID this entry is pushed under. */
   tenant?: string;
+}
+
+/** The entry's labels, ready to change: a frozen (shared) set is replaced by the entry's own copy first. */
+export function writableLabels(entry: StageEntry): Labels {
+  if (Object.isFrozen(entry.labels)) entry.labels = newLabels(entry.labels);
+  return entry.labels as Labels;
+}
+
+/** The entry's structured metadata, ready to change: a frozen (shared) object is replaced by the entry's own copy first. */
+export function writableMetadata(entry: StageEntry): Metadata {
+  if (Object.isFrozen(entry.metadata)) entry.metadata = { ...entry.metadata };
+  return entry.metadata as Metadata;
 }
 
 /** What a stage answers for one entry. */
