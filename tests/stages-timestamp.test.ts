@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import { ConfigError } from "../handler/config";
-import { compileTimeFormat, loadLocation, type Instant } from "../handler/stages/gotime";
+import { compileTimeFormat, loadLocation, parseRFC3339, type Instant } from "../handler/stages/gotime";
 import { formatGoFloat } from "../handler/stages/values";
 import { MAX_FUDGE_STREAMS, timestamp } from "../handler/stages/timestamp";
+import { seededRandom } from "../bench/support";
 import { noNested, stageContext, stageEntry } from "./support/stages";
 
 /** "2019-10-01T01:02:03.400000001Z" -> seconds + nanoseconds, exactly. */
@@ -112,6 +113,61 @@ describe("Go time layouts (handler/stages/gotime.ts)", () => {
       }
     });
   }
+
+  describe("the RFC 3339 fast path gives what the general parser gives", () => {
+    /** The instant or the error of a parser, for comparing two of them. */
+    const outcome = (parse: ReturnType<typeof compileTimeFormat>, value: string): Instant | string => {
+      try {
+        return parse(value, () => JULY_2026);
+      } catch (err) {
+        return `error: ${(err as Error).message}`;
+      }
+    };
+    const VALUES = [
+      "2025-11-22T08:00:00Z", "2025-11-22T08:00:00.1Z", "2025-11-22T08:00:00.123456789Z", "2025-11-22T08:00:00.1234567891234Z",
+      "2025-11-22T08:00:00.000000000Z", "2025-11-22T08:00:00+05:30", "2025-11-22T08:00:00-00:00", "2025-11-22T08:00:00+23:59",
+      "2025-11-22T08:00:00.5-01:00", "1969-12-31T23:59:59.999999999Z", "1970-01-01T00:00:00Z", "0000-01-01T00:00:00Z",
+      "0000-02-29T12:00:00Z", "9999-12-31T23:59:59.999999999+00:00", "2024-02-29T00:00:00Z", "2000-02-29T00:00:00Z",
+      // The fast path declines these; the general parser decides (some parse, some do not).
+      "2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2025-11-31T00:00:00Z", "2025-00-10T00:00:00Z", "2025-13-10T00:00:00Z",
+      "2025-11-22T24:00:00Z", "2025-11-22T08:60:00Z", "2025-11-22T08:00:60Z", "2025-11-22T08:00:00+24:00", "2025-11-22T08:00:00+05:60",
+      "2025-11-22T08:00:00,123Z", "2025-11-22T08:00:00.Z", "2025-11-22T08:00:00.", "2025-11-22t08:00:00Z", "2025-11-22T08:00:00z",
+      "2025-11-22T08:00:00", "2025-11-22T08:00:00+0530", "2025-11-22T08:00:00+05:30:00", "2025-11-22T08:00:00+5:30", "2025-11-22T08:00:00 Z",
+      " 2025-11-22T08:00:00Z", "2025-11-22T08:00:00Z ", "2025-11-22 08:00:00Z", "2025-1-22T08:00:00Z", "+2025-11-22T08:00:00Z",
+      "-025-11-22T08:00:00Z", "20251-11-22T08:00:00Z", "2025-11-22T8:00:00Z", "２０２５-11-22T08:00:00Z", "2025-11-22T08:00:00.12a3Z",
+      "2025-11-22T08:00:00.123+05:3a", "2025-11-22T08:00:00-", "2025-11-22T08:00:00.123456789Z07:00", "", "Z", "2025-11-22T08:00:00ZZ",
+      "2025-11-22T08:00:00.-1Z", "2025-11-22T08:00:00.+1Z", "2025-11-22T08:00:00+-5:30", "2025-11-22T08:00:00+05:-3",
+    ];
+    /** Seeded mutations of valid values: one character replaced, inserted or removed. */
+    function mutations(count: number): string[] {
+      const rnd = seededRandom(7);
+      const alphabet = "0123456789-+:.,TZtz ";
+      const out: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const base = VALUES[Math.floor(rnd() * 16)];
+        const at = Math.floor(rnd() * (base.length + 1));
+        const ch = alphabet[Math.floor(rnd() * alphabet.length)];
+        const op = Math.floor(rnd() * 3);
+        out.push(op === 0 ? base.slice(0, at) + ch + base.slice(at + 1) : op === 1 ? base.slice(0, at) + ch + base.slice(at) : base.slice(0, at) + base.slice(at + 1));
+      }
+      return out;
+    }
+    const layouts: [string, string?][] = [["RFC3339"], ["RFC3339Nano"], ["2006-01-02T15:04:05Z07:00", "America/New_York"], ["2006-01-02T15:04:05.999999999Z07:00", "Asia/Kolkata"]];
+    for (const [format, location] of layouts) {
+      it(`${format}${location ? ` in ${location}` : ""}: the same instant or the same error for ${VALUES.length} chosen and 3000 mutated values`, () => {
+        const zone = location === undefined ? undefined : loadLocation(location);
+        const fast = compileTimeFormat(format, zone);
+        const general = compileTimeFormat(format, zone, { rfc3339FastPath: false });
+        let taken = 0;
+        for (const value of [...VALUES, ...mutations(3000)]) {
+          expect(outcome(fast, value), JSON.stringify(value)).to.deep.equal(outcome(general, value));
+          if (parseRFC3339(value) !== undefined) taken++;
+        }
+        // The comparison means something only if the fast path took a good share of the values.
+        expect(taken).to.be.greaterThan(400);
+      });
+    }
+  });
 
   it("refuses time zones Go does not know, and offsets that are not zone names", () => {
     expect(() => loadLocation("America/Canada")).to.throw("unknown time zone America/Canada");
