@@ -48,6 +48,8 @@ export interface AlarmSpec<V> {
   period: number;
   evaluationPeriods: number;
   datapointsToAlarm: number;
+  /** The setting the threshold comes from (alarms.thresholds.<key>). */
+  thresholdKey: keyof AlarmThresholds;
   /** In the metric's unit (milliseconds for ages). */
   threshold: number;
   comparisonOperator: "GreaterThanOrEqualToThreshold";
@@ -109,6 +111,7 @@ export function planAlarms<V>(deployment: AlarmDeployment, thresholds: AlarmThre
       statistic: "Maximum",
       dimensions: { QueueName: targets.deadLetterQueue.name },
       ...AT_ONCE,
+      thresholdKey: "deadLetterMessages",
       threshold: thresholds.deadLetterMessages,
       comparisonOperator: "GreaterThanOrEqualToThreshold",
       treatMissingData: "notBreaching",
@@ -134,6 +137,7 @@ export function planAlarms<V>(deployment: AlarmDeployment, thresholds: AlarmThre
     statistic: "Sum",
     dimensions: lambda,
     ...SUSTAINED,
+    thresholdKey: "errors",
     threshold: thresholds.errors,
     comparisonOperator: "GreaterThanOrEqualToThreshold",
     treatMissingData: "notBreaching",
@@ -151,6 +155,7 @@ export function planAlarms<V>(deployment: AlarmDeployment, thresholds: AlarmThre
     statistic: "Sum",
     dimensions: lambda,
     ...SUSTAINED,
+    thresholdKey: "throttles",
     threshold: thresholds.throttles,
     comparisonOperator: "GreaterThanOrEqualToThreshold",
     treatMissingData: "notBreaching",
@@ -175,6 +180,7 @@ export function planAlarms<V>(deployment: AlarmDeployment, thresholds: AlarmThre
       period: 60,
       evaluationPeriods: 5,
       datapointsToAlarm: 5,
+      thresholdKey: "iteratorAgeSeconds",
       threshold: thresholds.iteratorAgeSeconds * 1000,
       comparisonOperator: "GreaterThanOrEqualToThreshold",
       treatMissingData: "notBreaching",
@@ -198,7 +204,8 @@ export function planAlarms<V>(deployment: AlarmDeployment, thresholds: AlarmThre
         statistic: "Sum",
         dimensions: own,
         ...SUSTAINED,
-        threshold: thresholds.recordsFailed,
+        thresholdKey: "recordsFailed",
+      threshold: thresholds.recordsFailed,
         comparisonOperator: "GreaterThanOrEqualToThreshold",
         treatMissingData: "notBreaching",
         describe: (t) =>
@@ -213,7 +220,8 @@ export function planAlarms<V>(deployment: AlarmDeployment, thresholds: AlarmThre
         statistic: "Sum",
         dimensions: own,
         ...AT_ONCE,
-        threshold: thresholds.entriesRejected,
+        thresholdKey: "entriesRejected",
+      threshold: thresholds.entriesRejected,
         comparisonOperator: "GreaterThanOrEqualToThreshold",
         treatMissingData: "notBreaching",
         describe: (t) =>
@@ -232,6 +240,7 @@ export function planAlarms<V>(deployment: AlarmDeployment, thresholds: AlarmThre
         period: FIVE_MINUTES,
         evaluationPeriods: 3,
         datapointsToAlarm: 3,
+        thresholdKey: "deliveryLagSeconds",
         threshold: thresholds.deliveryLagSeconds * 1000,
         comparisonOperator: "GreaterThanOrEqualToThreshold",
         treatMissingData: "notBreaching",

@@ -8,7 +8,9 @@ import { prefixedName, SETTINGS } from "../handler/config";
 import { LOKI_ANSWERS } from "../handler/loki/answers";
 import { METADATA_FIELDS } from "../handler/metadata";
 import { SHIPPER_METRICS, TELEMETRY_METRICS } from "../handler/metrics";
-import { INFRA_SETTINGS } from "../infra/settings";
+import type { EventKind } from "../handler/types";
+import { planAlarms } from "../infra/alarmPlan";
+import { ALARM_THRESHOLDS, DEFAULT_ALARM_THRESHOLDS, INFRA_SETTINGS } from "../infra/settings";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|");
 
@@ -48,6 +50,25 @@ export function lokiAnswerRows(): string[] {
   return LOKI_ANSWERS.map((a) => `| ${cell(a.statuses)} | ${cell(a.handling)} | ${a.fix === "" ? "" : cell(a.fix)} |`);
 }
 
+/** The alarms a deployment can get (README, Alarms), from the plan itself, names described in words. */
+export function alarmRows(): string[] {
+  const kind = "cloudwatch";
+  const targets = { functionName: "the function's name", logGroupName: "", deadLetterQueue: { name: "the dead-letter queue's name", arn: "", url: "" } };
+  const deployment = { sourceKinds: [kind] as EventKind[], kinesisStreams: ["any"], asyncSources: true, s3EventQueue: true, metricsNamespace: "metricsNamespace" };
+  const minutes = (seconds: number): string => (seconds === 60 ? "1 minute" : `${seconds / 60} minutes`);
+  return planAlarms(deployment, DEFAULT_ALARM_THRESHOLDS, targets).map((a) => {
+    const shipper = a.namespace === deployment.metricsNamespace;
+    const id = shipper ? a.id.replace(`-${kind}`, "-<kind>") : a.id;
+    const dimensions = Object.entries(a.dimensions).map(([name, value]) => `\`${name}\`: ${value === kind ? "the source kind" : value}`).join(", ");
+    const unit = a.thresholdKey.endsWith("Seconds") ? " (seconds)" : "";
+    return `| \`${id}\` | \`${a.namespace}\` \`${a.metricName}\`, ${a.statistic} | ${dimensions} | ≥ \`${a.thresholdKey}\`${unit} in ${a.datapointsToAlarm} of ${a.evaluationPeriods} periods of ${minutes(a.period)} |`;
+  });
+}
+
+export function alarmThresholdRows(): string[] {
+  return ALARM_THRESHOLDS.map((t) => `| \`${t.key}\` | ${t.defaultValue} | ${cell(t.description)} |`);
+}
+
 if (require.main === module) {
   console.log(settingsRows().join("\n"));
   console.log("");
@@ -64,4 +85,8 @@ if (require.main === module) {
   console.log(extensionUnsupportedRows().join("\n"));
   console.log("");
   console.log(lokiAnswerRows().join("\n"));
+  console.log("");
+  console.log(alarmRows().join("\n"));
+  console.log("");
+  console.log(alarmThresholdRows().join("\n"));
 }

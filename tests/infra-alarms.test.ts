@@ -45,17 +45,17 @@ describe("alarms", function () {
     const sustained = { period: 300, evaluationPeriods: 3, datapointsToAlarm: 2 };
     const atOnce = { period: 300, evaluationPeriods: 1, datapointsToAlarm: 1 };
     const perKind = (kind: string): Wiring[] => [
-      { id: `records-failed-${kind}`, namespace: "LambdaPromtail", metricName: "RecordsFailed", statistic: "Sum", dimensions: own(kind), ...sustained, threshold: 1, ...base },
-      { id: `entries-rejected-${kind}`, namespace: "LambdaPromtail", metricName: "EntriesRejected", statistic: "Sum", dimensions: own(kind), ...atOnce, threshold: 1, ...base },
-      { id: `delivery-lag-${kind}`, namespace: "LambdaPromtail", metricName: "DeliveryLagNewest", statistic: "Minimum", dimensions: own(kind), period: 300, evaluationPeriods: 3, datapointsToAlarm: 3, threshold: 900_000, ...base },
+      { id: `records-failed-${kind}`, namespace: "LambdaPromtail", metricName: "RecordsFailed", statistic: "Sum", dimensions: own(kind), ...sustained, thresholdKey: "recordsFailed", threshold: 1, ...base },
+      { id: `entries-rejected-${kind}`, namespace: "LambdaPromtail", metricName: "EntriesRejected", statistic: "Sum", dimensions: own(kind), ...atOnce, thresholdKey: "entriesRejected", threshold: 1, ...base },
+      { id: `delivery-lag-${kind}`, namespace: "LambdaPromtail", metricName: "DeliveryLagNewest", statistic: "Minimum", dimensions: own(kind), period: 300, evaluationPeriods: 3, datapointsToAlarm: 3, thresholdKey: "deliveryLagSeconds", threshold: 900_000, ...base },
     ];
 
     it("watches the dead-letter queue, errors, throttles, Kinesis iterator age and, per source kind, failed records, rejected entries and delivery lag", () => {
       expect(planAlarms(EVERYTHING, DEFAULT_ALARM_THRESHOLDS, TARGETS).map(wiring)).to.deep.equal([
-        { id: "dead-letter", namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum", dimensions: { QueueName: "dlq" }, ...atOnce, threshold: 1, ...base },
-        { id: "errors", namespace: "AWS/Lambda", metricName: "Errors", statistic: "Sum", dimensions: { FunctionName: "shipper" }, ...sustained, threshold: 1, ...base },
-        { id: "throttles", namespace: "AWS/Lambda", metricName: "Throttles", statistic: "Sum", dimensions: { FunctionName: "shipper" }, ...sustained, threshold: 1, ...base },
-        { id: "iterator-age", namespace: "AWS/Lambda", metricName: "IteratorAge", statistic: "Maximum", dimensions: { FunctionName: "shipper" }, period: 60, evaluationPeriods: 5, datapointsToAlarm: 5, threshold: 300_000, ...base },
+        { id: "dead-letter", namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum", dimensions: { QueueName: "dlq" }, ...atOnce, thresholdKey: "deadLetterMessages", threshold: 1, ...base },
+        { id: "errors", namespace: "AWS/Lambda", metricName: "Errors", statistic: "Sum", dimensions: { FunctionName: "shipper" }, ...sustained, thresholdKey: "errors", threshold: 1, ...base },
+        { id: "throttles", namespace: "AWS/Lambda", metricName: "Throttles", statistic: "Sum", dimensions: { FunctionName: "shipper" }, ...sustained, thresholdKey: "throttles", threshold: 1, ...base },
+        { id: "iterator-age", namespace: "AWS/Lambda", metricName: "IteratorAge", statistic: "Maximum", dimensions: { FunctionName: "shipper" }, period: 60, evaluationPeriods: 5, datapointsToAlarm: 5, thresholdKey: "iteratorAgeSeconds", threshold: 300_000, ...base },
         ...["cloudwatch", "kinesis", "s3", "sqs", "eventbridge"].flatMap(perKind),
       ]);
     });

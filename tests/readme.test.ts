@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { extensionSettingsRows, extensionUnsupportedRows, infraSettingsRows, lokiAnswerRows, metadataRows, metricsRows, settingsRows, telemetryMetricsRows } from "../scripts/readme-tables";
+import { alarmRows, alarmThresholdRows, extensionSettingsRows, extensionUnsupportedRows, infraSettingsRows, lokiAnswerRows, metadataRows, metricsRows, settingsRows, telemetryMetricsRows } from "../scripts/readme-tables";
 
 const README = readFileSync(resolve(__dirname, "..", "README.md"), "utf8");
 
@@ -32,6 +32,10 @@ describe("README reference tables", () => {
 
   it("documents what every answer of Loki's push endpoint does, as handler/loki/answers.ts defines it", () => {
     for (const row of lokiAnswerRows()) expect(README).to.include(row);
+  });
+
+  it("documents every alarm the program can create, and every threshold with its default, as infra/ defines them", () => {
+    for (const row of [...alarmRows(), ...alarmThresholdRows()]) expect(README).to.include(row);
   });
 
   it("keeps the two set-up commands", () => {
