@@ -248,11 +248,11 @@ export class TelemetryExtension {
   private addStaged(stream: FinalLabels, stages: StageRunner, entry: Parameters<StageRunner["run"]>[1]): void {
     const staged = stages.run(stream, entry);
     if ("drop" in staged) this.stats.stageDropped[staged.drop] = (this.stats.stageDropped[staged.drop] ?? 0) + 1;
-    else this.hold(staged.key, staged.entry);
+    else this.hold(staged.key, staged.entry, staged.tenant);
   }
 
   /** Adds an entry to the outbox, cut as the shipper's pipeline cuts: the function may log a line Loki refuses (400). */
-  private hold(key: string, entry: LogEntry): void {
+  private hold(key: string, entry: LogEntry, tenant?: string): void {
     const line = limitLine(entry.line, this.config.shipper.maxLineSize, this.config.shipper.maxLineSizeAction);
     if (line !== entry.line) {
       if (line === undefined) {
@@ -262,7 +262,7 @@ export class TelemetryExtension {
       this.stats.truncatedLines++;
       entry.line = line;
     }
-    this.outbox.add(key, entry);
+    this.outbox.add(key, entry, tenant);
   }
 
   /** Converts a POSTed batch: entries go to the outbox, invalid events are counted and logged once per batch. */

@@ -8,6 +8,10 @@
  * for a later flush: its timestamps come from the records, so a resend after an unclear failure
  * (Loki stored it but the answer was lost) is deduplicated by Loki.
  *
+ * Entries a `tenant` stage placed carry their tenant: a batch holds consecutive entries of one
+ * tenant and is pushed with its X-Scope-OrgID. A tenant Loki refuses stops the flush like any
+ * failed push: its entries, and those behind them, wait for the next flush.
+ *
  * Memory is bounded: held entries (in flight included) count their line's UTF-16 length plus
  * ENTRY_OVERHEAD_BYTES; when an entry would push the total past `maxBytes`, the oldest waiting
  * entries are dropped and counted.
@@ -26,6 +30,8 @@ interface Held {
   labels: string;
   entry: LogEntry;
   size: number;
+  /** Set by a tenant stage; undefined: TENANT_ID. */
+  tenant: string | undefined;
 }
 
 export interface OutboxCounters {
@@ -89,7 +95,7 @@ export class Outbox {
     return figures;
   }
 
-  add(labels: string, entry: LogEntry): void {
+  add(labels: string, entry: LogEntry, tenant?: string): void {
     const size = entry.line.length + ENTRY_OVERHEAD_BYTES;
     while (this.bytes + size > this.maxBytes && this.waiting > 0) {
       const oldest = this.queue[this.head];
@@ -104,23 +110,25 @@ export class Outbox {
       this.counters.droppedBytes += entry.line.length;
       return;
     }
-    this.queue.push({ labels, entry, size });
+    this.queue.push({ labels, entry, size, tenant });
     this.bytes += size;
   }
 
-  /** Takes the oldest waiting entries, up to one batch of `batchSize` bytes. */
-  private take(batchSize: number): { batch: PendingBatch; taken: Held[] } {
+  /** Takes the oldest waiting entries of one tenant, up to one batch of `batchSize` bytes. */
+  private take(batchSize: number): { batch: PendingBatch; taken: Held[]; tenant: string | undefined } {
     const batcher = new Batcher(batchSize);
     const taken: Held[] = [];
+    const tenant = this.queue[this.head].tenant;
     while (this.head < this.queue.length) {
       const held = this.queue[this.head];
+      if (held.tenant !== tenant) break;
       this.queue[this.head++] = undefined as unknown as Held;
       taken.push(held);
       if (batcher.add(held.labels, held.entry, 0)) break;
     }
     this.compact();
     this.inFlightEntries += taken.length;
-    return { batch: batcher.take(), taken };
+    return { batch: batcher.take(), taken, tenant };
   }
 
   /** Loki stored (or refused for good) these entries: they leave. */
@@ -174,7 +182,7 @@ export class Outbox {
       delivered += entries - report.rejectedEntries;
     };
     while (!failed && this.waiting > 0 && deadline.remainingMs() >= MIN_PUSH_MS) {
-      const { batch, taken } = this.take(batchSize);
+      const { batch, taken, tenant } = this.take(batchSize);
       let body: Uint8Array;
       try {
         body = encodeAndCompress(batch.streams);
@@ -182,7 +190,7 @@ export class Outbox {
         this.putBack(taken);
         throw err;
       }
-      const push: Promise<void> = pusher.push(batch.streams, deadline, body)
+      const push: Promise<void> = pusher.push(batch.streams, deadline, body, tenant)
         .then((report) => settle(taken, batch, report), (err: unknown) => settle(taken, batch, { outcome: "failed", pushes: 0, retries: 0, splits: 0, rejectedEntries: 0, message: (err as Error).message }))
         .finally(() => inFlight.delete(push));
       inFlight.add(push);

@@ -311,10 +311,14 @@ function parsePushConcurrency(raw: string): number {
   return n;
 }
 
+/** Loki's tenant id rules: not empty, no '|' (it separates tenants in a header), at most 150 characters, and not "." or "..". */
+export function isValidTenantId(id: string): boolean {
+  return id !== "" && !id.includes("|") && id.length <= 150 && id !== "." && id !== "..";
+}
+
 function parseTenantId(raw: string): string | undefined {
   if (raw === "") return undefined;
-  // Loki's tenant id rules: no '|', at most 150 characters, and not "." or "..".
-  if (raw.includes("|") || raw.length > 150 || raw === "." || raw === "..") {
+  if (!isValidTenantId(raw)) {
     throw new ConfigError("TENANT_ID", `${JSON.stringify(raw)} is not a valid tenant id`, spec("TENANT_ID").acceptedForm);
   }
   return raw;

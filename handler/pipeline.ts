@@ -11,6 +11,11 @@
  * down for the rest of this invocation) or at the invocation's cutoff (`deadline.signal`, a
  * safety margin before the Lambda deadline). The record being read is abandoned (its S3 body
  * is released), and it and every record not yet read are reported failed in time.
+ *
+ * A `tenant` stage may send entries to other tenants than TENANT_ID: each tenant has its own
+ * batch and pushes (one X-Scope-OrgID per request), and the batches of all tenants together
+ * hold at most HELD_BATCHES x BATCH_SIZE (then the largest is pushed). A tenant Loki refuses
+ * (401, 403, ...) fails only the records with entries for it; the others go on.
  */
 import type { FinalLabels } from "./labels/pipeline";
 import { Batcher, PendingBatch, Stream } from "./loki/batch";
@@ -24,9 +29,17 @@ import type { StageRunner } from "./stages/runner";
 import type { Deadline, EntryGroup, Log, LogEntry, Metadata, SourceRecord } from "./types";
 
 export interface Pusher {
-  /** `body`, when given, is the already encoded and compressed request for `streams`. */
-  push(streams: readonly Stream[], deadline: Deadline, body?: Uint8Array): Promise<PushReport>;
+  /**
+   * `body`, when given, is the already encoded and compressed request for `streams`; `tenant`,
+   * when given, is the X-Scope-OrgID of this push (set by a tenant stage) instead of TENANT_ID.
+   */
+  push(streams: readonly Stream[], deadline: Deadline, body?: Uint8Array, tenant?: string): Promise<PushReport>;
 }
+
+/** The batches of several tenants together hold at most this many BATCH_SIZEs before the largest is pushed. */
+export const HELD_BATCHES = 2;
+/** The key of the entries a tenant stage did not place: they go under TENANT_ID (a tenant id is never empty). */
+const DEFAULT_TENANT = "";
 
 export interface ShipOptions {
   batchSize: number;
@@ -91,7 +104,12 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
   const now = opts.now ?? Date.now;
   const lag = new DeliveryLag();
   const failed = new Set<number>();
-  const batcher = new Batcher(opts.batchSize);
+  /** One batch per tenant (DEFAULT_TENANT: TENANT_ID), and the bytes they hold together. */
+  const batchers = new Map<string, Batcher>();
+  let heldBytes = 0;
+  /** Tenants Loki refused in this invocation (only when a tenant stage makes others possible). */
+  const refusedTenants = new Set<string>();
+  const multiTenant = stages?.setsTenant === true;
   const wanted = new Set(opts.structuredMetadata);
   let lokiDown = false;
   const timeUp = (): boolean => opts.deadline.signal?.aborted === true;
@@ -105,7 +123,7 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
       record, reason: errorFields(opts.deadline.signal?.reason).error,
     });
   };
-  let refusalLogged = false;
+  const refusalsLogged = new Set<string>();
 
   /**
    * Up to `pushConcurrency` pushes are in flight while the next batch is read and encoded, so
@@ -113,7 +131,7 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
    */
   const inFlight = new Set<Promise<void>>();
 
-  const settle = (batch: PendingBatch, report: PushReport): void => {
+  const settle = (batch: PendingBatch, tenant: string, report: PushReport): void => {
     stats.pushes += report.pushes;
     stats.retries += report.retries;
     stats.splits += report.splits;
@@ -121,11 +139,15 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
     if (report.outcome === "failed") {
       // A definitive failure: its records must be retried, and the rest of the run is pointless.
       for (const owner of batch.owners) failed.add(owner);
-      lokiDown = true;
+      // A refusal may concern one tenant only (its credentials or limits): the other tenants go on.
+      if (report.fix !== undefined && multiTenant) refusedTenants.add(tenant);
+      else lokiDown = true;
       // Pushes in flight together all get the same 401/403/404: one error says it all.
-      if (report.fix !== undefined && !refusalLogged) {
-        refusalLogged = true;
-        opts.log.error(`Loki refused a push with ${report.status}: nothing of it was stored; its records and all records after it fail and will be retried`, {
+      if (report.fix !== undefined && !refusalsLogged.has(tenant)) {
+        refusalsLogged.add(tenant);
+        const which = multiTenant ? `its records and all records with entries for ${tenant === DEFAULT_TENANT ? "TENANT_ID" : `tenant ${JSON.stringify(tenant)}`}` : "its records and all records after it";
+        opts.log.error(`Loki refused a push with ${report.status}: nothing of it was stored; ${which} fail and will be retried`, {
+          ...(tenant === DEFAULT_TENANT ? {} : { tenant }),
           status: report.status,
           reason: report.message,
           fix: report.fix,
@@ -139,12 +161,16 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
     }
   };
 
-  /** Pushes what is batched; once nothing can be delivered, fails the records of the batch instead. */
-  const flush = async (): Promise<void> => {
-    if (batcher.isEmpty) return;
+  /** Pushes what is batched for `tenant`; once nothing can be delivered, fails the records of the batch instead. */
+  const flush = async (tenant: string): Promise<void> => {
+    const batcher = batchers.get(tenant);
+    if (batcher === undefined || batcher.isEmpty) return;
+    heldBytes -= batcher.bytes;
     const batch = batcher.take();
+    // A tenant of a tenant stage may not come back: its empty batcher goes.
+    if (tenant !== DEFAULT_TENANT) batchers.delete(tenant);
     const failOwners = () => batch.owners.forEach((owner) => failed.add(owner));
-    if (stopped()) return failOwners();
+    if (stopped() || refusedTenants.has(tenant)) return failOwners();
     stats.streams += batch.streams.length;
     let body: Uint8Array;
     try {
@@ -155,9 +181,9 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
       throw err;
     }
     while (inFlight.size >= opts.pushConcurrency) await Promise.race(inFlight);
-    if (stopped()) return failOwners();
-    const push: Promise<void> = opts.pusher.push(batch.streams, opts.deadline, body)
-      .then((report) => settle(batch, report))
+    if (stopped() || refusedTenants.has(tenant)) return failOwners();
+    const push: Promise<void> = opts.pusher.push(batch.streams, opts.deadline, body, tenant === DEFAULT_TENANT ? undefined : tenant)
+      .then((report) => settle(batch, tenant, report))
       .finally(() => inFlight.delete(push));
     inFlight.add(push);
   };
@@ -184,6 +210,7 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
           // Assign only on change: adding a property to every entry would change its hidden class.
           if (metadata !== entry.metadata) entry.metadata = metadata;
           let key = final.key;
+          let tenant = DEFAULT_TENANT;
           if (stages !== undefined) {
             const staged = stages.run(final, entry);
             if ("drop" in staged) {
@@ -192,6 +219,7 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
             }
             key = staged.key;
             entry = staged.entry;
+            if (staged.tenant !== undefined) tenant = staged.tenant;
           }
           // Loki refuses a line above its max_line_size (400): cut it here, after the stages
           // (which may rewrite it) and before batching.
@@ -208,7 +236,18 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
           // Sources check their times; this catches any parser or stage that did not: one such
           // entry would make Loki refuse the whole push, other records' entries included.
           if (!isStorableTimestamp(entry.sec, entry.nsec)) throw unstorableTime(entry);
-          return batcher.add(key, entry, index) ? flush() : undefined;
+          if (refusedTenants.has(tenant)) {
+            // Loki refused this tenant earlier in this invocation: the record fails and is retried.
+            failed.add(index);
+            return undefined;
+          }
+          let batcher = batchers.get(tenant);
+          if (batcher === undefined) batchers.set(tenant, (batcher = new Batcher(opts.batchSize)));
+          const before = batcher.bytes;
+          const full = batcher.add(key, entry, index);
+          heldBytes += batcher.bytes - before;
+          if (full) return flush(tenant);
+          return heldBytes >= opts.batchSize * HELD_BATCHES ? flush(largestBatch(batchers)) : undefined;
         };
         await forEachEntry(group, add, stopped);
         if (stopped()) throw new StopReading();
@@ -221,12 +260,25 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
   }
   // Also when Loki is down: what is still batched may belong to records that completed, which
   // must then be reported failed too.
-  await flush();
+  for (const tenant of [...batchers.keys()]) await flush(tenant);
   await Promise.all(inFlight);
 
   stats.failedRecords = failed.size;
   Object.assign(stats, lag.figures());
   return { failed: [...failed].sort((a, b) => a - b), stats };
+}
+
+/** The tenant whose batch holds the most bytes. */
+function largestBatch(batchers: ReadonlyMap<string, Batcher>): string {
+  let largest = DEFAULT_TENANT;
+  let bytes = -1;
+  for (const [tenant, batcher] of batchers) {
+    if (batcher.bytes > bytes) {
+      largest = tenant;
+      bytes = batcher.bytes;
+    }
+  }
+  return largest;
 }
 
 /** Thrown into a record's reading to abandon it: leaving the loop releases its source (S3 body). */

@@ -44,6 +44,22 @@ describe("extension outbox: held entries and their flush", () => {
     expect(outbox.counters.delivered).to.equal(350);
   });
 
+  it("pushes the entries of each tenant (tenant stage) in their own requests with their X-Scope-OrgID, in order", async () => {
+    const outbox = new Outbox(1 << 20);
+    const tenants = [undefined, "a", "a", "b", undefined, undefined, "a"];
+    tenants.forEach((tenant, i) => outbox.add(STREAM, entry(i), tenant));
+    const result = await outbox.flush(client, inMs(2000), 1 << 20, 1);
+    expect(result.outcome).to.equal("ok");
+    const pushes = loki.acceptedPushes().map((p) => ({ tenant: p.tenant, lines: p.streams.flatMap((s) => s.entries.map((e) => e.line)) }));
+    expect(pushes).to.deep.equal([
+      { tenant: undefined, lines: ["line 0"] },
+      { tenant: "a", lines: ["line 1", "line 2"] },
+      { tenant: "b", lines: ["line 3"] },
+      { tenant: undefined, lines: ["line 4", "line 5"] },
+      { tenant: "a", lines: ["line 6"] },
+    ]);
+  });
+
   it("drops entries Loki refused for good (400) and counts them as rejected, never resending", async () => {
     const outbox = new Outbox(1 << 20);
     outbox.add(STREAM, entry(1));

@@ -295,3 +295,49 @@ describe("shipping pipeline: LOKI_STAGE_CONFIGS", () => {
     expect(loki.lines()).to.deep.equal([hostile]);
   });
 });
+
+describe("shipping pipeline: tenants set by a tenant stage", () => {
+  /** Records each push's tenant (undefined: TENANT_ID) and the lines it held. */
+  class TenantLoki implements Pusher {
+    readonly pushes: Array<{ tenant: string | undefined; lines: string[] }> = [];
+    constructor(private readonly refused: ReadonlySet<string> = new Set()) {}
+    async push(streams: readonly Stream[], _deadline: unknown, _body?: Uint8Array, tenant?: string): Promise<PushReport> {
+      this.pushes.push({ tenant, lines: streams.flatMap((s) => s.entries.map((e) => e.line)) });
+      if (tenant !== undefined && this.refused.has(tenant)) return { outcome: "failed", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0, status: 401, message: "no", fix: "check the tenant" };
+      return { outcome: "ok", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0 };
+    }
+  }
+  /** The first word of a line is its tenant; "-" leaves TENANT_ID. */
+  const byFirstWord = () => new StageRunner(compileStages([{ regex: { expression: "^(?P<t>[a-z]+)" } }, { tenant: { source: "t" } }], "LOKI_STAGE_CONFIGS"), new MemoryLog());
+
+  it("pushes each tenant's entries apart, and the held batches of all tenants stay under HELD_BATCHES x BATCH_SIZE", async () => {
+    const loki = new TenantLoki();
+    const lines = Array.from({ length: 60 }, (_, i) => `${["a", "b", "c", "-"][i % 4]} line ${String(i).padStart(2, "0")}`);
+    const batchSize = 400;
+    const result = await ship([record("r", [{ labels: { app: "x" }, entries: lines.map((l) => entry(l)) }])], options(loki, { stages: byFirstWord(), batchSize }));
+    expect(result.failed).to.deep.equal([]);
+    for (const push of loki.pushes) {
+      const tenants = new Set(push.lines.map((l) => l.split(" ")[0]));
+      expect(tenants.size, "one tenant per push").to.equal(1);
+      expect(push.tenant ?? "-").to.equal([...tenants][0]);
+    }
+    expect(loki.pushes.flatMap((p) => p.lines).sort()).to.deep.equal([...lines].sort());
+    // No tenant fills 400 bytes before the four of them hold 800 together: the largest is pushed early.
+    const firstPushes = loki.pushes.slice(0, 2).map((p) => p.lines.length);
+    expect(firstPushes.every((n) => n < lines.length / 4), `early pushes ${firstPushes}`).to.equal(true);
+  });
+
+  it("fails the records with entries for a refused tenant, delivers the others and stops pushing to that tenant", async () => {
+    const loki = new TenantLoki(new Set(["b"]));
+    const records = [
+      record("1", [{ labels: { app: "x" }, entries: [entry("a 1"), entry("b 1")] }]),
+      record("2", [{ labels: { app: "x" }, entries: [entry("a 2")] }]),
+      record("3", [{ labels: { app: "x" }, entries: [entry("b 3"), entry("- 3")] }]),
+    ];
+    // BATCH_SIZE 1: every entry is its own push, so the refusal comes before record 3.
+    const result = await ship(records, options(loki, { stages: byFirstWord(), batchSize: 1 }));
+    expect(result.failed).to.deep.equal([0, 2]);
+    expect(loki.pushes.filter((p) => p.tenant === "b")).to.have.length(1);
+    expect(loki.pushes.filter((p) => p.tenant !== "b").flatMap((p) => p.lines)).to.deep.equal(["a 1", "a 2", "- 3"]);
+  });
+});

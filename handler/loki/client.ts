@@ -99,6 +99,12 @@ const SAFETY_MARGIN_MAX_SHARE = 0.25;
 /** Loki's error messages are short; a longer body is an HTML error page of some proxy. */
 const MAX_MESSAGE_BYTES = 1024;
 
+/** Where one push goes: its headers (the tenant's X-Scope-OrgID) and what its log lines name. */
+interface Target {
+  headers: Readonly<Record<string, string>>;
+  log: { url: string; tenant?: string };
+}
+
 /** What one HTTP exchange produced. */
 type Exchange =
   | { kind: "response"; status: number; message: string; retryAfter: string | undefined; location: string | undefined }
@@ -224,13 +230,18 @@ export class LokiClient {
   /**
    * Pushes all entries of `streams`, splitting on 413 and retrying transient failures until
    * shortly before `deadline`. Never throws for Loki's or the network's failures: the report
-   * says what happened. `body`, when given, is `encodeAndCompress(streams)` done by the caller.
+   * says what happened. `body`, when given, is `encodeAndCompress(streams)` done by the caller;
+   * `tenant`, when given, is sent as X-Scope-OrgID instead of `tenantId`.
    */
-  async push(streams: readonly Stream[], deadline: Deadline, body?: Uint8Array): Promise<PushReport> {
+  async push(streams: readonly Stream[], deadline: Deadline, body?: Uint8Array, tenant?: string): Promise<PushReport> {
     const nonEmpty = streams.filter((stream) => stream.entries.length > 0);
     if (nonEmpty.length === 0) return { outcome: "ok", pushes: 0, retries: 0, splits: 0, rejectedEntries: 0 };
     const encoded = body !== undefined && nonEmpty.length === streams.length ? body : undefined;
-    return this.pushPart(nonEmpty, new TimeBudget(deadline, this.settings.safetyMarginMs), encoded);
+    // A tenant set by the tenant stage replaces TENANT_ID for this push (Promtail's __tenant_id__).
+    const target: Target = tenant === undefined
+      ? { headers: this.headers, log: { url: this.target } }
+      : { headers: { ...this.headers, "X-Scope-OrgID": tenant }, log: { url: this.target, tenant } };
+    return this.pushPart(nonEmpty, new TimeBudget(deadline, this.settings.safetyMarginMs), target, encoded);
   }
 
   /** Closes idle keep-alive connections; the client must not be used afterwards. */
@@ -239,10 +250,10 @@ export class LokiClient {
   }
 
   /** `encoded` is the body of `streams` when the caller encoded it already (while the previous push was in flight). */
-  private async pushPart(streams: Stream[], budget: TimeBudget, encoded?: Uint8Array): Promise<PushReport> {
+  private async pushPart(streams: Stream[], budget: TimeBudget, target: Target, encoded?: Uint8Array): Promise<PushReport> {
     const entries = countEntries(streams);
     const body = encoded ?? encodeAndCompress(streams);
-    const delivery = await this.deliver(body, entries, budget);
+    const delivery = await this.deliver(body, entries, budget, target);
     const { status, message, fix } = delivery;
     const counters = { pushes: delivery.pushes, retries: delivery.retries, splits: 0 };
     const cause = {
@@ -256,14 +267,14 @@ export class LokiClient {
       case "failed":
         return { outcome: "failed", ...counters, rejectedEntries: 0, ...cause };
       case "rejected":
-        this.log.warn("Loki rejected entries of a push", { url: this.target, entries, status, reason: message });
+        this.log.warn("Loki rejected entries of a push", { ...target.log, entries, status, reason: message });
         return { outcome: "rejected", ...counters, rejectedEntries: entries, ...cause };
       case "too-large":
         break;
     }
     if (entries === 1) {
       this.log.warn("Loki refused a single entry as too large; dropping it", {
-        url: this.target,
+        ...target.log,
         bytes: body.length,
         labels: streams[0].labels,
         status,
@@ -271,10 +282,10 @@ export class LokiClient {
       });
       return { outcome: "rejected", ...counters, rejectedEntries: 1, ...cause };
     }
-    this.log.info("Loki answered 413; splitting the push in two", { url: this.target, entries, bytes: body.length });
+    this.log.info("Loki answered 413; splitting the push in two", { ...target.log, entries, bytes: body.length });
     let report: PushReport = { outcome: "ok", ...counters, splits: 1, rejectedEntries: 0 };
     for (const half of splitInHalves(streams)) {
-      report = combineReports(report, await this.pushPart(half, budget));
+      report = combineReports(report, await this.pushPart(half, budget, target));
       // The caller fails every record of this batch anyway; spending the time left on the
       // other half would only delay that.
       if (report.outcome === "failed") break;
@@ -283,10 +294,10 @@ export class LokiClient {
   }
 
   /** Sends one body, retrying transient failures while time and the retry limit allow. */
-  private async deliver(body: Uint8Array, entries: number, budget: TimeBudget): Promise<Delivery> {
+  private async deliver(body: Uint8Array, entries: number, budget: TimeBudget, target: Target): Promise<Delivery> {
     const { minRequestMs, maxRequestMs, maxRetries } = this.settings;
     const giveUp = (why: string, pushes: number, retries: number, status?: number, message?: string): Delivery => {
-      this.log.error(`giving up on a Loki push: ${why}`, { url: this.target, entries, retries, status, reason: message });
+      this.log.error(`giving up on a Loki push: ${why}`, { ...target.log, entries, retries, status, reason: message });
       return { verdict: "failed", pushes, retries, ...(status !== undefined ? { status } : {}), message: message ?? why };
     };
     let pushes = 0;
@@ -300,7 +311,7 @@ export class LokiClient {
       const enough = lastAttempt ? available > 0 : available >= minRequestMs;
       if (!enough) return giveUp("no time left before the Lambda deadline", pushes, retries);
       pushes++;
-      const exchange = await this.exchange(body, Math.min(available, maxRequestMs));
+      const exchange = await this.exchange(body, Math.min(available, maxRequestMs), target.headers);
       const status = exchange.kind === "response" ? exchange.status : undefined;
       const message = exchange.message;
       if (exchange.kind === "response") {
@@ -339,7 +350,7 @@ export class LokiClient {
         delayMs = room;
         lastAttempt = true;
       }
-      this.log.warn("Loki push failed; retrying", { url: this.target, entries, retry: retries + 1, delayMs: Math.round(delayMs), status, reason: message });
+      this.log.warn("Loki push failed; retrying", { ...target.log, entries, retry: retries + 1, delayMs: Math.round(delayMs), status, reason: message });
       retries++;
       if (delayMs > 0) await this.sleep(delayMs);
     }
@@ -362,7 +373,7 @@ export class LokiClient {
   }
 
   /** One HTTP request; resolves (never rejects) with the answer or the error. */
-  private exchange(body: Uint8Array, timeoutMs: number): Promise<Exchange> {
+  private exchange(body: Uint8Array, timeoutMs: number, headers: Readonly<Record<string, string>>): Promise<Exchange> {
     return new Promise((resolve) => {
       let settled = false;
       const settle = (exchange: Exchange): void => {
@@ -374,7 +385,7 @@ export class LokiClient {
       const request = this.transport.request(this.url, {
         method: "POST",
         agent: this.agent,
-        headers: { ...this.headers, "Content-Length": String(body.length) },
+        headers: { ...headers, "Content-Length": String(body.length) },
       });
       const timer = setTimeout(() => request.destroy(new RequestTimeoutError(timeoutMs)), timeoutMs);
       request.on("error", (error) => settle({ kind: "error", message: error.message, reusedSocket: request.reusedSocket }));

@@ -19,6 +19,7 @@ import { regexStage } from "./regex";
 import { replaceStage } from "./replace";
 import { staticLabelsStage } from "./static-labels";
 import { template } from "./template";
+import { tenantStage } from "./tenant";
 import { timestamp } from "./timestamp";
 import { STAGE_CONFIGS_FORM } from "./forms";
 import type { Stage, StageContext, StageEntry, StageFactory, StageResult } from "./types";
@@ -45,6 +46,7 @@ export const STAGES: Readonly<Record<string, StageFactory>> = {
   timestamp,
   template,
   match,
+  tenant: tenantStage,
 };
 
 /**
@@ -64,6 +66,8 @@ export const REJECTED_STAGES: Readonly<Record<string, string>> = {
 /** A compiled stage list: runs every stage in order on one entry. */
 export interface StagePipeline {
   readonly stages: readonly Stage[];
+  /** Whether a `tenant` stage (at any depth) may set the entries' tenant. */
+  readonly setsTenant: boolean;
   /** Runs the stages; an answer other than undefined drops the entry (the reason is counted). */
   run(entry: StageEntry, ctx: StageContext): StageResult;
 }
@@ -74,7 +78,16 @@ export interface StagePipeline {
  */
 export function compileStages(json: unknown, where: string): StagePipeline {
   const stages = compileStageList(json, where);
-  return { stages, run: (entry, ctx) => runStages(stages, entry, ctx) };
+  return { stages, setsTenant: namesStage(json, "tenant"), run: (entry, ctx) => runStages(stages, entry, ctx) };
+}
+
+/** Whether a compiled (so well-formed) stage list holds the stage `name`, nested match stages included. */
+function namesStage(json: unknown, name: string): boolean {
+  return (json as Array<Record<string, unknown>>).some((item) => {
+    if (Object.hasOwn(item, name)) return true;
+    const nested = (item.match as { stages?: unknown } | null | undefined)?.stages;
+    return Array.isArray(nested) && namesStage(nested, name);
+  });
 }
 
 export function runStages(stages: readonly Stage[], entry: StageEntry, ctx: StageContext): StageResult {

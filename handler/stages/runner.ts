@@ -15,7 +15,8 @@ import type { StageContext, StageEntry } from "./types";
 export const EMPTY_LINE = "empty_line";
 export const EMPTY_LABELS = "empty_labels";
 
-export type StagedEntry = { key: string; entry: LogEntry } | { drop: string };
+/** `tenant`: the X-Scope-OrgID a tenant stage set for the entry (undefined: TENANT_ID). */
+export type StagedEntry = { key: string; entry: LogEntry; tenant: string | undefined } | { drop: string };
 
 /** The metadata of an entry that has none: shared, hence frozen (see writableMetadata). */
 const NO_METADATA: Readonly<Metadata> = Object.freeze({});
@@ -37,6 +38,11 @@ export class StageRunner {
 
   constructor(private readonly pipeline: StagePipeline, log: Log, now: () => number = Date.now) {
     this.ctx = { log, now };
+  }
+
+  /** Whether a tenant stage may send entries to tenants other than TENANT_ID. */
+  get setsTenant(): boolean {
+    return this.pipeline.setsTenant;
   }
 
   /**
@@ -64,7 +70,7 @@ export class StageRunner {
     if (staged.line === "" && entry.line !== "") return { drop: EMPTY_LINE };
     const key = staged.labels === stream.labels ? stream.key : this.keyOf(stream, staged.labels as Labels);
     if (key === NO_LABELS) return { drop: EMPTY_LABELS };
-    return { key, entry: { sec: staged.sec, nsec: staged.nsec, line: staged.line, metadata: metadataOut(staged.metadata, metadata) } };
+    return { key, entry: { sec: staged.sec, nsec: staged.nsec, line: staged.line, metadata: metadataOut(staged.metadata, metadata) }, tenant: staged.tenant };
   }
 
   /**

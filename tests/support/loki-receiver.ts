@@ -8,7 +8,7 @@
  * since the shipper compresses with either snappy implementation (handler/loki/snappy.ts),
  * uncompresses with both and refuses a body on which they disagree. It records what it
  * received and answers 204 unless told otherwise (`respondWith`, `rejectBodiesLargerThan`,
- * `requireTenant`, `requireAuthorization`). Like Loki's router it answers 404 to other paths
+ * `requireTenant`, `refuseTenant`, `requireAuthorization`). Like Loki's router it answers 404 to other paths
  * and 405 to other methods.
  *
  * ```ts
@@ -49,6 +49,8 @@ export interface ReceivedPush {
   compressedBytes: number;
   /** Size of the PushRequest after Snappy decompression. */
   decodedBytes: number;
+  /** The request's X-Scope-OrgID, if any. */
+  tenant?: string;
 }
 
 /** Every request the receiver answered, decodable or not. */
@@ -102,6 +104,7 @@ export class LokiReceiver {
   private readonly bodies = new Map<number, string>();
   private sizeLimit: { bytes: number; measure: SizeMeasure } | undefined;
   private tenantRequired = false;
+  private readonly refusedTenants = new Map<string, number>();
   private expectedAuthorization: string | undefined;
   /** Responses waiting for their `delayMs`; cleared on stop so nothing outlives the receiver. */
   private readonly delayed = new Set<NodeJS.Timeout>();
@@ -163,6 +166,12 @@ export class LokiReceiver {
     return this;
   }
 
+  /** Answers `status` (401 by default, as Loki for a tenant the credentials may not write to) to every push for `tenant`. */
+  refuseTenant(tenant: string, status = 401): this {
+    this.refusedTenants.set(tenant, status);
+    return this;
+  }
+
   /** Answers like an authenticating gateway: 401 to a push whose `Authorization` header is not `expected` (undefined turns it off). */
   requireAuthorization(expected: string | undefined): this {
     this.expectedAuthorization = expected;
@@ -178,6 +187,7 @@ export class LokiReceiver {
     this.bodies.clear();
     this.sizeLimit = undefined;
     this.tenantRequired = false;
+    this.refusedTenants.clear();
     this.expectedAuthorization = undefined;
   }
 
@@ -221,7 +231,10 @@ export class LokiReceiver {
     if (this.expectedAuthorization !== undefined && req.headers.authorization !== this.expectedAuthorization) {
       return plain(401, "authentication error: invalid authentication credentials");
     }
-    if (this.tenantRequired && !req.headers["x-scope-orgid"]) return plain(401, "no org id");
+    const tenant = req.headers["x-scope-orgid"];
+    if (this.tenantRequired && !tenant) return plain(401, "no org id");
+    const refusal = typeof tenant === "string" ? this.refusedTenants.get(tenant) : undefined;
+    if (refusal !== undefined) return plain(refusal, `tenant ${tenant} may not write here`);
     const contentType = (req.headers["content-type"] ?? "").split(";")[0].trim();
     if (contentType !== "application/x-protobuf") {
       return plain(415, `this receiver only decodes application/x-protobuf, got "${contentType}"`);
@@ -247,7 +260,10 @@ export class LokiReceiver {
     }
     const scripted = this.scripted.shift() ?? { status: 204 };
     // A push never answered is recorded with status 0: nothing says Loki stored it.
-    const push: ReceivedPush = { streams, status: scripted.hang ? 0 : scripted.status, compressedBytes: body.length, decodedBytes: decoded.length };
+    const push: ReceivedPush = {
+      streams, status: scripted.hang ? 0 : scripted.status, compressedBytes: body.length, decodedBytes: decoded.length,
+      ...(typeof tenant === "string" ? { tenant } : {}),
+    };
     if (this.options.keepReceived !== false) this.received.push(push);
     this.options.onPush?.(push);
     const text = scripted.body ?? this.bodies.get(scripted.status) ?? (scripted.status >= 300 ? `scripted status ${scripted.status}` : "");
