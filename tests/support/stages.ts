@@ -1,4 +1,7 @@
 /** Building blocks for testing one stage factory directly, without the pipeline. */
+import { expect } from "chai";
+import { ConfigError } from "../../handler/config";
+import { compileStages } from "../../handler/stages/index";
 import type { Stage, StageContext, StageEntry } from "../../handler/stages/types";
 import { MemoryLog } from "./events";
 
@@ -16,4 +19,15 @@ export function stageContext(nowMs = Date.UTC(2026, 6, 1)): StageContext & { log
 /** Never used to compile nested stages: for factories that have none. */
 export function noNested(): Stage[] {
   throw new Error("this stage has no nested stages");
+}
+
+/** The ConfigError a LOKI_STAGE_CONFIGS value is refused with (fails the test if it is accepted). */
+export function stageRefusal(stages: unknown): ConfigError {
+  try {
+    compileStages(stages, "LOKI_STAGE_CONFIGS");
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error("expected a ConfigError");
 }
