@@ -15,6 +15,7 @@ import { logfmtStage } from "./logfmt";
 import { luhnStage } from "./luhn";
 import { match } from "./match";
 import { outputStage } from "./output";
+import { packStage } from "./pack";
 import { regexStage } from "./regex";
 import { replaceStage } from "./replace";
 import { staticLabelsStage } from "./static-labels";
@@ -47,6 +48,7 @@ export const STAGES: Readonly<Record<string, StageFactory>> = {
   template,
   match,
   tenant: tenantStage,
+  pack: packStage,
 };
 
 /**
