@@ -165,7 +165,7 @@ function trace(argv: string[]): void {
   const now = Date.now();
   const entry = { labels: { ...labels }, extracted: { ...labels }, line, sec: Math.floor(now / 1000), nsec: (now % 1000) * 1e6, metadata: {} };
   console.log(`line:   ${JSON.stringify(line)}\nlabels: ${JSON.stringify(labels)}`);
-  for (const step of traceStages(pipeline.stages, entry, { log: quietLog, now: () => now })) {
+  for (const step of traceStages(pipeline.stages, entry, { log: quietLog, now: () => now, random: Math.random })) {
     console.log(`${step.stage}${step.changes.length === 0 && step.dropped === undefined ? ": no change" : ""}`);
     for (const change of step.changes) console.log(`    ${change}`);
     if (step.dropped !== undefined) console.log(`    DROPPED (${step.dropped}); later stages do not run`);

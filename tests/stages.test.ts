@@ -21,7 +21,7 @@ interface Outcome {
 function run(stages: unknown[], line: string, labels: Record<string, string> = { app: "web" }, sec = NOW_MS / 1000): Outcome {
   const pipeline = compileStages(stages, "LOKI_STAGE_CONFIGS");
   const entry: StageEntry = { labels: { ...labels }, extracted: { ...labels }, line, sec, nsec: 0, metadata: {} };
-  const result = pipeline.run(entry, { log: new MemoryLog(), now: () => NOW_MS });
+  const result = pipeline.run(entry, { log: new MemoryLog(), now: () => NOW_MS, random: Math.random });
   return { labels: entry.labels, extracted: entry.extracted, line: entry.line, metadata: entry.metadata, dropped: result?.drop };
 }
 
@@ -324,7 +324,7 @@ describe("stages: the per-stage trace (npm run replay -- --trace)", () => {
       { output: { source: "level" } },
     ], "LOKI_STAGE_CONFIGS");
     const entry: StageEntry = { labels: { app: "web" }, extracted: { app: "web" }, line: '{"level":"debug"}', sec: 1, nsec: 0, metadata: {} };
-    const steps = traceStages(pipeline.stages, entry, { log: new MemoryLog(), now: () => NOW_MS });
+    const steps = traceStages(pipeline.stages, entry, { log: new MemoryLog(), now: () => NOW_MS, random: Math.random });
     expect(steps).to.deep.equal([
       { stage: "[0] json", changes: ['extracted level = "debug"'] },
       { stage: "[1] labels", changes: ['label level = "debug"'] },

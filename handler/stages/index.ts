@@ -11,6 +11,7 @@ import { dropStage } from "./drop";
 import { jsonStage } from "./json";
 import { labelAllowStage, labelDropStage } from "./label-filter";
 import { labelsStage, structuredMetadataStage } from "./labels";
+import { limitStage } from "./limit";
 import { logfmtStage } from "./logfmt";
 import { luhnStage } from "./luhn";
 import { match } from "./match";
@@ -18,6 +19,7 @@ import { outputStage } from "./output";
 import { packStage } from "./pack";
 import { regexStage } from "./regex";
 import { replaceStage } from "./replace";
+import { samplingStage } from "./sampling";
 import { staticLabelsStage } from "./static-labels";
 import { template } from "./template";
 import { tenantStage } from "./tenant";
@@ -49,6 +51,8 @@ export const STAGES: Readonly<Record<string, StageFactory>> = {
   match,
   tenant: tenantStage,
   pack: packStage,
+  sampling: samplingStage,
+  limit: limitStage,
 };
 
 /**

@@ -36,8 +36,8 @@ export class StageRunner {
   private templateOf: FinalLabels | undefined;
   private template: Record<string, unknown> | undefined;
 
-  constructor(private readonly pipeline: StagePipeline, log: Log, now: () => number = Date.now) {
-    this.ctx = { log, now };
+  constructor(private readonly pipeline: StagePipeline, log: Log, now: () => number = Date.now, random: () => number = Math.random) {
+    this.ctx = { log, now, random };
   }
 
   /** Whether a tenant stage may send entries to tenants other than TENANT_ID. */

@@ -60,6 +60,8 @@ export interface StageContext {
   log: Log;
   /** Wall-clock milliseconds. Only `drop.older_than`, `limit` and `sampling` may look at it; timestamps never come from it unless a user asks (`pack.ingest_timestamp: true`). */
   now(): number;
+  /** A number in [0, 1): `sampling`'s randomness (Math.random unless a test pins it). */
+  random(): number;
 }
 
 export interface Stage {

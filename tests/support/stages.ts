@@ -11,9 +11,9 @@ export function stageEntry(init: Partial<StageEntry> = {}): StageEntry {
   return { labels, extracted: init.extracted ?? { ...labels }, line: init.line ?? "", sec: init.sec ?? 0, nsec: init.nsec ?? 0, metadata: init.metadata ?? {}, tenant: init.tenant };
 }
 
-/** A context whose clock reads `nowMs` (epoch milliseconds). */
-export function stageContext(nowMs = Date.UTC(2026, 6, 1)): StageContext & { log: MemoryLog } {
-  return { log: new MemoryLog(), now: () => nowMs };
+/** A context whose clock reads `nowMs` (epoch milliseconds) and whose randomness is `random`. */
+export function stageContext(nowMs = Date.UTC(2026, 6, 1), random: () => number = Math.random): StageContext & { log: MemoryLog } {
+  return { log: new MemoryLog(), now: () => nowMs, random };
 }
 
 /** Never used to compile nested stages: for factories that have none. */
