@@ -107,6 +107,10 @@ export const DEFAULT_METRICS_NAMESPACE = "LambdaPromtail";
 /** The telemetry extension reads these settings as LOKI_<name>, so that they cannot collide with the function's own. */
 export const EXTENSION_PREFIX = "LOKI_";
 
+/** What MAX_LINE_SIZE and MAX_LINE_SIZE_ACTION mean to the shipper and to the telemetry extension alike (each adds its own ending). */
+const MAX_LINE_SIZE_MEANING = "The longest line (in UTF-8 bytes) shipped: Loki refuses longer ones (its `max_line_size`, 256 KB by default), so keep it at or below Loki's limit. A longer line gets MAX_LINE_SIZE_ACTION";
+const LONG_LINE_ACTION_MEANING = "What happens to a line longer than MAX_LINE_SIZE: `truncate` keeps its first MAX_LINE_SIZE bytes (cut between characters, as Loki's `max_line_size_truncate`), `drop` leaves it out.";
+
 /** Every setting of the shipper, in the order the README documents them. */
 export const SETTINGS: readonly SettingSpec[] = [
   { env: "WRITE_ADDRESS", stackKey: "writeAddress", defaultValue: "(required)", acceptedForm: "an http:// or https:// URL of a Loki push endpoint, e.g. https://loki.example.com/loki/api/v1/push", description: "Where entries are pushed (Loki, Grafana Cloud, Alloy, Promtail push API)." },
@@ -130,12 +134,14 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: "MAX_DECOMPRESSED_SIZE", stackKey: "maxDecompressedSize", defaultValue: "16MB", acceptedForm: `${BYTE_SIZE_FORM}, from 1MB to 1024MB`, description: "The most one CloudWatch Logs subscription payload or gzip-compressed Kinesis record may inflate to; a record inflating to more fails alone (retry, then dead-letter queue) instead of exhausting the function's memory. Raise it together with the function's memory for very repetitive logs.", ours: true },
   { env: "LOKI_STAGE_CONFIGS", stackKey: "stageConfigs", defaultValue: "(none)", acceptedForm: STAGE_CONFIGS_FORM, description: "Promtail pipeline stages run on every entry after EXTRA_LABELS, DROP_LABELS and RELABEL_CONFIGS (see [Pipeline stages](#pipeline-stages-loki_stage_configs)). In the stack file, `stageConfigs` is a YAML list of the same stages." },
   { env: "PIPELINE_TIMEOUT", stackKey: "pipelineTimeout", defaultValue: "(none)", acceptedForm: DURATION_FORM, description: "lambda-promtail's guard against slow stages; accepted and validated for compatibility, but not needed: every stage regex runs in linear time (see [Pipeline stages](#pipeline-stages-loki_stage_configs))." },
-  { env: "MAX_LINE_SIZE", stackKey: "maxLineSize", defaultValue: "256KB", acceptedForm: `${BYTE_SIZE_FORM}, from 1KB to 64MB`, description: "The longest line (in UTF-8 bytes) shipped: Loki refuses longer ones (its `max_line_size`, 256 KB by default), so keep it at or below Loki's limit. A longer line gets MAX_LINE_SIZE_ACTION; an S3 object never holds more than this of one line in memory.", ours: true },
-  { env: "MAX_LINE_SIZE_ACTION", stackKey: "maxLineSizeAction", defaultValue: "truncate", acceptedForm: LONG_LINE_ACTIONS.join(" or "), description: "What happens to a line longer than MAX_LINE_SIZE: `truncate` keeps its first MAX_LINE_SIZE bytes (cut between characters, as Loki's `max_line_size_truncate`), `drop` leaves it out. Counted as truncatedLines / droppedLongLines in the invocation summary.", ours: true },
+  { env: "MAX_LINE_SIZE", stackKey: "maxLineSize", defaultValue: "256KB", acceptedForm: `${BYTE_SIZE_FORM}, from 1KB to 64MB`, description: `${MAX_LINE_SIZE_MEANING}; an S3 object never holds more than this of one line in memory.`, ours: true,
+    extensionDescription: `${MAX_LINE_SIZE_MEANING} before it is held in memory, so LOKI_MAX_HELD_BYTES counts at most this of one line.` },
+  { env: "MAX_LINE_SIZE_ACTION", stackKey: "maxLineSizeAction", defaultValue: "truncate", acceptedForm: LONG_LINE_ACTIONS.join(" or "), description: `${LONG_LINE_ACTION_MEANING} Counted as truncatedLines / droppedLongLines in the invocation summary.`, ours: true,
+    extensionDescription: `${LONG_LINE_ACTION_MEANING} Counted as truncatedLines / droppedLongLines in the summary at SHUTDOWN (dropped ones in the EntriesDropped metric).` },
   { env: "METRICS", stackKey: "metrics", defaultValue: "true", acceptedForm: "true or false (case-insensitive); empty means true", description: "Publish the shipper's own CloudWatch metrics (entries, bytes, pushes, failures, delivery lag; see Metrics) as embedded-metric-format lines of its log: no API calls.", ours: true,
     extensionDescription: "Publish the extension's own CloudWatch metrics (the shipper's set under `source_kind=telemetry`, see [Metrics of the extension](#metrics-of-the-extension)) as embedded-metric-format lines of the function's log: one per flush that did something, none while idle, no API calls." },
   { env: "METRICS_NAMESPACE", stackKey: "metricsNamespace", defaultValue: DEFAULT_METRICS_NAMESPACE, acceptedForm: "a CloudWatch namespace: 1 to 255 characters from letters, digits, '.', '-', '_', '/', '#', ':' and space, not starting with AWS/", description: "CloudWatch namespace of the shipper's metrics.", ours: true, extensionDescription: "CloudWatch namespace of the extension's metrics." },
-  { env: "LOG_LEVEL", stackKey: "logLevel", defaultValue: "info", acceptedForm: "debug, info, warn or error", description: "Level of the function's own JSON logs." },
+  { env: "LOG_LEVEL", stackKey: "logLevel", defaultValue: "info", acceptedForm: "debug, info, warn or error", description: "Level of the function's own JSON logs.", extensionDescription: "Level of the extension's own JSON logs (in the function's log group)." },
 ];
 
 const SECRET_ARN = /^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:(secretsmanager|ssm):[a-z0-9-]+:\d{12}:(secret:.+|parameter\/.+)$/;

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { EXTENSION_COMPATIBLE_RUNTIMES } from "../infra/extensionLayer";
 import { alarmRows, alarmThresholdRows, extensionSettingsRows, extensionUnsupportedRows, infraSettingsRows, lokiAnswerRows, metadataRows, metricsRows, settingsRows, telemetryMetricsRows } from "../scripts/readme-tables";
 
 const README = readFileSync(resolve(__dirname, "..", "README.md"), "utf8");
@@ -36,6 +37,11 @@ describe("README reference tables", () => {
 
   it("documents every alarm the program can create, and every threshold with its default, as infra/ defines them", () => {
     for (const row of [...alarmRows(), ...alarmThresholdRows()]) expect(README).to.include(row);
+  });
+
+  it("lists the runtimes the Pulumi program publishes the extension's layer for, in the CLI example and the packaging section", () => {
+    expect(README).to.include(`--compatible-runtimes ${EXTENSION_COMPATIBLE_RUNTIMES.join(" ")}\n`);
+    expect(README).to.include(`**Node.js functions** (${EXTENSION_COMPATIBLE_RUNTIMES.map((r) => `\`${r}\``).join(", ")}, any`);
   });
 
   it("keeps the two set-up commands", () => {
