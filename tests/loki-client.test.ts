@@ -111,6 +111,18 @@ describe("loki client", () => {
     expect(headers["user-agent"]).to.equal("custom/1");
   });
 
+  it("sends a push's own tenant (tenant stage) instead of TENANT_ID, on every retry and 413 half", async () => {
+    loki.rejectBodiesLargerThan(4000);
+    loki.respondWith(500);
+    const report = await client({ tenantId: "default-team", minBackoffMs: 1, maxBackoffMs: 2 }).push(streamsOf(300, 120, 4), roomyDeadline, undefined, "team-b");
+    expect(report.outcome).to.equal("ok");
+    expect(report.splits).to.be.greaterThan(0);
+    expect(report.retries).to.equal(1);
+    expect(new Set(loki.requests.map((r) => r.headers["x-scope-orgid"]))).to.deep.equal(new Set(["team-b"]));
+    await client({ tenantId: "default-team" }).push(streamsOf(1), roomyDeadline);
+    expect(loki.requests[loki.requests.length - 1].headers["x-scope-orgid"]).to.equal("default-team");
+  });
+
   it("sends a bearer token", async () => {
     await client({ auth: { bearerToken: "t0ken" } }).push(streamsOf(1), roomyDeadline);
     expect(loki.requests[0].headers.authorization).to.equal("Bearer t0ken");
