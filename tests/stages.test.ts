@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { ConfigError, parseShipperConfig } from "../handler/config";
+import * as jmespath from "@jmespath-community/jmespath";
 import { compileStages, REJECTED_STAGES, STAGES } from "../handler/stages/index";
+import { goJson } from "../handler/stages/json";
 import { redactLuhn } from "../handler/stages/luhn";
 import { traceStages } from "../handler/stages/trace";
 import type { StageEntry } from "../handler/stages/types";
@@ -69,6 +71,48 @@ describe("stages: json", () => {
       { extracted: { app: "web", inner: '{"x":"y"}', x: "y" } }],
     ["does nothing when source is missing", [{ json: { expressions: { x: "" }, source: "nope", drop_malformed: true } }], "text", { extracted: { app: "web" } }],
   ]);
+
+  describe("field paths, read without the JMESPath interpreter, give the interpreter's results", () => {
+    const LINES = [
+      JSON_LINE,
+      '{"a":{"b":{"c":1}},"arr":[{"b":2}],"s":"text","n":null,"z":0,"f":false,"e":{},"ea":[]}',
+      '{"__proto__":{"x":"own proto"},"constructor":"own","toString":5,"a":{"__proto__":"p"}}',
+      '{"a.b":"dotted","a":{"b":"nested"},"":"empty key","\u00e9":"accent","a b":"space","1":"digit"}',
+      '{"a":"first","a":{"b":"second wins"}}',
+      '{"deep":{"x":{"y":{"z":[1,{"k":"v"}]}}},"big":12345678901234567890,"neg":-0.0,"exp":1e-7,"u":"\u2028<&>"}',
+      '{"obj":{"hasOwnProperty":1,"valueOf":{"x":2}},"expref":false}',
+    ];
+    const PATHS = [
+      "a", "a.b", "a.b.c", '"a.b"', "arr", "arr.b", "s.length", "n.x", "z", "f", "e", "ea", "missing", "missing.x", "level", "http.status",
+      '""', '"é"', '"\\u00e9"', '"a b"', '"1"', "deep.x.y.z", "big", "neg", "exp", "u", "expref",
+      // Names every JavaScript object inherits: JMESPath (and Go) find no such field unless the JSON has it.
+      "__proto__", "__proto__.x", "constructor", "toString", "valueOf", "hasOwnProperty", "a.__proto__", "a.constructor", "obj.hasOwnProperty", "obj.valueOf.x", "obj.isPrototypeOf",
+    ];
+    const extract = (expression: string, line: string): unknown => run([{ json: { expressions: { v: expression } } }], line).extracted.v;
+    const INHERITED = /__proto__|constructor|toString|valueOf|hasOwnProperty|isPrototypeOf/;
+
+    it(`${PATHS.length} paths on ${LINES.length} lines: the same value as the interpreter (a pipe makes it evaluate the path)`, () => {
+      for (const line of LINES) {
+        for (const path of PATHS) {
+          expect(extract(path, line), `${path} on ${line}`).to.deep.equal(extract(`${path} | @`, line));
+          if (INHERITED.test(path)) continue;
+          // And for ordinary names, what the library itself answers on the parsed line.
+          const library = jmespath.search(JSON.parse(line) as jmespath.JSONValue, path);
+          const expected = typeof library === "object" && library !== null ? goJson(library) : library;
+          expect(extract(path, line), `library: ${path} on ${line}`).to.deep.equal(expected);
+        }
+      }
+    });
+
+    it("an inherited name is no field: null, unless the JSON has it (also through the interpreter)", () => {
+      for (const expression of ["constructor", "toString", "a.constructor", "constructor | @", "length(keys(@)) > `0` && constructor"]) {
+        expect(extract(expression, '{"a":{"b":1}}'), expression).to.equal(null);
+      }
+      expect(extract("__proto__", '{"a":1}')).to.equal(null);
+      expect(extract("constructor", '{"constructor":"own"}')).to.equal("own");
+      expect(extract("__proto__.x | @", '{"__proto__":{"x":"own"}}')).to.equal("own");
+    });
+  });
 
   const refused: Array<[string, unknown, string, RegExp]> = [
     ["no expressions", { json: {} }, "LOKI_STAGE_CONFIGS[0].json.expressions", /is required/],

@@ -37,13 +37,29 @@ export const jsonStage: StageFactory = (raw, where) => {
     process(entry: StageEntry) {
       const input = readSource(entry, source);
       if (input === undefined) return undefined;
-      const data = parseObject(input);
+      const data = parseObjectOnce(input);
       if (data === undefined) return dropMalformed ? { drop: "malformed_json" } : undefined;
       for (const [name, get] of getters) entry.extracted[name] = extractedValue(get(data));
       return undefined;
     },
   } satisfies Stage;
 };
+
+/**
+ * The last text parsed and its result: a pipeline with several json stages reading the same line
+ * (or the same extracted value) parses it once. Sound because nothing changes a parsed object:
+ * field paths and the JMESPath interpreter only read it.
+ */
+let lastInput: string | undefined;
+let lastParsed: Record<string, unknown> | undefined;
+
+function parseObjectOnce(input: string): Record<string, unknown> | undefined {
+  if (input !== lastInput) {
+    lastParsed = parseObject(input);
+    lastInput = input;
+  }
+  return lastParsed;
+}
 
 function parseObject(input: string): Record<string, unknown> | undefined {
   // A cheap first look: most malformed lines are plain text.
@@ -73,7 +89,29 @@ function compileExpression(expression: string, options: StageOptions, option: st
   const path = fieldPath(ast);
   if (path !== undefined) return (data) => readPath(data, path);
   const interpreter = jmespath().TreeInterpreter;
+  // The library reads a field as `value[name] ?? null`, so `constructor` or `toString` would find
+  // Object.prototype's members where JMESPath (and Go's go-jmespath, Promtail's) finds no field.
+  // An expression naming one is evaluated on a copy of the data whose objects have no prototype.
+  if (namesInheritedField(ast)) return (data) => interpreter.search(ast, withoutPrototypes(data) as Jmespath.JSONValue);
   return (data) => interpreter.search(ast, data as Jmespath.JSONValue);
+}
+
+/** Whether the expression reads a field whose name an ordinary object inherits. */
+function namesInheritedField(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(namesInheritedField);
+  if (typeof node !== "object" || node === null) return false;
+  const n = node as { type?: unknown; name?: unknown };
+  if (n.type === "Field" && typeof n.name === "string" && n.name in Object.prototype) return true;
+  return Object.values(node).some(namesInheritedField);
+}
+
+/** A deep copy of parsed JSON whose objects have a null prototype (own fields only). */
+function withoutPrototypes(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutPrototypes);
+  if (typeof value !== "object" || value === null) return value;
+  const copy = Object.setPrototypeOf({}, null) as Record<string, unknown>;
+  for (const [name, field] of Object.entries(value)) copy[name] = withoutPrototypes(field);
+  return copy;
 }
 
 /** The field names of an expression made of field accesses only (`a.b."c.d"`), else undefined. */
