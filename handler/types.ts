@@ -99,22 +99,27 @@ export function describeValue(value: unknown): string {
   return text.length > 64 ? `${text.slice(0, 64)}…` : text;
 }
 
+/** fromMillis without the error: undefined when `ms` is not a time Loki can store. */
+export function millisToTime(ms: unknown): { sec: number; nsec: number } | undefined {
+  if (typeof ms !== "number") return undefined;
+  let sec = Math.floor(ms / 1000);
+  let nsec = Math.round((ms - sec * 1000) * 1e6);
+  // A fraction such as 999.9999999 ms rounds up to a whole second.
+  if (nsec === 1_000_000_000) {
+    sec++;
+    nsec = 0;
+  }
+  return sec >= MIN_ENTRY_SEC && sec <= MAX_ENTRY_SEC ? { sec: sec + 0 /* no -0 */, nsec } : undefined;
+}
+
 /**
  * Milliseconds since the epoch (CloudWatch event timestamps, Kinesis arrival times) -> entry
  * timestamp. Throws a BadRecordError naming `what` and the value when it is not a number Loki
  * can store, so that only the record carrying it fails.
  */
 export function fromMillis(ms: unknown, what = "timestamp"): { sec: number; nsec: number } {
-  if (typeof ms === "number") {
-    let sec = Math.floor(ms / 1000);
-    let nsec = Math.round((ms - sec * 1000) * 1e6);
-    // A fraction such as 999.9999999 ms rounds up to a whole second.
-    if (nsec === 1_000_000_000) {
-      sec++;
-      nsec = 0;
-    }
-    if (sec >= MIN_ENTRY_SEC && sec <= MAX_ENTRY_SEC) return { sec: sec + 0 /* no -0 */, nsec };
-  }
+  const time = millisToTime(ms);
+  if (time !== undefined) return time;
   throw new BadRecordError(`${what} ${describeValue(ms)} is not a time Loki can store (milliseconds since the epoch from ${ENTRY_TIME_RANGE})`);
 }
 

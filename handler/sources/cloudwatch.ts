@@ -13,7 +13,7 @@ export const cloudWatchRecords: SourceAdapter<CloudWatchLogsEvent> = (event, ctx
     describe: "cloudwatch subscription event",
     async *groups() {
       const what = "awslogs.data";
-      const data = parseCloudWatchLogsData(decodeText(gunzip(decodeBase64(event.awslogs.data, what), what, ctx.config.maxDecompressedSize)), what);
+      let data = parseCloudWatchLogsData(decodeText(gunzip(decodeBase64(event.awslogs.data, what), what, ctx.config.maxDecompressedSize)), what);
       if (!data) throw new BadRecordError(`${what} is JSON but not a CloudWatch Logs subscription payload (no messageType)`);
       // CloudWatch sends a CONTROL_MESSAGE to check the destination is reachable: nothing to ship.
       if (data.messageType === "CONTROL_MESSAGE") return;
@@ -24,7 +24,11 @@ export const cloudWatchRecords: SourceAdapter<CloudWatchLogsEvent> = (event, ctx
         what,
       });
       // A subscription filter delivers to a function in the log group's own region.
-      yield withTagLabels(group, data, process.env.AWS_REGION ?? "", ctx);
+      const tagged = withTagLabels(group, data, process.env.AWS_REGION ?? "", ctx);
+      // The parsed events (objects, ids, times) are not needed once the entries exist; held by this
+      // generator while the entries are shipped, they were copied by every garbage collection.
+      data = undefined;
+      yield tagged;
     },
   };
   return [record];
