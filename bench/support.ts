@@ -101,3 +101,21 @@ export async function startNullSink(): Promise<{ url: string; stop: () => void }
 export function row(name: string, value: string): void {
   console.log(`  ${name.padEnd(34)} ${value}`);
 }
+
+/**
+ * Takes over `process.stdout` until `restore()`: the lines the measured code prints (the
+ * function's embedded-metric-format line, one per invocation) are counted instead of shown, so
+ * the metrics keep costing what they cost in Lambda without filling the benchmark's output.
+ */
+export function captureStdout(): { lines: () => number; restore: () => void } {
+  const write = process.stdout.write;
+  let lines = 0;
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines++;
+    const done = rest.find((arg) => typeof arg === "function") as (() => void) | undefined;
+    if (done) process.nextTick(done);
+    return true;
+  }) as typeof process.stdout.write;
+  return { lines: () => lines, restore: () => { process.stdout.write = write; } };
+}
