@@ -28,6 +28,25 @@ export async function medianSeconds(runs: number, fn: () => unknown | Promise<un
   return times[Math.floor(times.length / 2)];
 }
 
+/**
+ * Median CPU time of `fn` (this process, all its threads: the garbage collector's helpers
+ * included) over `runs` runs after one warm-up, in seconds. On a shared, loaded machine the wall
+ * time of a run also counts the time other processes held the cores; its CPU time does not, so a
+ * ratio of two CPU times measured in one process stays meaningful there.
+ */
+export async function medianCpuSeconds(runs: number, fn: () => unknown | Promise<unknown>): Promise<number> {
+  await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.cpuUsage();
+    await fn();
+    const used = process.cpuUsage(start);
+    times.push((used.user + used.system) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
 /** Medians, in seconds, of Node's zlib gunzip of one file: all at once and as a stream. */
 export interface GunzipReference {
   syncSeconds: number;
