@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
+import { LAMBDA_HEAP_FLAGS, LAMBDA_MEMORY_MB } from "../tests/support/lambda-heap";
 import { LocalS3 } from "../tests/support/s3-server";
 import { mb, plainGunzipReference, row, seededRandom, startNullSink } from "./support";
 
@@ -85,19 +86,6 @@ function albLog(targetBytes: number): { text: Buffer; lines: number } {
   }
   return { text: Buffer.concat(chunks), lines };
 }
-
-/**
- * The memory the target is about: a 128 MB function. The Lambda Node.js runtime does not run
- * Node with its defaults (sized for a machine); its bootstrap derives V8's heap limits from the
- * function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE): a tenth for the young generation, half of
- * that per semi-space, the rest for the old generation. Node's default 16 MB semi-spaces alone
- * would let the young generation take 48 MB of the 128.
- */
-const LAMBDA_MEMORY_MB = 128;
-const LAMBDA_HEAP_FLAGS = [
-  `--max-semi-space-size=${Math.floor(LAMBDA_MEMORY_MB / 10 / 2)}`,
-  `--max-old-space-size=${LAMBDA_MEMORY_MB - Math.floor(LAMBDA_MEMORY_MB / 10)}`,
-];
 
 /**
  * Extra Node flags for the measured process (after the heap flags, so they may override them), e.g. BENCH_CHILD_FLAGS="--cpu-prof --cpu-prof-dir=prof"

@@ -5,6 +5,8 @@
  */
 import { gunzipSync } from "node:zlib";
 import { BadRecordError, describeValue, EntryGroup, fromMillis, Labels, LogEntry, Metadata, millisToTime } from "../types";
+import { decodeText } from "../parsers/text";
+import { relieveMemoryPressure } from "../memory";
 import type { SourceContext } from "./context";
 import { isObject } from "./detect";
 
@@ -42,10 +44,18 @@ export function isGzip(bytes: Uint8Array): boolean {
  * Inflates a whole payload, stopping as soon as it exceeds `maxBytes` (MAX_DECOMPRESSED_SIZE):
  * a record of 1 MB may inflate to 1 GB, and the payload must fit in memory with its parsed JSON.
  * zlib checks the limit as it inflates, so no more than `maxBytes` is ever allocated.
+ *
+ * The output is inflated into one buffer sized from the gzip trailer (ISIZE, the inflated size
+ * modulo 4 GiB), bounded by `maxBytes`: in its default 16 KB chunks, zlib joins the chunks into a
+ * copy at the end, and both were held at once (a 16 MB payload cost 32 MB for a moment). A trailer
+ * that lies costs nothing but that copy again: ISIZE only sizes the first chunk.
  */
 export function gunzip(bytes: Uint8Array, what: string, maxBytes: number): Buffer {
+  const isize = bytes.length >= 18 ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readUInt32LE(bytes.length - 4) : 0;
+  // One byte more than the output, or zlib asks for another chunk to see that the end was reached.
+  const chunkSize = Math.max(64 * 1024, Math.min(isize, maxBytes) + 1);
   try {
-    return gunzipSync(bytes, { maxOutputLength: maxBytes });
+    return gunzipSync(bytes, { maxOutputLength: maxBytes, chunkSize });
   } catch (err) {
     if ((err as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
       throw new BadRecordError(
@@ -120,11 +130,34 @@ export function cloudWatchGroup(data: CloudWatchLogsData, opts: CloudWatchGroupO
 }
 
 /**
+ * A gzip subscription payload -> its entry group, or undefined for a CONTROL_MESSAGE (CloudWatch
+ * checking that the destination is reachable: nothing to ship) or for JSON that is not a
+ * subscription payload (`notPayload` says whether that is an error).
+ *
+ * Not a generator, so that the inflated bytes, their text and the parsed JSON are garbage once it
+ * returns: only the group's entries (which hold the lines) stay alive while they are shipped. A
+ * generator's frame would keep them all for as long as the group is read.
+ */
+export function cloudWatchPayloadGroup(text: string, opts: CloudWatchGroupOptions): CloudWatchPayloadGroup | undefined {
+  const data = parseCloudWatchLogsData(text, opts.what);
+  if (!data || data.messageType === "CONTROL_MESSAGE") return data && { control: true };
+  return { group: cloudWatchGroup(data, opts), logGroup: data.logGroup, owner: data.owner };
+}
+
+export type CloudWatchPayloadGroup = { control: true } | { group: EntryGroup; logGroup: string; owner: string; control?: undefined };
+
+/** Inflates and decodes a gzip payload; the inflated bytes are garbage once it returns. */
+export function inflateText(bytes: Uint8Array, what: string, maxBytes: number): string {
+  relieveMemoryPressure();
+  return decodeText(gunzip(bytes, what, maxBytes));
+}
+
+/**
  * Adds the log group's tag labels (TAG_LABELS) under the source's own labels, which win on a
  * clash. They join the base labels, so DROP_LABELS and RELABEL_CONFIGS apply to them too.
  */
-export async function withTagLabels(group: EntryGroup, data: CloudWatchLogsData, region: string, ctx: SourceContext): Promise<EntryGroup> {
+export async function withTagLabels(group: EntryGroup, logGroup: { logGroup: string; owner: string }, region: string, ctx: SourceContext): Promise<EntryGroup> {
   if (!ctx.tags || region === "") return group;
-  const tagLabels = await ctx.tags.labelsFor(data.logGroup, region, data.owner, ctx.deadline);
+  const tagLabels = await ctx.tags.labelsFor(logGroup.logGroup, region, logGroup.owner, ctx.deadline);
   return { ...group, labels: { ...tagLabels, ...group.labels } };
 }

@@ -4,31 +4,24 @@
  */
 import type { CloudWatchLogsEvent } from "aws-lambda";
 import { BadRecordError, SourceRecord } from "../types";
-import { decodeText } from "../parsers/text";
 import type { SourceAdapter } from "./context";
-import { cloudWatchGroup, decodeBase64, gunzip, parseCloudWatchLogsData, withTagLabels } from "./cloudwatch-payload";
+import { cloudWatchPayloadGroup, decodeBase64, inflateText, withTagLabels } from "./cloudwatch-payload";
 
 export const cloudWatchRecords: SourceAdapter<CloudWatchLogsEvent> = (event, ctx) => {
   const record: SourceRecord = {
     describe: "cloudwatch subscription event",
     async *groups() {
       const what = "awslogs.data";
-      let data = parseCloudWatchLogsData(decodeText(gunzip(decodeBase64(event.awslogs.data, what), what, ctx.config.maxDecompressedSize)), what);
-      if (!data) throw new BadRecordError(`${what} is JSON but not a CloudWatch Logs subscription payload (no messageType)`);
-      // CloudWatch sends a CONTROL_MESSAGE to check the destination is reachable: nothing to ship.
-      if (data.messageType === "CONTROL_MESSAGE") return;
-      const group = cloudWatchGroup(data, {
+      const read = cloudWatchPayloadGroup(inflateText(decodeBase64(event.awslogs.data, what), what, ctx.config.maxDecompressedSize), {
         sourceLabels: { __aws_log_type: "cloudwatch" },
         keepStream: ctx.config.keepStream,
         wantEventId: ctx.config.structuredMetadata.includes("cloudwatch_event_id"),
         what,
       });
+      if (!read) throw new BadRecordError(`${what} is JSON but not a CloudWatch Logs subscription payload (no messageType)`);
+      if (read.control) return;
       // A subscription filter delivers to a function in the log group's own region.
-      const tagged = withTagLabels(group, data, process.env.AWS_REGION ?? "", ctx);
-      // The parsed events (objects, ids, times) are not needed once the entries exist; held by this
-      // generator while the entries are shipped, they were copied by every garbage collection.
-      data = undefined;
-      yield tagged;
+      yield withTagLabels(read.group, read, process.env.AWS_REGION ?? "", ctx);
     },
   };
   return [record];

@@ -8,7 +8,7 @@ import type { KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
 import { BadRecordError, describeValue, ENTRY_TIME_RANGE, EntryGroup, fromMillis, LogEntry, MAX_ENTRY_SEC, MIN_ENTRY_SEC, SourceRecord } from "../types";
 import { decodeText } from "../parsers/text";
 import type { SourceAdapter, SourceContext } from "./context";
-import { cloudWatchGroup, decodeBase64, gunzip, isGzip, parseCloudWatchLogsData, withTagLabels } from "./cloudwatch-payload";
+import { CloudWatchGroupOptions, cloudWatchPayloadGroup, CloudWatchPayloadGroup, decodeBase64, inflateText, isGzip, withTagLabels } from "./cloudwatch-payload";
 
 export const kinesisRecords: SourceAdapter<KinesisStreamEvent> = (event, ctx) =>
   event.Records.map((record): SourceRecord => ({
@@ -18,6 +18,17 @@ export const kinesisRecords: SourceAdapter<KinesisStreamEvent> = (event, ctx) =>
   }));
 
 async function* kinesisGroups(record: KinesisStreamRecord, ctx: SourceContext): AsyncIterable<EntryGroup> {
+  const read = readKinesisRecord(record, ctx);
+  if (read.control) return;
+  yield read.logGroup === undefined ? read.group : withTagLabels(read.group, read, record.awsRegion, ctx);
+}
+
+/**
+ * The record's data -> its entry group. Not a generator: the decoded and inflated bytes, their
+ * text and the parsed payload are garbage once it returns, instead of living in the generator's
+ * frame while the entries are shipped (a 6 MB batch of 1 MiB records peaked at 187 MB of RSS).
+ */
+function readKinesisRecord(record: KinesisStreamRecord, ctx: SourceContext): CloudWatchPayloadGroup | { group: EntryGroup; logGroup?: undefined; control?: undefined } {
   const what = `kinesis record ${record.kinesis.sequenceNumber}`;
   const sourceLabels = { __aws_log_type: "kinesis", __aws_kinesis_event_source_arn: record.eventSourceARN };
   const metadata = {
@@ -25,27 +36,21 @@ async function* kinesisGroups(record: KinesisStreamRecord, ctx: SourceContext): 
     kinesis_sequence_number: record.kinesis.sequenceNumber,
     kinesis_shard_id: record.eventID.split(":")[0],
   };
-  let bytes: Buffer = decodeBase64(record.kinesis.data, `${what} data`);
+  const bytes = decodeBase64(record.kinesis.data, `${what} data`);
   const compressed = isGzip(bytes);
-  if (compressed) bytes = gunzip(bytes, `${what} data`, ctx.config.maxDecompressedSize);
-  const text = decodeText(bytes);
+  const text = compressed ? inflateText(bytes, `${what} data`, ctx.config.maxDecompressedSize) : decodeText(bytes);
 
   if (compressed || looksLikeJsonObject(text)) {
-    const data = tryCloudWatchPayload(text, what);
-    if (data?.messageType === "CONTROL_MESSAGE") return;
-    if (data) {
-      const group = cloudWatchGroup(data, {
-        sourceLabels,
-        keepStream: ctx.config.keepStream,
-        wantEventId: ctx.config.structuredMetadata.includes("cloudwatch_event_id"),
-        extraMetadata: metadata,
-        what,
-      });
-      yield withTagLabels(group, data, record.awsRegion, ctx);
-      return;
-    }
+    const read = tryCloudWatchPayload(text, {
+      sourceLabels,
+      keepStream: ctx.config.keepStream,
+      wantEventId: ctx.config.structuredMetadata.includes("cloudwatch_event_id"),
+      extraMetadata: metadata,
+      what,
+    });
+    if (read) return read;
   }
-  yield { labels: sourceLabels, metadata, entries: rawLines(text, record.kinesis.approximateArrivalTimestamp, what) };
+  return { group: { labels: sourceLabels, metadata, entries: rawLines(text, record.kinesis.approximateArrivalTimestamp, what) } };
 }
 
 function looksLikeJsonObject(text: string): boolean {
@@ -53,9 +58,9 @@ function looksLikeJsonObject(text: string): boolean {
 }
 
 /** A payload that is not valid JSON or not a subscription payload is plain data, not an error. */
-function tryCloudWatchPayload(text: string, what: string) {
+function tryCloudWatchPayload(text: string, opts: CloudWatchGroupOptions): CloudWatchPayloadGroup | undefined {
   try {
-    return parseCloudWatchLogsData(text, what);
+    return cloudWatchPayloadGroup(text, opts);
   } catch (err) {
     // Valid JSON with messageType but broken fields is a corrupt payload: report it.
     if (err instanceof BadRecordError && !/not valid JSON/.test(err.message)) throw err;
