@@ -62,11 +62,12 @@ interface Stats {
   stageDropped: Record<string, number>;
   lambdaDroppedRecords: number;
   lambdaDroppedBytes: number;
-  /** Lines longer than LOKI_MAX_LINE_SIZE shipped truncated, or left out (LOKI_MAX_LINE_SIZE_ACTION=drop). */
+  /** Lines longer than LOKI_MAX_LINE_SIZE shipped truncated, left out (LOKI_MAX_LINE_SIZE_ACTION=drop), or split into consecutive entries (split). */
   truncatedLines: number;
   droppedLongLines: number;
   /** Entries still held when the SHUTDOWN deadline came. */
   lostAtShutdown: number;
+  splitLines: number;
 }
 
 /** Waits for platform.runtimeDone of a request, which the listener may have seen already. */
@@ -197,7 +198,7 @@ export class TelemetryExtension {
   private failing = false;
   readonly stats: Stats = {
     invocations: 0, records: 0, backgroundInvocations: 0, invalidEvents: 0, relabelDropped: 0, stageDropped: {},
-    lambdaDroppedRecords: 0, lambdaDroppedBytes: 0, truncatedLines: 0, droppedLongLines: 0, lostAtShutdown: 0,
+    lambdaDroppedRecords: 0, lambdaDroppedBytes: 0, truncatedLines: 0, droppedLongLines: 0, splitLines: 0, lostAtShutdown: 0,
   };
 
   constructor(
@@ -257,6 +258,12 @@ export class TelemetryExtension {
     if (line !== entry.line) {
       if (line === undefined) {
         this.stats.droppedLongLines++;
+        return;
+      }
+      if (typeof line !== "string") {
+        // Consecutive entries with the line's timestamp, stream and metadata, in order.
+        this.stats.splitLines++;
+        for (const piece of line) this.outbox.add(key, { ...entry, line: piece });
         return;
       }
       this.stats.truncatedLines++;
@@ -437,6 +444,7 @@ export class TelemetryExtension {
       stageDropped: this.stats.stageDropped,
       truncatedLines: this.stats.truncatedLines,
       droppedLongLines: this.stats.droppedLongLines,
+      splitLines: this.stats.splitLines,
       delivered: counters.delivered,
       rejected: counters.rejected,
       pushes: counters.pushes,

@@ -82,6 +82,8 @@ export interface ShipStats {
   truncatedLines: number;
   /** Lines longer than MAX_LINE_SIZE left out (MAX_LINE_SIZE_ACTION=drop). */
   droppedLongLines: number;
+  /** Lines longer than MAX_LINE_SIZE shipped as consecutive entries (MAX_LINE_SIZE_ACTION=split). */
+  splitLines: number;
   /** Entries in pushes Loki acknowledged, less those it rejected. */
   shipped: number;
   /** Delivery lag: age, when its push was acknowledged, of the newest and of the oldest entry acknowledged (its own timestamp against the clock); absent when Loki acknowledged nothing. */
@@ -98,7 +100,7 @@ export interface ShipResult {
 export async function ship(records: readonly SourceRecord[], opts: ShipOptions): Promise<ShipResult> {
   const stats: ShipStats = {
     records: records.length, failedRecords: 0, entries: 0, bytes: 0, streams: 0,
-    pushes: 0, retries: 0, splits: 0, dropped: 0, rejected: 0, stageDropped: {}, truncatedLines: 0, droppedLongLines: 0, shipped: 0,
+    pushes: 0, retries: 0, splits: 0, dropped: 0, rejected: 0, stageDropped: {}, truncatedLines: 0, droppedLongLines: 0, splitLines: 0, shipped: 0,
   };
   const stages = opts.stages;
   const now = opts.now ?? Date.now;
@@ -202,6 +204,8 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
         const groupMetadata = pickMetadata(group.metadata, wanted);
         const add = (entry: LogEntry): Promise<void> | undefined => {
           stats.entries++;
+          // A piece of a line the S3 reader split as it read it (MAX_LINE_SIZE_ACTION=split).
+          if (entry.piece === 1) stats.splitLines++;
           if (final === null) {
             stats.dropped++;
             return undefined;
@@ -229,9 +233,16 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
               stats.droppedLongLines++;
               return undefined;
             }
+            if (typeof line !== "string") {
+              stats.splitLines++;
+              return enqueuePieces(key, entry, line);
+            }
             stats.truncatedLines++;
             entry.line = line;
           }
+          return enqueue(key, entry);
+        };
+        const enqueue = (key: string, entry: LogEntry): Promise<void> | undefined => {
           if (opts.printLogLine) opts.log.info("log line", { labels: key, line: entry.line });
           // Sources check their times; this catches any parser or stage that did not: one such
           // entry would make Loki refuse the whole push, other records' entries included.
@@ -248,6 +259,10 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
           heldBytes += batcher.bytes - before;
           if (full) return flush(tenant);
           return heldBytes >= opts.batchSize * HELD_BATCHES ? flush(largestBatch(batchers)) : undefined;
+        };
+        /** A split line: consecutive entries with its timestamp, stream and metadata, in order. */
+        const enqueuePieces = async (key: string, entry: LogEntry, pieces: readonly string[]): Promise<void> => {
+          for (const piece of pieces) await enqueue(key, { sec: entry.sec, nsec: entry.nsec, line: piece, metadata: entry.metadata });
         };
         await forEachEntry(group, add, stopped);
         if (stopped()) throw new StopReading();

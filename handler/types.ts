@@ -22,6 +22,12 @@ export interface LogEntry {
   line: string;
   /** Structured metadata for this entry only; merged over the group's metadata. */
   metadata?: Metadata;
+  /**
+   * Set on the second, third, ... piece of a line longer than MAX_LINE_SIZE that an S3 object's
+   * reader split as it read it (MAX_LINE_SIZE_ACTION=split): 1, 2, ...; the pipeline counts a
+   * split line at its piece 1. Absent on every other entry.
+   */
+  piece?: number;
 }
 
 /**

@@ -161,6 +161,12 @@ describe("handler end to end (local Loki receiver)", () => {
   const longLineCases: { env: Record<string, string>; expected: string[]; summary: Record<string, number> }[] = [
     { env: { MAX_LINE_SIZE: "1KB" }, expected: ["short", "a".repeat(1024), "é".repeat(512), "€".repeat(341), "b".repeat(1023)], summary: { truncatedLines: 3, droppedLongLines: 0 } },
     { env: { MAX_LINE_SIZE: "1024", MAX_LINE_SIZE_ACTION: "drop" }, expected: ["short", "a".repeat(1024)], summary: { truncatedLines: 0, droppedLongLines: 3 } },
+    // split: consecutive entries of whole characters, in order; an empty line is a line like any other.
+    {
+      env: { MAX_LINE_SIZE: "1KB", MAX_LINE_SIZE_ACTION: "split" },
+      expected: ["short", "a".repeat(1024), "é".repeat(512), "é".repeat(88), "€".repeat(341), "€".repeat(59), "b".repeat(1023), "😀"],
+      summary: { truncatedLines: 0, droppedLongLines: 0, splitLines: 3 },
+    },
   ];
   for (const { env, expected, summary } of longLineCases) {
     const action = env.MAX_LINE_SIZE_ACTION ?? "truncate";
@@ -178,12 +184,30 @@ describe("handler end to end (local Loki receiver)", () => {
         } finally {
           log.restore();
         }
-        const got = loki.acceptedPushes().flatMap((p) => p.streams.flatMap((s) => s.entries.map((e) => e.line)));
-        expect(got).to.deep.equal(expected);
+        const entries = loki.acceptedPushes().flatMap((p) => p.streams.flatMap((s) => s.entries));
+        expect(entries.map((e) => e.line)).to.deep.equal(expected);
+        // Every piece keeps its line's timestamp: the i-th input line was stamped T0 + i ms.
+        const stamps = entries.map((e) => e.sec * 1000 + e.nsec / 1e6);
+        expect(stamps).to.deep.equal(expected.map((piece) => T0 + LONG.findIndex((line) => line.includes(piece))));
         expect(log.withMessage("invocation summary")[0]).to.include({ failedRecords: 0, ...summary });
       });
     }
   }
+
+  it("MAX_LINE_SIZE_ACTION=split: an empty line ships empty, a line of exactly MAX_LINE_SIZE ships whole, in order, with the same timestamps", async () => {
+    configure({ MAX_LINE_SIZE: "1KB", MAX_LINE_SIZE_ACTION: "split", LOG_LEVEL: "info" });
+    const lines = ["", "x".repeat(1024), "y".repeat(2048), ""];
+    const log = captureFunctionLogs();
+    try {
+      await handler(cloudWatchEvent(cloudWatchPayload("/g", lines.map((message) => ({ timestamp: T0, message })))), context());
+    } finally {
+      log.restore();
+    }
+    const entries = loki.acceptedPushes().flatMap((p) => p.streams.flatMap((s) => s.entries));
+    expect(entries.map((e) => e.line)).to.deep.equal(["", "x".repeat(1024), "y".repeat(1024), "y".repeat(1024), ""]);
+    expect(new Set(entries.map((e) => `${e.sec}.${e.nsec}`)).size).to.equal(1);
+    expect(log.withMessage("invocation summary")[0]).to.include({ splitLines: 1, truncatedLines: 0 });
+  });
 
   it("retries 500 and 429 answers and delivers every line exactly once", async () => {
     loki.respondWith(500, 429);

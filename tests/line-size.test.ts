@@ -20,17 +20,64 @@ describe("MAX_LINE_SIZE: limitLine", () => {
   ];
   for (const [name, line, max, expected] of cases) {
     it(`truncate: ${name}`, () => {
-      const got = limitLine(line, max, "truncate");
+      const got = limitLine(line, max, "truncate") as string;
       expect(got).to.equal(expected);
-      expect(Buffer.byteLength(got ?? "")).to.be.at.most(max);
+      expect(Buffer.byteLength(got)).to.be.at.most(max);
     });
     it(`drop: ${name}`, () => {
       expect(limitLine(line, max, "drop")).to.equal(Buffer.byteLength(line) <= max ? line : undefined);
+    });
+    it(`split: ${name}: the first piece is what truncate keeps, and the pieces join into the line`, () => {
+      const got = limitLine(line, max, "split");
+      if (Buffer.byteLength(line) <= max) {
+        expect(got).to.equal(line);
+        return;
+      }
+      expect(got).to.be.an("array");
+      const pieces = got as string[];
+      expect(pieces[0]).to.equal(expected);
+      expect(pieces.join("")).to.equal(line);
     });
   }
 
   it("returns the very same string when nothing is cut (callers compare to count)", () => {
     const line = "é".repeat(100);
     expect(limitLine(line, 200, "truncate")).to.equal(line);
+  });
+});
+
+describe("MAX_LINE_SIZE_ACTION=split: limitLine's pieces", () => {
+  // [name, line, limit in bytes, expected pieces]
+  const cases: [string, string, number, string[]][] = [
+    ["one byte over: a full piece and a one-byte piece", "a".repeat(11), 10, ["a".repeat(10), "a"]],
+    ["exactly twice the limit: two full pieces, no empty third", "a".repeat(20), 10, ["a".repeat(10), "a".repeat(10)]],
+    ["two-byte characters on the boundary: the character crossing it starts the next piece", "é".repeat(6), 11, ["é".repeat(5), "é"]],
+    ["three-byte characters", "€".repeat(8), 10, ["€€€", "€€€", "€€"]],
+    ["a four-byte character straddling the boundary moves whole", "abcde😀fgh", 6, ["abcde", "😀fg", "h"]],
+    ["four-byte characters only", "😀".repeat(5), 9, ["😀😀", "😀😀", "😀"]],
+    ["mixed widths", "x€".repeat(5), 5, ["x€x", "€x", "€x", "€x", "€"]],
+    ["a line of newlines and tabs is content like any other", "\t\n".repeat(6), 5, ["\t\n\t\n\t", "\n\t\n\t\n", "\t\n"]],
+  ];
+  for (const [name, line, max, expected] of cases) {
+    it(name, () => {
+      const pieces = limitLine(line, max, "split") as string[];
+      expect(pieces).to.deep.equal(expected);
+      for (const piece of pieces) expect(Buffer.byteLength(piece)).to.be.within(1, max);
+      expect(pieces.join("")).to.equal(line);
+    });
+  }
+
+  it("an empty line and a line of exactly the limit are themselves, not pieces", () => {
+    expect(limitLine("", 10, "split")).to.equal("");
+    const exact = "€".repeat(3) + "a";
+    expect(limitLine(exact, 10, "split")).to.equal(exact);
+  });
+
+  it("a 1 MB line of every character width splits into full pieces that rejoin into it", () => {
+    const line = "a\u00e9\u20ac\u{1f600}".repeat(100_000);
+    const pieces = limitLine(line, 262144, "split") as string[];
+    expect(pieces.join("")).to.equal(line);
+    // Each piece is as long as whole characters allow: at most 3 bytes short of the limit.
+    for (const piece of pieces.slice(0, -1)) expect(Buffer.byteLength(piece)).to.be.within(262144 - 3, 262144);
   });
 });

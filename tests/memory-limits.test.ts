@@ -6,15 +6,14 @@
  * `npm run bench` (bench/memory.ts), not asserted here.
  */
 import { expect } from "chai";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { DEFAULT_MAX_DECOMPRESSED_SIZE } from "../handler/config";
 import { PRESSURE_SHARE, relieveMemoryPressure } from "../handler/memory";
 import { gunzip } from "../handler/sources/cloudwatch-payload";
 import { BadRecordError } from "../handler/types";
-import { buildHandlerChild, LAMBDA_MEMORY_MB, runHandlerChild } from "./support/lambda-heap";
+import { buildHandlerChild, handlerChildDir, LAMBDA_MEMORY_MB, runHandlerChild } from "./support/lambda-heap";
 import { cloudWatchEventOfSize, kinesisBatchOfSize, repetitiveMessages } from "./support/large-events";
 import { LokiReceiver } from "./support/loki-receiver";
 
@@ -85,7 +84,7 @@ describe(`MAX_DECOMPRESSED_SIZE's default fits a ${LAMBDA_MEMORY_MB} MB function
   const loki = new LokiReceiver();
   let url: string;
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "memory-limits-"));
+    dir = await handlerChildDir();
     script = await buildHandlerChild(dir);
     url = await loki.start();
   });

@@ -188,7 +188,7 @@ describe("shipper metrics (embedded metric format)", function () {
   });
 
   it("emfLine: the same metrics for another source kind as a line the caller writes (the telemetry extension's entry point)", async () => {
-    const stats: ShipStats = { records: 4, failedRecords: 1, entries: 12, bytes: 2048, streams: 1, pushes: 2, retries: 1, splits: 0, dropped: 2, rejected: 0, stageDropped: { too_old: 2 }, truncatedLines: 1, droppedLongLines: 1, shipped: 10, lagNewestMs: 150, lagOldestMs: 900 };
+    const stats: ShipStats = { records: 4, failedRecords: 1, entries: 12, bytes: 2048, streams: 1, pushes: 2, retries: 1, splits: 0, dropped: 2, rejected: 0, stageDropped: { too_old: 2 }, truncatedLines: 1, droppedLongLines: 1, splitLines: 1, shipped: 10, lagNewestMs: 150, lagOldestMs: 900 };
     const metrics = new ShipperMetrics({ namespace: "LambdaPromtail", functionName: FUNCTION_NAME });
     const written = await emfLinesOf(async () => metrics.emfLine("extension", stats));
     expect(written.lines, "emfLine does not write").to.deep.equal([]);

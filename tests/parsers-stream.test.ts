@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { gzipSync } from "node:zlib";
 import { decompress } from "../handler/parsers/decompress";
 import { DEFAULT_MAX_LINE_SIZE, limitLine } from "../handler/line-size";
-import { splitLines } from "../handler/parsers/lines";
+import { splitLines, splitLinesInPieces } from "../handler/parsers/lines";
 import { decodeText } from "../handler/parsers/text";
 import { BadRecordError } from "../handler/types";
 import { failure } from "./support/events";
@@ -197,4 +197,81 @@ describe("text decoding of payloads and object chunks", () => {
       expect(decodeText(bytes)).to.equal(bytes.toString("utf8"));
     });
   }
+});
+
+describe("S3 byte stream: MAX_LINE_SIZE_ACTION=split reads a long line out in pieces", () => {
+  /** Each line as [text, piece index]: 0 for a line or the first piece of a long line. */
+  async function pieces(bytes: Uint8Array, chunkSize: number, maxLineBytes: number): Promise<[string, number][]> {
+    const out: [string, number][] = [];
+    for await (const batch of splitLinesInPieces(decompress(chunked(bytes, chunkSize), "s3://b/k"), maxLineBytes)) {
+      for (const line of batch) out.push(typeof line === "string" ? [line, 0] : [line.text, line.index]);
+    }
+    return out;
+  }
+  const split = (line: string, max: number): [string, number][] => {
+    const parts = limitLine(line, max, "split");
+    return typeof parts === "string" ? [[parts, 0]] : (parts as string[]).map((p, i): [string, number] => [p, i]);
+  };
+
+  // [name, object text, expected [text, piece] at a 10-byte limit]
+  const cases: [string, string, [string, number][]][] = [
+    ["a line exactly the limit is one line", "exactly10!\nnext\n", [["exactly10!", 0], ["next", 0]]],
+    ["a line exactly the limit before CRLF is one line", "exactly10!\r\nnext\r\n", [["exactly10!", 0], ["next", 0]]],
+    ["one byte over: the byte is a second piece", "0123456789X\n", [["0123456789", 0], ["X", 1]]],
+    ["exactly twice the limit: two pieces, no empty third", "0123456789abcdefghij\n", [["0123456789", 0], ["abcdefghij", 1]]],
+    ["two-byte characters on the boundary", "ééééééé\n", [["ééééé", 0], ["éé", 1]]],
+    ["three-byte characters on the boundary", "€€€€€€€\n", [["€€€", 0], ["€€€", 1], ["€", 2]]],
+    ["four-byte characters on the boundary", "a😀😀😀\n", [["a😀😀", 0], ["😀", 1]]],
+    ["empty lines around a long one are skipped, as ever", "\n\n0123456789abc\n\r\n\nz\n", [["0123456789", 0], ["abc", 1], ["z", 0]]],
+    ["a byte-order mark is not part of the first line's pieces", "\ufeff0123456789abc\n", [["0123456789", 0], ["abc", 1]]],
+    ["a long last line without a newline", "a\n0123456789abcdefghijk", [["a", 0], ["0123456789", 0], ["abcdefghij", 1], ["k", 2]]],
+    ["consecutive long lines are numbered apart", "0123456789a\n0123456789b\n", [["0123456789", 0], ["a", 1], ["0123456789", 0], ["b", 1]]],
+  ];
+  for (const [name, text, expected] of cases) {
+    it(`${name}, whatever the chunks`, async () => {
+      for (const size of [1, 2, 3, 5, 7, 10, 11, 12, 64, 1000]) {
+        expect(await pieces(Buffer.from(text), size, 10), `chunk ${size}`).to.deep.equal(expected);
+      }
+      expect(await pieces(gzipSync(text), 7, 10), "gzip").to.deep.equal(expected);
+    });
+  }
+
+  it("cuts where limitLine cuts the whole line, for lines of random characters and every chunking", async () => {
+    const rnd = seededRandom(11);
+    const alphabet = ["a", "b", " ", "é", "ß", "€", "中", "😀", "\t"];
+    const lines = Array.from({ length: 40 }, () => Array.from({ length: Math.floor(rnd() * 60) + 1 }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(""));
+    const expected = lines.flatMap((line) => split(line, 16));
+    for (const size of [1, 3, 16, 17, 100, 4096]) {
+      expect(await pieces(Buffer.from(lines.join("\n") + "\n"), size, 16), `chunk ${size}`).to.deep.equal(expected);
+    }
+  });
+
+  it("hands out a 20 MB line without a newline in pieces as it is read, never holding it whole", async function () {
+    this.timeout(30_000);
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const total = 20 * 1024 * 1024;
+    let sent = 0;
+    let most = 0;
+    async function* newlineFree(): AsyncGenerator<Uint8Array> {
+      while (sent < total) {
+        sent += chunk.length;
+        yield chunk;
+      }
+      yield Buffer.from("\nnext\n");
+    }
+    let received = 0;
+    const sizes = new Map<number, number>();
+    for await (const batch of splitLinesInPieces(newlineFree())) {
+      for (const line of batch) {
+        const text = typeof line === "string" ? line : line.text;
+        received += text.length;
+        sizes.set(text.length, (sizes.get(text.length) ?? 0) + 1);
+      }
+      // Bytes read but not yet handed out: at most one piece and one chunk.
+      most = Math.max(most, Math.min(sent, total) - received);
+    }
+    expect(received).to.equal(total + 4);
+    expect(Object.fromEntries(sizes)).to.deep.equal({ [DEFAULT_MAX_LINE_SIZE]: total / DEFAULT_MAX_LINE_SIZE, 4: 1 });
+    expect(most).to.be.at.most(DEFAULT_MAX_LINE_SIZE + chunk.length);
+  });
 });

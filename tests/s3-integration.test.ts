@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { handler, resetForTests } from "../handler/index";
+import { limitLine } from "../handler/line-size";
 import { resetS3Clients } from "../handler/sources/s3-object";
 import { captureFunctionLogs } from "./support/function-logs";
 import { countEntries, LokiReceiver, parseLabels, ReceivedEntry } from "./support/loki-receiver";
@@ -267,6 +268,7 @@ describe("S3-delivered logs end to end (handler + s3rver + Loki receiver)", func
     { action: "truncate (default)", env: {}, first: [BIG_LINE.slice(0, 262144)], summary: { truncatedLines: 1, droppedLongLines: 0 } },
     { action: "truncate at 100KB", env: { MAX_LINE_SIZE: "100KB", MAX_LINE_SIZE_ACTION: "truncate" }, first: [BIG_LINE.slice(0, 102400)], summary: { truncatedLines: 1, droppedLongLines: 0 } },
     { action: "drop", env: { MAX_LINE_SIZE_ACTION: "drop" }, first: [], summary: { truncatedLines: 0, droppedLongLines: 1 } },
+    { action: "split", env: { MAX_LINE_SIZE_ACTION: "split" }, first: limitLine(BIG_LINE, 262144, "split") as string[], summary: { truncatedLines: 0, droppedLongLines: 0, splitLines: 1 } },
   ];
   for (const { action, env, first, summary } of longLineCases) {
     it(`a 1 MB line in an S3 object, MAX_LINE_SIZE_ACTION ${action}: counted in the summary, the other lines arrive whole`, async () => {
@@ -280,6 +282,11 @@ describe("S3-delivered logs end to end (handler + s3rver + Loki receiver)", func
       // One push holds them all; pushes list a stream's entries by time.
       expect(linesOf("BIG-ACL").sort()).to.deep.equal([...first, ...fixtureLines("waf.log")].sort());
       expect(logs.withMessage("invocation summary")[0]).to.include({ failedRecords: 0, ...summary });
+      // The pieces of a split line: in order, with the line's own timestamp (read from its first piece).
+      const pieces = arrived().filter((e) => first.includes(e.line));
+      expect(pieces.map((e) => e.line)).to.deep.equal(first);
+      expect(new Set(pieces.map((e) => `${e.sec}.${e.nsec}`))).to.have.lengthOf(first.length > 0 ? 1 : 0);
+      if (first.length > 0) expect(pieces[0].sec).to.equal(1693457862);
     });
   }
 

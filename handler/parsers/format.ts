@@ -4,7 +4,7 @@
  */
 import type { Labels, LogEntry } from "../types";
 import type { KeyInfo, LbVariant } from "./keys";
-import { splitLines } from "./lines";
+import { LinePiece, splitLines, splitLinesInPieces } from "./lines";
 import type { Timestamp } from "./time";
 
 export interface ParseOptions {
@@ -17,6 +17,8 @@ export interface ParseOptions {
   lbVariant?: LbVariant;
   /** MAX_LINE_SIZE: at most this (+1 byte) of one line is held; Loki's 256 KB when not given. */
   maxLineBytes?: number;
+  /** MAX_LINE_SIZE_ACTION=split: a longer line is handed out in pieces of at most maxLineBytes as it is read. */
+  splitLongLines?: boolean;
 }
 
 export interface LogFormat {
@@ -38,6 +40,10 @@ export type LineParser = (line: string) => LogEntry | undefined;
 export function lineFormat(create: (opts: ParseOptions) => LineParser): LogFormat["parse"] {
   return async function* parseLines(input, opts) {
     const parseLine = create(opts);
+    if (opts.splitLongLines) {
+      yield* parsePieces(splitLinesInPieces(input, opts.maxLineBytes), parseLine);
+      return;
+    }
     for await (const lines of splitLines(input, opts.maxLineBytes)) {
       const entries: LogEntry[] = [];
       for (const line of lines) {
@@ -47,6 +53,27 @@ export function lineFormat(create: (opts: ParseOptions) => LineParser): LogForma
       if (entries.length > 0) yield entries;
     }
   };
+}
+
+/**
+ * MAX_LINE_SIZE_ACTION=split: the first piece of a long line is parsed as the line (its time is
+ * at its start); each further piece becomes an entry of its own with the first piece's timestamp
+ * and metadata, in order. Pieces of a line that is not a log record (a header) are left out too.
+ */
+async function* parsePieces(lines: AsyncIterable<(string | LinePiece)[]>, parseLine: LineParser): AsyncGenerator<LogEntry[]> {
+  let head: LogEntry | undefined;
+  for await (const batch of lines) {
+    const entries: LogEntry[] = [];
+    for (const line of batch) {
+      if (typeof line === "string") {
+        head = parseLine(line);
+        if (head) entries.push(head);
+      } else if (head) {
+        entries.push({ sec: head.sec, nsec: head.nsec, line: line.text, metadata: head.metadata, piece: line.index });
+      }
+    }
+    if (entries.length > 0) yield entries;
+  }
 }
 
 /** An entry stamped with the fallback time (copied: entries are mutated downstream). */

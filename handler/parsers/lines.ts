@@ -12,8 +12,10 @@
  *   than the limit shows it that the line was too long). A 300 MB object without a newline
  *   therefore costs MAX_LINE_SIZE of memory, not 300 MB. (A long line that lies inside one
  *   input chunk is decoded whole: the chunk is held anyway.)
+ * - With MAX_LINE_SIZE_ACTION=split (`splitLinesInPieces`), a longer line is handed out in
+ *   pieces of at most `maxLineBytes` bytes instead, as it is read, and nothing is skipped.
  */
-import { DEFAULT_MAX_LINE_SIZE } from "../line-size";
+import { characterBoundary, DEFAULT_MAX_LINE_SIZE, limitLine } from "../line-size";
 import { decodeText } from "./text";
 
 const LF = 0x0a;
@@ -25,7 +27,33 @@ const LF = 0x0a;
  */
 const DECODE_SLICE_BYTES = 64 * 1024;
 
-export async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxLineBytes = DEFAULT_MAX_LINE_SIZE): AsyncGenerator<string[]> {
+/** Byte stream -> lines; of a line longer than `maxLineBytes`, its first `maxLineBytes` + 1 bytes only. */
+export function splitLines(chunks: AsyncIterable<Uint8Array>, maxLineBytes = DEFAULT_MAX_LINE_SIZE): AsyncGenerator<string[]> {
+  return readLines(chunks, maxLineBytes, false) as AsyncGenerator<string[]>;
+}
+
+/**
+ * A piece of a line longer than MAX_LINE_SIZE after its first (MAX_LINE_SIZE_ACTION=split): the
+ * first piece is handed out as a line (its parser reads the time from it), the others as these.
+ */
+export class LinePiece {
+  constructor(
+    readonly text: string,
+    /** 1 for the second piece of the line, 2 for the third, ... */
+    readonly index: number,
+  ) {}
+}
+
+/**
+ * Byte stream -> lines, a line longer than `maxLineBytes` handed out in pieces of at most that
+ * many bytes, cut between characters, as it is read: a 300 MB object without a newline is never
+ * held whole. Every chunking gives the same pieces.
+ */
+export function splitLinesInPieces(chunks: AsyncIterable<Uint8Array>, maxLineBytes = DEFAULT_MAX_LINE_SIZE): AsyncGenerator<(string | LinePiece)[]> {
+  return readLines(chunks, maxLineBytes, true);
+}
+
+async function* readLines(chunks: AsyncIterable<Uint8Array>, maxLineBytes: number, split: boolean): AsyncGenerator<(string | LinePiece)[]> {
   // The unfinished line: byte chunks are kept as they came and joined once its newline arrives,
   // so a 256 KB line spread over many chunks costs one copy, not one per chunk.
   let pending: Buffer[] = [];
@@ -33,31 +61,74 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxLineByte
   let atStart = true;
   // The head of an over-long line was handed out: bytes up to the next newline are skipped.
   let skipping = false;
-  const keep = maxLineBytes + 1;
+  // split: pieces of the unfinished line handed out so far.
+  let pieces = 0;
+  const keep = split ? maxLineBytes : maxLineBytes + 1;
+
+  /** `text` as the next piece of the unfinished line (the first is a line of its own). */
+  const piece = (text: string): string | LinePiece => (pieces++ === 0 ? text : new LinePiece(text, pieces - 1));
 
   /** The unfinished line decoded (empty lines removed), and forgotten. */
-  const takePending = (): string[] => {
+  const takePending = (): (string | LinePiece)[] => {
     let text = decodeText(Buffer.concat(pending, pendingBytes));
     if (atStart) text = stripBom(text);
     atStart = false;
     pending = [];
     pendingBytes = 0;
-    return cleanLines([text]);
+    const lines = cleanLines([text]);
+    if (pieces === 0) return lines;
+    // The last piece of a split line (unless the line ended where a piece did).
+    const last = lines.length > 0 ? [piece(lines[0])] : [];
+    pieces = 0;
+    return last;
   };
   /**
-   * Adds newline-free bytes to the unfinished line. Once it would exceed `keep` bytes, its
-   * first `keep` bytes are returned as the line and the rest of it is skipped.
+   * Adds newline-free bytes to the unfinished line. Once it would exceed `keep` bytes: without
+   * split, its first `keep` bytes are returned as the line and the rest of it is skipped; with
+   * split, its pieces of `keep` bytes are returned and the rest stays unfinished.
    */
-  const hold = (bytes: Buffer): string[] | undefined => {
+  const hold = (bytes: Buffer): (string | LinePiece)[] | undefined => {
     if (pendingBytes + bytes.length <= keep) {
       if (bytes.length > 0) pending.push(bytes);
       pendingBytes += bytes.length;
       return undefined;
     }
-    pending.push(bytes.subarray(0, keep - pendingBytes));
-    pendingBytes = keep;
-    skipping = true;
-    return takePending();
+    if (!split) {
+      pending.push(bytes.subarray(0, keep - pendingBytes));
+      pendingBytes = keep;
+      skipping = true;
+      return takePending();
+    }
+    const all = Buffer.concat([...pending, bytes], pendingBytes + bytes.length);
+    const out: (string | LinePiece)[] = [];
+    // The byte-order mark is not part of the line: the pieces are cut after it, as when the
+    // line is decoded whole first.
+    let start = atStart && all[0] === 0xef && all[1] === 0xbb && all[2] === 0xbf ? 3 : 0;
+    atStart = false;
+    while (all.length - start > keep) {
+      const end = characterBoundary(all, start + keep, start);
+      out.push(piece(decodeText(all.subarray(start, end))));
+      start = end;
+    }
+    pending = start < all.length ? [all.subarray(start)] : [];
+    pendingBytes = all.length - start;
+    return out;
+  };
+  /** split: the lines of a decoded run, those longer than `keep` bytes as their pieces. */
+  const splitLong = (lines: string[]): (string | LinePiece)[] => {
+    if (!split) return lines;
+    let out: (string | LinePiece)[] | undefined;
+    for (let i = 0; i < lines.length; i++) {
+      const parts = limitLine(lines[i], keep, "split");
+      if (typeof parts === "string") {
+        out?.push(parts);
+        continue;
+      }
+      out ??= lines.slice(0, i);
+      for (const part of parts as string[]) out.push(piece(part));
+      pieces = 0;
+    }
+    return out ?? lines;
   };
 
   for await (const raw of chunks) {
@@ -75,17 +146,17 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxLineByte
       if (cut && cut.length > 0) yield cut;
       continue;
     }
-    let lines: string[];
-    if (pending.length > 0) {
+    let lines: (string | LinePiece)[];
+    if (pending.length > 0 || pieces > 0) {
       // Only the unfinished line is joined; the rest of the chunk is decoded where it lies.
       const firstLf = chunk.indexOf(LF);
       // Its newline is here, so nothing after the cut (if any) remains to be skipped.
       const cut = hold(chunk.subarray(0, firstLf));
       skipping = false;
-      lines = cut ?? takePending();
-      if (firstLf < lastLf) lines = lines.concat(decodeLines(chunk.subarray(firstLf + 1, lastLf), false));
+      lines = split ? (cut ?? []).concat(takePending()) : cut ?? takePending();
+      if (firstLf < lastLf) lines = lines.concat(splitLong(decodeLines(chunk.subarray(firstLf + 1, lastLf), false)));
     } else {
-      lines = decodeLines(chunk.subarray(0, lastLf), atStart);
+      lines = splitLong(decodeLines(chunk.subarray(0, lastLf), atStart));
     }
     atStart = false;
     if (lines.length > 0) yield lines;
@@ -93,7 +164,7 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxLineByte
     if (cut && cut.length > 0) yield cut;
   }
 
-  if (pending.length > 0) {
+  if (pending.length > 0 || pieces > 0) {
     const lines = takePending();
     if (lines.length > 0) yield lines;
   }

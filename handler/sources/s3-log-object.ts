@@ -27,10 +27,12 @@ export interface ObjectReadOptions {
   tally?: SourceTally;
   /** MAX_LINE_SIZE: the most of one line held while reading. */
   maxLineBytes?: number;
+  /** MAX_LINE_SIZE_ACTION=split: longer lines are read out in pieces. */
+  splitLongLines?: boolean;
 }
 
 export function readOptions(ctx: SourceContext, open?: ObjectOpener): ObjectReadOptions {
-  return { want: new Set(ctx.config.structuredMetadata), log: ctx.log, deadline: ctx.deadline, open, tally: ctx.tally, maxLineBytes: ctx.config.maxLineSize };
+  return { want: new Set(ctx.config.structuredMetadata), log: ctx.log, deadline: ctx.deadline, open, tally: ctx.tally, maxLineBytes: ctx.config.maxLineSize, splitLongLines: ctx.config.maxLineSizeAction === "split" };
 }
 
 /**
@@ -64,7 +66,7 @@ export async function* objectGroups(ref: S3ObjectRef, opts: ObjectReadOptions): 
     opened = await open({ ...ref, key }, opts.deadline);
   }
   const fallback = parseTime(ref.eventTime) ?? fromDate(opened.lastModified);
-  yield* bytesGroups(opened.body, { bucket: ref.bucket, key, info, fallback, want: opts.want, maxLineBytes: opts.maxLineBytes });
+  yield* bytesGroups(opened.body, { bucket: ref.bucket, key, info, fallback, want: opts.want, maxLineBytes: opts.maxLineBytes, splitLongLines: opts.splitLongLines });
 }
 
 export interface BytesSource {
@@ -75,6 +77,7 @@ export interface BytesSource {
   fallback: Timestamp | undefined;
   want: ReadonlySet<string>;
   maxLineBytes?: number;
+  splitLongLines?: boolean;
 }
 
 /**
@@ -90,6 +93,7 @@ export async function* bytesGroups(body: AsyncIterable<Uint8Array>, source: Byte
     what,
     lbVariant: source.info.lbVariant,
     maxLineBytes: source.maxLineBytes,
+    splitLongLines: source.splitLongLines,
   });
   const iterator = entries[Symbol.asyncIterator]();
   try {

@@ -5,6 +5,7 @@
  * largest size the shipper accepts does not exhaust a 128 MB function's heap.
  */
 import { execFile } from "node:child_process";
+import { mkdir, mkdtemp } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
 
@@ -41,7 +42,17 @@ export interface HeapLimitedRun {
   stderr?: string;
 }
 
-/** Bundles tests/support/handler-child.ts into `dir`, as the Lambda bundle is built; returns the script's path. */
+/**
+ * A fresh directory for the bundled child, inside the repository's node_modules: the AWS SDK
+ * clients stay outside the bundle, as in Lambda, and the handler's `import()` of them resolves
+ * from the script's own location (NODE_PATH does not apply to `import()`).
+ */
+export function handlerChildDir(): Promise<string> {
+  const cache = resolve(__dirname, "..", "..", "node_modules", ".cache");
+  return mkdir(cache, { recursive: true }).then(() => mkdtemp(join(cache, "handler-child-")));
+}
+
+/** Bundles tests/support/handler-child.ts into `dir` (from handlerChildDir), as the Lambda bundle is built; returns the script's path. */
 export async function buildHandlerChild(dir: string, minify = true): Promise<string> {
   const script = join(dir, "handler-child.js");
   await build({

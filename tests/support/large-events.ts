@@ -5,7 +5,8 @@
  * record limit), and payloads that inflate to just under MAX_DECOMPRESSED_SIZE. Seeded: the same
  * bytes on every run. Used by the memory benchmark and the heap-limit tests.
  */
-import { gzipSync } from "node:zlib";
+import { createHash } from "node:crypto";
+import { createGzip, gzipSync } from "node:zlib";
 import { seededRandom } from "./random";
 import { kinesisRecord } from "./events";
 
@@ -130,4 +131,30 @@ export function kinesisBatchOfSize(messages: Messages, opts: { maxEventBytes?: n
   }
   if (size() > maxEventBytes) throw new Error(`built a ${size()}-byte Kinesis batch, more than ${maxEventBytes}`);
   return { event: { Records: records }, payloads };
+}
+
+/** Characters of every UTF-8 width, so that piece boundaries fall inside characters. */
+const NEWLINE_FREE_PATTERN = Buffer.from("a\u00e9\u20ac\u{1f600}-newline-free ALB log garbage ", "utf8");
+
+/**
+ * An S3 object of about `bytes` of text without a newline (whole repetitions of a pattern of
+ * characters of every UTF-8 width), gzipped as a stream (a 300 MB object is never held), with its
+ * exact size and SHA-256.
+ */
+export async function newlineFreeObject(bytes: number): Promise<{ gz: Buffer; sha256: string; bytes: number }> {
+  const gzip = createGzip({ level: 1 });
+  const hash = createHash("sha256");
+  const out: Buffer[] = [];
+  gzip.on("data", (chunk: Buffer) => out.push(chunk));
+  const done = new Promise((resolve, reject) => { gzip.on("end", resolve); gzip.on("error", reject); });
+  const block = Buffer.concat(Array.from({ length: Math.floor(1024 * 1024 / NEWLINE_FREE_PATTERN.length) }, () => NEWLINE_FREE_PATTERN));
+  let written = 0;
+  while (written + block.length <= bytes) {
+    hash.update(block);
+    written += block.length;
+    if (!gzip.write(block)) await new Promise((resolve) => gzip.once("drain", resolve));
+  }
+  gzip.end();
+  await done;
+  return { gz: Buffer.concat(out), sha256: hash.digest("hex"), bytes: written };
 }
