@@ -93,6 +93,8 @@ describe("shipper configuration", () => {
     [{ MAX_LINE_SIZE: "262144", MAX_LINE_SIZE_ACTION: "drop" }, 262144, "drop"],
     [{ MAX_LINE_SIZE: "512 KiB", MAX_LINE_SIZE_ACTION: "Truncate" }, 512 * 1024, "truncate"],
     [{ MAX_LINE_SIZE: "64MB" }, 64 * 1024 * 1024, "truncate"],
+    [{ MAX_LINE_SIZE_ACTION: "split" }, 262144, "split"],
+    [{ MAX_LINE_SIZE_ACTION: "SPLIT" }, 262144, "split"],
   ];
   for (const [env, bytes, action] of lineSizes) {
     it(`reads ${JSON.stringify(env)} as lines of at most ${bytes} bytes, longer ones ${action === "drop" ? "dropped" : "truncated"}`, () => {
@@ -138,7 +140,7 @@ describe("shipper configuration", () => {
     ["a MAX_LINE_SIZE below 1 KB", { MAX_LINE_SIZE: "1000" }, "MAX_LINE_SIZE", /not a size from 1024/],
     ["a MAX_LINE_SIZE above 64 MB", { MAX_LINE_SIZE: "65MB" }, "MAX_LINE_SIZE", /not a size/],
     ["a MAX_LINE_SIZE with a fraction", { MAX_LINE_SIZE: "0.5MB" }, "MAX_LINE_SIZE", /not a size/],
-    ["an unknown MAX_LINE_SIZE_ACTION", { MAX_LINE_SIZE_ACTION: "split" }, "MAX_LINE_SIZE_ACTION", /truncate or drop/],
+    ["an unknown MAX_LINE_SIZE_ACTION", { MAX_LINE_SIZE_ACTION: "cut" }, "MAX_LINE_SIZE_ACTION", /truncate, drop or split/],
     ["a non-boolean METRICS", { METRICS: "off" }, "METRICS", /not a boolean.*empty means true/],
     ["a METRICS_NAMESPACE with a comma", { METRICS_NAMESPACE: "Lambda,Promtail" }, "METRICS_NAMESPACE", /not a CloudWatch namespace/],
     ["a METRICS_NAMESPACE in the reserved AWS/ space", { METRICS_NAMESPACE: "AWS/Lambda" }, "METRICS_NAMESPACE", /not a CloudWatch namespace/],
