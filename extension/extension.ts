@@ -353,7 +353,7 @@ export class TelemetryExtension {
     return {
       records: stats.records, entries: stats.records, failedRecords: stats.invalidEvents + outbox.failedEntries,
       bytes: outbox.deliveredBytes, streams: 0, pushes: outbox.pushes, retries: outbox.retries, splits: outbox.splits,
-      dropped: stats.relabelDropped, stageDropped: stats.stageDropped, truncatedLines: stats.truncatedLines, droppedLongLines: stats.droppedLongLines,
+      dropped: stats.relabelDropped, stageDropped: stats.stageDropped, truncatedLines: stats.truncatedLines, droppedLongLines: stats.droppedLongLines, splitLines: stats.splitLines,
       rejected: outbox.rejected, shipped: outbox.delivered, lostPastMemoryBound: outbox.droppedEntries, lostAtShutdown: stats.lostAtShutdown,
       lambdaDroppedRecords: stats.lambdaDroppedRecords, lambdaDroppedBytes: stats.lambdaDroppedBytes,
     };

@@ -25,7 +25,7 @@ export type TelemetryTotals = Omit<TelemetryStats, "lagNewestMs" | "lagOldestMs"
 export function zeroTotals(): TelemetryTotals {
   return {
     records: 0, failedRecords: 0, entries: 0, bytes: 0, streams: 0, pushes: 0, retries: 0, splits: 0, dropped: 0, rejected: 0,
-    stageDropped: {}, truncatedLines: 0, droppedLongLines: 0, shipped: 0,
+    stageDropped: {}, truncatedLines: 0, droppedLongLines: 0, splitLines: 0, shipped: 0,
     lostPastMemoryBound: 0, lostAtShutdown: 0, lambdaDroppedRecords: 0, lambdaDroppedBytes: 0,
   };
 }

@@ -235,14 +235,14 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
             }
             if (typeof line !== "string") {
               stats.splitLines++;
-              return enqueuePieces(key, entry, line);
+              return enqueuePieces(key, entry, line, tenant);
             }
             stats.truncatedLines++;
             entry.line = line;
           }
-          return enqueue(key, entry);
+          return enqueue(key, entry, tenant);
         };
-        const enqueue = (key: string, entry: LogEntry): Promise<void> | undefined => {
+        const enqueue = (key: string, entry: LogEntry, tenant: string): Promise<void> | undefined => {
           if (opts.printLogLine) opts.log.info("log line", { labels: key, line: entry.line });
           // Sources check their times; this catches any parser or stage that did not: one such
           // entry would make Loki refuse the whole push, other records' entries included.
@@ -261,8 +261,8 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
           return heldBytes >= opts.batchSize * HELD_BATCHES ? flush(largestBatch(batchers)) : undefined;
         };
         /** A split line: consecutive entries with its timestamp, stream and metadata, in order. */
-        const enqueuePieces = async (key: string, entry: LogEntry, pieces: readonly string[]): Promise<void> => {
-          for (const piece of pieces) await enqueue(key, { sec: entry.sec, nsec: entry.nsec, line: piece, metadata: entry.metadata });
+        const enqueuePieces = async (key: string, entry: LogEntry, pieces: readonly string[], tenant: string): Promise<void> => {
+          for (const piece of pieces) await enqueue(key, { sec: entry.sec, nsec: entry.nsec, line: piece, metadata: entry.metadata }, tenant);
         };
         await forEachEntry(group, add, stopped);
         if (stopped()) throw new StopReading();

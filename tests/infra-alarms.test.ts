@@ -96,7 +96,7 @@ describe("alarms", function () {
     });
 
     it("watches exactly the metric, namespace and dimensions the function's EMF line publishes", () => {
-      const stats: ShipStats = { records: 3, failedRecords: 1, entries: 9, bytes: 900, streams: 2, pushes: 2, retries: 0, splits: 0, dropped: 0, rejected: 1, stageDropped: {}, truncatedLines: 0, droppedLongLines: 0, shipped: 8, lagNewestMs: 1200, lagOldestMs: 5000 };
+      const stats: ShipStats = { records: 3, failedRecords: 1, entries: 9, bytes: 900, streams: 2, pushes: 2, retries: 0, splits: 0, dropped: 0, rejected: 1, stageDropped: {}, truncatedLines: 0, droppedLongLines: 0, splitLines: 0, shipped: 8, lagNewestMs: 1200, lagOldestMs: 5000 };
       for (const kind of ["cloudwatch", "kinesis", "s3", "sqs", "eventbridge"] as const) {
         const published = parseEmf(new ShipperMetrics({ namespace: "Platform/Logs", functionName: "shipper" }).emfLine(kind, stats)).data;
         const plan = planAlarms({ ...EVERYTHING, sourceKinds: [kind], metricsNamespace: "Platform/Logs" }, DEFAULT_ALARM_THRESHOLDS, TARGETS).filter((a) => a.namespace === "Platform/Logs");
