@@ -9,8 +9,9 @@
  * (Loki stored it but the answer was lost) is deduplicated by Loki.
  *
  * Entries a `tenant` stage placed carry their tenant: a batch holds consecutive entries of one
- * tenant and is pushed with its X-Scope-OrgID. A tenant Loki refuses stops the flush like any
- * failed push: its entries, and those behind them, wait for the next flush.
+ * tenant and is pushed with its X-Scope-OrgID. A tenant Loki refuses (401, 403, ...) has its
+ * entries set aside for the rest of the flush, which goes on with the other tenants; they are
+ * back at the front, in their order, for the next flush.
  *
  * Memory is bounded: held entries (in flight included) count their line's UTF-16 length plus
  * ENTRY_OVERHEAD_BYTES; when an entry would push the total past `maxBytes`, the oldest waiting
@@ -32,6 +33,8 @@ interface Held {
   size: number;
   /** Set by a tenant stage; undefined: TENANT_ID. */
   tenant: string | undefined;
+  /** Arrival order, to put entries set aside back in order. */
+  seq: number;
 }
 
 export interface OutboxCounters {
@@ -69,6 +72,7 @@ export class Outbox {
   private head = 0;
   private bytes = 0;
   private inFlightEntries = 0;
+  private nextSeq = 0;
   readonly counters: OutboxCounters = { delivered: 0, deliveredBytes: 0, rejected: 0, droppedEntries: 0, droppedBytes: 0, pushes: 0, retries: 0, splits: 0, failedFlushes: 0, failedEntries: 0 };
   private lag = new DeliveryLag();
 
@@ -110,7 +114,7 @@ export class Outbox {
       this.counters.droppedBytes += entry.line.length;
       return;
     }
-    this.queue.push({ labels, entry, size, tenant });
+    this.queue.push({ labels, entry, size, tenant, seq: this.nextSeq++ });
     this.bytes += size;
   }
 
@@ -162,16 +166,26 @@ export class Outbox {
     let delivered = 0;
     let failure: string | undefined;
     let failed = false;
+    /** Tenants (of a tenant stage) Loki refused in this flush, and their entries set aside. */
+    const refused = new Set<string>();
+    const setAside: Held[] = [];
     const inFlight = new Set<Promise<void>>();
-    const settle = (taken: Held[], batch: PendingBatch, report: PushReport): void => {
+    const settle = (taken: Held[], batch: PendingBatch, tenant: string | undefined, report: PushReport): void => {
       const entries = batch.entries;
       this.counters.pushes += report.pushes;
       this.counters.retries += report.retries;
       this.counters.splits += report.splits;
       if (report.outcome === "failed") {
+        failure ??= (report.message ?? (report.status !== undefined ? `HTTP ${report.status}` : "push failed")) + (report.fix !== undefined ? ` (HTTP ${report.status}${tenant !== undefined ? ` for tenant ${JSON.stringify(tenant)}` : ""}; ${report.fix})` : "");
+        if (report.fix !== undefined && tenant !== undefined) {
+          // Refused for this tenant only (its id, credentials or limits): the others go on.
+          refused.add(tenant);
+          this.inFlightEntries -= taken.length;
+          setAside.push(...taken);
+          return;
+        }
         this.putBack(taken);
         failed = true;
-        failure ??= (report.message ?? (report.status !== undefined ? `HTTP ${report.status}` : "push failed")) + (report.fix !== undefined ? ` (HTTP ${report.status}; ${report.fix})` : "");
         return;
       }
       this.release(taken);
@@ -182,6 +196,13 @@ export class Outbox {
       delivered += entries - report.rejectedEntries;
     };
     while (!failed && this.waiting > 0 && deadline.remainingMs() >= MIN_PUSH_MS) {
+      const first = this.queue[this.head];
+      if (first.tenant !== undefined && refused.has(first.tenant)) {
+        setAside.push(first);
+        this.queue[this.head++] = undefined as unknown as Held;
+        this.compact();
+        continue;
+      }
       const { batch, taken, tenant } = this.take(batchSize);
       let body: Uint8Array;
       try {
@@ -191,12 +212,19 @@ export class Outbox {
         throw err;
       }
       const push: Promise<void> = pusher.push(batch.streams, deadline, body, tenant)
-        .then((report) => settle(taken, batch, report), (err: unknown) => settle(taken, batch, { outcome: "failed", pushes: 0, retries: 0, splits: 0, rejectedEntries: 0, message: (err as Error).message }))
+        .then((report) => settle(taken, batch, tenant, report), (err: unknown) => settle(taken, batch, tenant, { outcome: "failed", pushes: 0, retries: 0, splits: 0, rejectedEntries: 0, message: (err as Error).message }))
         .finally(() => inFlight.delete(push));
       inFlight.add(push);
       while (inFlight.size >= concurrency) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
+    if (setAside.length > 0) {
+      // Pushes in flight settle in any order: arrival order puts each stream's entries back in theirs.
+      setAside.sort((a, b) => a.seq - b.seq);
+      this.queue = setAside.concat(this.queue.slice(this.head));
+      this.head = 0;
+      failed = true;
+    }
     if (failed || this.waiting > 0) {
       this.counters.failedFlushes++;
       this.counters.failedEntries += this.held;

@@ -60,6 +60,25 @@ describe("extension outbox: held entries and their flush", () => {
     ]);
   });
 
+  it("sets a refused tenant's entries aside and goes on with the other tenants; they go first, in order, at the next flush", async () => {
+    const outbox = new Outbox(1 << 20);
+    const tenants = ["a", "b", "a", undefined, "a", "b"];
+    tenants.forEach((tenant, i) => outbox.add(STREAM, entry(i), tenant));
+    loki.refuseTenant("a", 403);
+    const first = await outbox.flush(client, inMs(2000), 1 << 20, 1);
+    expect(first.outcome).to.equal("failed");
+    expect(first.message).to.match(/HTTP 403 for tenant "a"/);
+    expect(outbox.held).to.equal(3);
+    const linesOf = (pushes: ReturnType<typeof loki.acceptedPushes>) => pushes.map((p) => [p.tenant ?? "-", ...p.streams.flatMap((s) => s.entries.map((e) => e.line))].join(" "));
+    expect(linesOf(loki.acceptedPushes())).to.deep.equal(["b line 1", "- line 3", "b line 5"]);
+    expect(loki.requests.filter((r) => r.headers["x-scope-orgid"] === "a")).to.have.length(1);
+    loki.reset();
+    const second = await outbox.flush(client, inMs(2000), 1 << 20, 1);
+    expect(second.outcome).to.equal("ok");
+    expect(linesOf(loki.acceptedPushes())).to.deep.equal(["a line 0 line 2 line 4"]);
+    expect(outbox.held).to.equal(0);
+  });
+
   it("drops entries Loki refused for good (400) and counts them as rejected, never resending", async () => {
     const outbox = new Outbox(1 << 20);
     outbox.add(STREAM, entry(1));
