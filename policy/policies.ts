@@ -17,6 +17,7 @@ import { reportBatchItemFailures } from "./policies/report-batch-item-failures";
 import { skipTlsVerify } from "./policies/skip-tls-verify";
 import { sqsDeadLetterQueue } from "./policies/sqs-dead-letter-queue";
 import { sqsVisibilityTimeout } from "./policies/sqs-visibility-timeout";
+import { stageLabelHighCardinality } from "./policies/stage-label-high-cardinality";
 import { validShipperSettings } from "./policies/valid-shipper-settings";
 
 export const PACK_NAME = "lambda-promtail";
@@ -25,6 +26,7 @@ export const policies: Policies = [
   // Label cardinality
   keepStreamLabel,
   relabelHighCardinality,
+  stageLabelHighCardinality,
   labelLimit,
   extraLabelsPerDeployment,
   // Delivery

@@ -98,6 +98,14 @@ describe("policy pack on the Pulumi program (mocks)", function () {
     expect(result.messages("keep-stream-label")[0]).to.contain('label "stream"');
   });
 
+  it("judges stageConfigs: a level label passes, a request id label fails", async () => {
+    const json = { json: { expressions: { level: "", request_id: "requestId" } } };
+    expect((await packOn({ stageConfigs: [json, { labels: { level: "" } }, { structured_metadata: { request_id: "" } }] })).violations).to.deep.equal([]);
+    const result = await packOn({ stageConfigs: [json, { labels: { level: "", request_id: "" } }] });
+    expect(result.mandatory().map((v) => v.policy)).to.deep.equal(["stage-label-high-cardinality"]);
+    expect(result.mandatory()[0].message).to.contain('makes label "request_id" (LOKI_STAGE_CONFIGS[1].labels.request_id)').and.contain('"requestId" names an identifier');
+  });
+
   it("fails a labelmap of every __aws_* label", async () => {
     const result = await packOn({ relabelConfigs: [{ action: "labelmap", regex: "__aws_(.*)" }] });
     expect(result.mandatory().map((v) => v.policy)).to.deep.equal(["relabel-high-cardinality"]);

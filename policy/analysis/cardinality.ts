@@ -1,6 +1,7 @@
 /**
  * Where high-cardinality values end up, found by running the handler's label pipeline (extra
- * labels, drop labels, the relabel engine) rather than by reading the rules: each alternative
+ * labels, drop labels, the relabel engine, then the stages of LOKI_STAGE_CONFIGS along each of
+ * their paths, see stage-labels.ts) rather than by reading the rules: each alternative
  * value of a high-cardinality base label is run through it, and the final labels that change
  * with the value are the ones that would multiply Loki's streams. A rule that extracts only a
  * stable part of the value (the function version of a Lambda stream, say) leaves the final
@@ -12,6 +13,7 @@ import { relabel, RelabelRule } from "../../handler/labels/relabel";
 import { TENANT_LABEL } from "../../handler/labels/names";
 import type { Labels } from "../../handler/types";
 import { ALL_SOURCE_KINDS, LabelSetTemplate, labelSetTemplates, telemetryTemplate } from "./source-labels";
+import type { StagePlan } from "./stage-labels";
 
 /** Base labels -> the labels Loki receives, or null when the entries are dropped. */
 export type LabelPipeline = (base: Labels) => Readonly<Labels> | null;
@@ -26,6 +28,17 @@ export function pipelineFor(config: Pick<ShipperConfig, "extraLabels" | "dropLab
     const { [TENANT_LABEL]: _tenant, ...labels } = final;
     return labels;
   };
+}
+
+/**
+ * The labels Loki receives for entries with `base`: the label pipeline's, then each path of the
+ * stages (null where the entries are dropped). Without stages, one path. The number and order of
+ * paths depend on the configuration only, so results for different base labels line up.
+ */
+export function finalLabelSets(base: Labels, pipeline: LabelPipeline, stages?: StagePlan): (Readonly<Labels> | null)[] {
+  const final = pipeline(base);
+  if (stages === undefined) return [final];
+  return stages.outcomes(final ?? {}).map((outcome) => (final === null || outcome === null ? null : outcome.labels));
 }
 
 /** A high-cardinality base label whose value reaches the final labels. */
@@ -45,15 +58,19 @@ export interface Leak {
   passesThrough: boolean;
 }
 
-/** Leaks of every varying label of a template, one per label (families merged). */
-export function findLeaks(template: LabelSetTemplate, pipeline: LabelPipeline): Leak[] {
+/** Leaks of every varying label of a template, one per label (families and stage paths merged). */
+export function findLeaks(template: LabelSetTemplate, pipeline: LabelPipeline, stages?: StagePlan): Leak[] {
   const leaks: Leak[] = [];
   for (const varying of template.varying) {
     let leak: Leak | undefined;
-    for (const family of varying.families) {
-      const runs = family.values
-        .map((value) => ({ value, final: pipeline({ ...template.base, [varying.name]: value }) }))
-        .filter((run): run is { value: string; final: Readonly<Labels> } => run.final !== null);
+    const pathRuns = varying.families.flatMap((family) => {
+      const sets = family.values.map((value) => ({ value, finals: finalLabelSets({ ...template.base, [varying.name]: value }, pipeline, stages) }));
+      return (sets[0]?.finals ?? []).map((_, path) => ({
+        family,
+        runs: sets.map((s) => ({ value: s.value, final: s.finals[path] })).filter((run): run is { value: string; final: Readonly<Labels> } => run.final !== null),
+      }));
+    });
+    for (const { family, runs } of pathRuns) {
       const changed = changedLabels(runs.map((r) => r.final));
       if (changed.into.length === 0 && !changed.namesFromValue) continue;
       leak ??= { source: template.source, label: varying.name, why: varying.why, metadataField: varying.metadataField, shape: family.shape, into: [], namesFromValue: false, passesThrough: true };
@@ -127,15 +144,16 @@ function awsLabelProbe(): Labels {
  * The most label names an entry of this kind can end up with (over the base and every
  * alternative value), or null when every entry is dropped.
  */
-export function finalLabelNames(template: LabelSetTemplate, pipeline: LabelPipeline): string[] | null {
+export function finalLabelNames(template: LabelSetTemplate, pipeline: LabelPipeline, stages?: StagePlan): string[] | null {
   const candidates: Labels[] = [{ ...template.base }];
   for (const varying of template.varying) {
     for (const family of varying.families) for (const value of family.values) candidates.push({ ...template.base, [varying.name]: value });
   }
   let largest: string[] | null = null;
   for (const base of candidates) {
-    const final = pipeline(base);
-    if (final !== null && (largest === null || Object.keys(final).length > largest.length)) largest = Object.keys(final).sort();
+    for (const final of finalLabelSets(base, pipeline, stages)) {
+      if (final !== null && (largest === null || Object.keys(final).length > largest.length)) largest = Object.keys(final).sort();
+    }
   }
   return largest;
 }

@@ -44,6 +44,7 @@ export const LABEL_SETTINGS = [
   "RELABEL_CONFIGS",
   "TAG_LABELS",
   "TAG_LABELS_PREFIX",
+  "LOKI_STAGE_CONFIGS",
 ] as const;
 
 /** A function's environment variables. */

@@ -7,7 +7,8 @@
 import type { ShipperConfig } from "../../handler/config";
 import { LabelPipeline, pipelineFor } from "../analysis/cardinality";
 import { ALL_SOURCE_KINDS, LabelSetTemplate, labelSetTemplates, SourceRef, telemetryTemplate } from "../analysis/source-labels";
-import { FunctionEnvironment, LABEL_SETTINGS, parseSettings, TELEMETRY_EXTENSION, variable } from "./environment";
+import { StagePlan } from "../analysis/stage-labels";
+import { FunctionEnvironment, knownSetting, LABEL_SETTINGS, parseSettings, TELEMETRY_EXTENSION, variable } from "./environment";
 import { knownString, Shipper, StackModel } from "./stack-model";
 import { readString } from "./unknowns";
 
@@ -15,6 +16,8 @@ export interface ShipperLabels {
   config: ShipperConfig;
   templates: LabelSetTemplate[];
   pipeline: LabelPipeline;
+  /** LOKI_STAGE_CONFIGS, when set: what the stages can do to the pipeline's labels. */
+  stages?: StagePlan;
   /** True when the stack declares no source for the shipper, so every kind was evaluated. */
   allSourceKinds: boolean;
 }
@@ -28,13 +31,15 @@ export function shipperLabels(shipper: Shipper, stack: StackModel): ShipperLabel
   const parsed = parseSettings(shipper.env, LABEL_SETTINGS);
   if (!parsed.ok) return undefined;
   const { config } = parsed;
+  // The validator accepted the stages: their JSON parses.
+  const stages = config.stages ? { stages: new StagePlan(JSON.parse(knownSetting(shipper.env, "LOKI_STAGE_CONFIGS"))) } : {};
   if (shipper.env.kind === TELEMETRY_EXTENSION) {
     const template = telemetryTemplate({
       functionName: knownString(readString(shipper.resource.props, ["name"])),
       logGroupName: knownValue(shipper.env, "LOG_GROUP_NAME"),
       ...(shipper.account ? { account: shipper.account } : {}),
     });
-    return { config, templates: [template], pipeline: pipelineFor(config), allSourceKinds: false };
+    return { config, templates: [template], pipeline: pipelineFor(config), ...stages, allSourceKinds: false };
   }
   const discovered: SourceRef[] = stack.sourcesOf(shipper).map((s) => ({ kind: s.kind, ...(s.key ? { key: s.key } : {}) }));
   const sources = discovered.length > 0 ? discovered : ALL_SOURCE_KINDS;
@@ -43,6 +48,7 @@ export function shipperLabels(shipper: Shipper, stack: StackModel): ShipperLabel
     config,
     templates: sources.flatMap((source) => labelSetTemplates(source, opts)),
     pipeline: pipelineFor(config),
+    ...stages,
     allSourceKinds: discovered.length === 0,
   };
 }

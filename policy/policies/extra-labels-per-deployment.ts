@@ -4,6 +4,7 @@
  * (after DROP_LABELS and RELABEL_CONFIGS, under whatever name) are reported.
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
+import { finalLabelSets } from "../analysis/cardinality";
 import { perDeploymentShape } from "../analysis/deployment-values";
 import { shipperLabels } from "../lib/label-analysis";
 import { functionRef, labelsPhrase, setting } from "../lib/messages";
@@ -27,7 +28,7 @@ export const extraLabelsPerDeployment: StackValidationPolicy = {
     const labels = shipperLabels(shipper, stack);
     if (!labels) return;
     const allowed = new Set(configOf(args, DEFAULTS).lowCardinalityLabels);
-    const finals = labels.templates.map((t) => labels.pipeline(t.base)).filter((f) => f !== null);
+    const finals = labels.templates.flatMap((t) => finalLabelSets(t.base, labels.pipeline, labels.stages)).filter((f) => f !== null);
     for (const [name, value] of Object.entries(labels.config.extraLabels)) {
       const shape = perDeploymentShape(value);
       if (!shape || allowed.has(name)) continue;

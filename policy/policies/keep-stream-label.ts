@@ -19,7 +19,7 @@ export const keepStreamLabel: StackValidationPolicy = {
   validateStack: validateEachShipper(EVERY_KIND, (shipper, stack, _args, report) => {
     const labels = shipperLabels(shipper, stack);
     if (!labels || !labels.config.keepStream) return;
-    const leaks = labels.templates.flatMap((t) => findLeaks(t, labels.pipeline)).filter((l) => l.label === STREAM_LABEL);
+    const leaks = labels.templates.flatMap((t) => findLeaks(t, labels.pipeline, labels.stages)).filter((l) => l.label === STREAM_LABEL);
     if (leaks.length === 0) return;
     const into = [...new Set(leaks.flatMap((l) => l.into))];
     const carriers = [into.length > 0 ? labelsPhrase(into) : "", leaks.some((l) => l.namesFromValue) ? "label names built from it" : ""].filter(Boolean).join(" and ");

@@ -1,7 +1,10 @@
 /**
  * Relabel rules that put a high-cardinality value (a log stream, a date-partitioned key
  * prefix) into a label, and `labelmap` rules that copy every `__aws_*` label. Both are found by
- * running the rules with the handler's relabel engine on each configured source's labels.
+ * running the rules with the handler's relabel engine on each configured source's labels, then
+ * the stages of LOKI_STAGE_CONFIGS (a labels stage can copy a label too; the message says which
+ * setting does it). Labels the stages make of values parsed from the log line are judged by
+ * stage-label-high-cardinality.
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { blanketLabelMaps, findLeaks, Leak } from "../analysis/cardinality";
@@ -40,7 +43,14 @@ export const relabelHighCardinality: StackValidationPolicy = {
 
     // One report per high-cardinality label, over every source it leaks from.
     const byLabel = new Map<string, Leak[]>();
-    for (const leak of labels.templates.flatMap((t) => findLeaks(t, labels.pipeline))) {
+    // Which leaks the relabel rules alone cause; the others come from the stages.
+    const byRelabel = new Set(labels.stages ? labels.templates.flatMap((t) => findLeaks(t, labels.pipeline)).flatMap((l) => l.into.map((n) => `${l.label}>${n}`)) : []);
+    const culprits = (label: string, into: readonly string[]): string => {
+      if (!labels.stages) return setting("RELABEL_CONFIGS", shipper.env.kind);
+      const relabel = into.filter((n) => byRelabel.has(`${label}>${n}`)).length;
+      return [relabel > 0 ? setting("RELABEL_CONFIGS", shipper.env.kind) : "", relabel < into.length ? setting("LOKI_STAGE_CONFIGS", shipper.env.kind) : ""].filter(Boolean).join(" and ") || setting("RELABEL_CONFIGS", shipper.env.kind);
+    };
+    for (const leak of labels.templates.flatMap((t) => findLeaks(t, labels.pipeline, labels.stages))) {
       const into = leak.into.filter((name) => !(name === leak.label && leak.passesThrough) && !allowed.has(name));
       if (into.length === 0 && !leak.namesFromValue) continue;
       byLabel.set(leak.label, [...(byLabel.get(leak.label) ?? []), { ...leak, into }]);
@@ -50,9 +60,9 @@ export const relabelHighCardinality: StackValidationPolicy = {
       const carriers = [into.length > 0 ? labelsPhrase(into) : "", leaks.some((l) => l.namesFromValue) ? "label names built from its value" : ""].filter(Boolean).join(" and ");
       const { why, shape, metadataField } = leaks[0];
       report(
-        `${setting("RELABEL_CONFIGS", shipper.env.kind)} on ${functionRef(shipper.name, shipper.env.kind)} puts ${label} into ${carriers} for ${quoteList([...new Set(leaks.map((l) => l.source))], 3)}${sourcesNote(labels)}. ` +
+        `${culprits(label, into)} on ${functionRef(shipper.name, shipper.env.kind)} puts ${label} into ${carriers} for ${quoteList([...new Set(leaks.map((l) => l.source))], 3)}${sourcesNote(labels)}. ` +
           `${label} has high cardinality (${why}; shown with ${shape}), so every value becomes a Loki stream of its own. ` +
-          `Fix: remove the rule, or narrow its regex to a stable part of the value (e.g. the function version of a Lambda stream)` +
+          `Fix: remove the rule (or labels stage), or narrow its regex to a stable part of the value (e.g. the function version of a Lambda stream)` +
           (metadataField ? `; to keep the full value queryable, add ${metadataField} to ${setting("STRUCTURED_METADATA", shipper.env.kind)}. ` : ". ") +
           `If the label is in fact low-cardinality, add it to this policy's lowCardinalityLabels.`,
       );
