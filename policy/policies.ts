@@ -4,6 +4,7 @@
  */
 import type { Policies } from "@pulumi/policy";
 import { batchSizeBounds } from "./policies/batch-size-bounds";
+import { deadLetterQueueAlarm } from "./policies/dead-letter-queue-alarm";
 import { extraLabelsPerDeployment } from "./policies/extra-labels-per-deployment";
 import { keepStreamLabel } from "./policies/keep-stream-label";
 import { kinesisFailureHandling } from "./policies/kinesis-failure-handling";
@@ -34,6 +35,7 @@ export const policies: Policies = [
   sqsVisibilityTimeout,
   reportBatchItemFailures,
   kinesisFailureHandling,
+  deadLetterQueueAlarm,
   batchSizeBounds,
   // Security and cost
   skipTlsVerify,

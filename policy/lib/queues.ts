@@ -25,16 +25,26 @@ export function hasDeadLetterQueue(queue: PolicyResource, stack: StackModel): bo
 
 /** A redrive policy (JSON string or object) naming a dead-letter target. */
 function redrivesTo(policy: unknown): boolean {
+  const target = parseRedrivePolicy(policy)?.deadLetterTargetArn;
+  return typeof target === "string" ? target !== "" : target !== undefined && target !== null;
+}
+
+/** The dead-letter target ARN a redrive policy names, when known. */
+export function redriveTargetArn(policy: unknown): string | undefined {
+  const arn = parseRedrivePolicy(policy)?.deadLetterTargetArn;
+  return typeof arn === "string" && arn !== "" ? arn : undefined;
+}
+
+/** A redrive policy as SQS and the provider take it: a JSON string or an object. */
+function parseRedrivePolicy(policy: unknown): Record<string, unknown> | undefined {
   let parsed: unknown = policy;
   if (typeof policy === "string") {
-    if (policy.trim() === "") return false;
+    if (policy.trim() === "") return undefined;
     try {
       parsed = JSON.parse(policy);
     } catch {
-      return false;
+      return undefined;
     }
   }
-  if (parsed === null || typeof parsed !== "object") return false;
-  const target = (parsed as Record<string, unknown>).deadLetterTargetArn;
-  return typeof target === "string" ? target !== "" : target !== undefined && target !== null;
+  return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : undefined;
 }

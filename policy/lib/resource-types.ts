@@ -6,8 +6,10 @@
 export const TYPES = {
   function: "aws:lambda/function:Function",
   eventSourceMapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
+  functionEventInvokeConfig: "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
   permission: "aws:lambda/permission:Permission",
   logGroup: "aws:cloudwatch/logGroup:LogGroup",
+  metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
   subscriptionFilter: "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter",
   eventTarget: "aws:cloudwatch/eventTarget:EventTarget",
   bucketNotification: "aws:s3/bucketNotification:BucketNotification",
