@@ -263,7 +263,7 @@ export class TelemetryExtension {
       if (typeof line !== "string") {
         // Consecutive entries with the line's timestamp, stream and metadata, in order.
         this.stats.splitLines++;
-        for (const piece of line) this.outbox.add(key, { ...entry, line: piece });
+        for (const piece of line) this.outbox.add(key, { ...entry, line: piece }, tenant);
         return;
       }
       this.stats.truncatedLines++;

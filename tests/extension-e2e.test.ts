@@ -87,6 +87,25 @@ describe("telemetry extension under the Lambda emulator", function () {
     });
   }
 
+  it("LOKI_MAX_LINE_SIZE_ACTION=split: the pieces of a line a tenant stage routed go to that tenant, in order", async () => {
+    const l = await start({
+      LOKI_MAX_LINE_SIZE: "1KB",
+      LOKI_MAX_LINE_SIZE_ACTION: "split",
+      LOKI_TELEMETRY_TYPES: "function",
+      LOKI_STAGE_CONFIGS: JSON.stringify([{ tenant: { value: "team-a" } }]),
+    });
+    await l.invoke({ logs: ["short", "€".repeat(400)] });
+    await l.shutdown();
+    const pushed = loki.acceptedPushes().flatMap((push) => push.streams.flatMap((stream) => stream.entries.map((e) => ({ tenant: push.tenant, line: e.line }))));
+    // 400 three-byte characters in pieces of at most 1024 bytes: 341 + 59, cut between characters.
+    expect(pushed).to.deep.equal([
+      { tenant: "team-a", line: "short" },
+      { tenant: "team-a", line: "€".repeat(341) },
+      { tenant: "team-a", line: "€".repeat(59) },
+    ]);
+    expect(summary(l)).to.include({ splitLines: 1 });
+  });
+
   it("Loki down, then back: keeps the lines, delivers them at a later invocation, nothing lost, nothing duplicated", async () => {
     const l = await start({ LOKI_TELEMETRY_TYPES: "function", LOKI_FLUSH_TIMEOUT_MS: "300" });
     loki.respondWith(...Array<number>(200).fill(503));
