@@ -16,6 +16,12 @@
  * batch and pushes (one X-Scope-OrgID per request), and the batches of all tenants together
  * hold at most HELD_BATCHES x BATCH_SIZE (then the largest is pushed). A tenant Loki refuses
  * (401, 403, ...) fails only the records with entries for it; the others go on.
+ *
+ * After the cutoff nothing is waited for: a 128 MB function gets a small share of a vCPU, so
+ * its timers fire late and every step costs many times its CPU time, and the margin must
+ * remain for the answer. Pushes still in flight are given up (the same signal aborts their
+ * requests; whatever they answer later is ignored) and their records reported failed: an
+ * entry that did arrive is deduplicated by Loki when the record is retried.
  */
 import type { FinalLabels } from "./labels/pipeline";
 import { Batcher, PendingBatch, Stream } from "./loki/batch";
@@ -114,7 +120,10 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
   const multiTenant = stages?.setsTenant === true;
   const wanted = new Set(opts.structuredMetadata);
   let lokiDown = false;
-  const timeUp = (): boolean => opts.deadline.signal?.aborted === true;
+  const signal = opts.deadline.signal;
+  // The clock as well as the signal: reading that finds its bytes already buffered runs on
+  // microtasks only, and the signal's timer cannot fire until it yields.
+  const timeUp = (): boolean => signal?.aborted === true || opts.deadline.remainingMs() <= 0;
   /** Nothing more can be delivered in this invocation: stop reading, fail what is left. */
   const stopped = (): boolean => lokiDown || timeUp();
   let stopLogged = false;
@@ -122,7 +131,7 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
     if (stopLogged || lokiDown) return;
     stopLogged = true;
     opts.log.error("stopped reading: no push can complete before the Lambda deadline; the unfinished records are reported failed", {
-      record, reason: errorFields(opts.deadline.signal?.reason).error,
+      record, reason: signal?.aborted ? errorFields(signal.reason).error : "the invocation reached its cutoff",
     });
   };
   const refusalsLogged = new Set<string>();
@@ -131,9 +140,17 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
    * Up to `pushConcurrency` pushes are in flight while the next batch is read and encoded, so
    * the network wait overlaps with CPU work and with other pushes instead of adding to it.
    */
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = new Map<Promise<void>, PendingBatch>();
+  /** Resolves at the cutoff (never without a signal): every wait for a push races it. */
+  const cutoff = new Promise<void>((resolve) => {
+    if (signal?.aborted) resolve();
+    else signal?.addEventListener("abort", () => resolve(), { once: true });
+  });
+  /** Set when ship answers: pushes given up at the cutoff no longer count. */
+  let answered = false;
 
   const settle = (batch: PendingBatch, tenant: string, report: PushReport): void => {
+    if (answered) return;
     stats.pushes += report.pushes;
     stats.retries += report.retries;
     stats.splits += report.splits;
@@ -143,7 +160,8 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
       for (const owner of batch.owners) failed.add(owner);
       // A refusal may concern one tenant only (its credentials or limits): the other tenants go on.
       if (report.fix !== undefined && multiTenant) refusedTenants.add(tenant);
-      else lokiDown = true;
+      // A push the cutoff ended says nothing about Loki: the stop is logged once as time up.
+      else if (report.cutOff !== true) lokiDown = true;
       // Pushes in flight together all get the same 401/403/404: one error says it all.
       if (report.fix !== undefined && !refusalsLogged.has(tenant)) {
         refusalsLogged.add(tenant);
@@ -182,12 +200,12 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
       failOwners();
       throw err;
     }
-    while (inFlight.size >= opts.pushConcurrency) await Promise.race(inFlight);
+    while (inFlight.size >= opts.pushConcurrency && !timeUp()) await Promise.race([...inFlight.keys(), cutoff]);
     if (stopped() || refusedTenants.has(tenant)) return failOwners();
     const push: Promise<void> = opts.pusher.push(batch.streams, opts.deadline, body, tenant === DEFAULT_TENANT ? undefined : tenant)
       .then((report) => settle(batch, tenant, report))
       .finally(() => inFlight.delete(push));
-    inFlight.add(push);
+    inFlight.set(push, batch);
   };
 
   for (let index = 0; index < records.length; index++) {
@@ -276,7 +294,13 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
   // Also when Loki is down: what is still batched may belong to records that completed, which
   // must then be reported failed too.
   for (const tenant of [...batchers.keys()]) await flush(tenant);
-  await Promise.all(inFlight);
+  if (!timeUp()) await Promise.race([Promise.all(inFlight.keys()), cutoff]);
+  // At the cutoff, pushes still in flight are given up rather than waited for.
+  answered = true;
+  for (const [push, batch] of inFlight) {
+    push.catch(() => undefined);
+    for (const owner of batch.owners) failed.add(owner);
+  }
 
   stats.failedRecords = failed.size;
   Object.assign(stats, lag.figures());

@@ -136,6 +136,10 @@ describe("always answer before the deadline (handler + S3 fault proxy + Loki rec
       expect(loki.acceptedPushes()).to.have.length.greaterThan(0);
       // The margin for a 3 s context is 750 ms; half of it must still be left when the handler answers.
       expect(leftMs, "time left when the handler answered").to.be.greaterThan(375);
+      // Pushes Loki left hanging were aborted (at the cutoff), not left open.
+      const hung = loki.requests.filter((r) => r.status === 0).length;
+      await until(() => loki.hangsClosedByClient === hung, 1000);
+      expect(loki.hangsClosedByClient, "hanging pushes closed").to.equal(hung);
       const [body] = proxy.bodies.get(`/${BUCKET}/${albKey("large")}`) ?? [];
       // The proxy learns of the closed connection a moment after the handler closed it.
       await until(() => body.closedEarly, 1000);

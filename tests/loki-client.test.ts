@@ -400,6 +400,59 @@ describe("loki client", () => {
     }
   });
 
+  describe("at the invocation's cutoff (the deadline's signal)", () => {
+    /** A deadline with plenty of time whose signal aborts after `ms`: only the signal can end the push early. */
+    function cutoffIn(ms: number): Deadline {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new Error("the invocation's time is up")), ms).unref();
+      return { remainingMs: () => 600_000, signal: controller.signal };
+    }
+    /** Waits until `condition` holds or `ms` passed. */
+    async function until(condition: () => boolean, ms: number): Promise<void> {
+      for (const end = Date.now() + ms; !condition() && Date.now() < end;) await new Promise((r) => setTimeout(r, 10));
+    }
+
+    it("aborts a request Loki never answers at the cutoff, not at its own timeout, and closes its connection", async () => {
+      loki.respondWith({ status: 0, hang: true });
+      const created = client();
+      const started = Date.now();
+      const report = await created.push(streamsOf(3), cutoffIn(200));
+      const elapsed = Date.now() - started;
+      expect(report).to.include({ outcome: "failed", pushes: 1, retries: 0, cutOff: true });
+      expect(report.message).to.equal("the invocation's time is up");
+      // Its own timeout is 30 s (maxRequestMs) with this much time left.
+      expect(elapsed, "ms until the push answered").to.be.lessThan(10_000);
+      // The caller reports the cutoff once for the invocation; one error per push would cost the margin.
+      expect(created.records.filter((r) => r.level === "error" || r.level === "warn")).to.deep.equal([]);
+      await until(() => loki.hangsClosedByClient === 1, 2000);
+      expect(loki.hangsClosedByClient, "the hanging request was closed").to.equal(1);
+    });
+
+    it("ends a backoff at the cutoff instead of sleeping it out", async () => {
+      loki.respondWith(...Array<number>(5).fill(500));
+      // A backoff of about 20 s, which fits in the time left: only the signal can cut it short.
+      const created = client({ sleep: undefined, minBackoffMs: 20_000, maxBackoffMs: 20_000, random: () => 0.99 });
+      const started = Date.now();
+      const report = await created.push(streamsOf(3), cutoffIn(200));
+      expect(report).to.include({ outcome: "failed", pushes: 1, cutOff: true });
+      expect(Date.now() - started, "ms until the push answered").to.be.lessThan(10_000);
+    });
+
+    it("does not start a request once the cutoff has passed", async () => {
+      const controller = new AbortController();
+      controller.abort(new Error("the invocation's time is up"));
+      const report = await client().push(streamsOf(3), { remainingMs: () => 600_000, signal: controller.signal });
+      expect(report).to.include({ outcome: "failed", pushes: 0, cutOff: true });
+      expect(loki.requests).to.have.length(0);
+    });
+
+    it("keeps the cutoff mark when a split half is cut off", () => {
+      const ok: PushReport = { outcome: "ok", pushes: 1, retries: 0, splits: 1, rejectedEntries: 0 };
+      const cut: PushReport = { outcome: "failed", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0, message: "time is up", cutOff: true };
+      expect(combineReports(ok, cut)).to.include({ outcome: "failed", cutOff: true, pushes: 2 });
+    });
+  });
+
   it("retries connection errors, then fails", async () => {
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));

@@ -4,6 +4,7 @@ import { compileRelabelConfigs } from "../handler/labels/relabel";
 import { Batcher, Stream } from "../handler/loki/batch";
 import type { PushReport } from "../handler/loki/client";
 import { Pusher, ship, ShipOptions } from "../handler/pipeline";
+import { InvocationDeadline } from "../handler/deadline";
 import { compileStages } from "../handler/stages/index";
 import { StageRunner } from "../handler/stages/runner";
 import { BadRecordError, EntryGroup, LogEntry, SourceRecord } from "../handler/types";
@@ -204,6 +205,100 @@ describe("shipping pipeline", () => {
     const loud = new MemoryLog();
     await ship([record("a", [{ labels: { app: "x" }, entries: [entry("hello")] }])], options(new FakeLoki(), { log: loud, printLogLine: true }));
     expect(loud.lines.find((l) => l.message === "log line")?.attributes).to.deep.equal({ labels: '{app="x"}', line: "hello" });
+  });
+});
+
+/** A Loki stand-in whose pushes never answer and ignore the deadline's signal; `answer` settles them later. */
+class HangingLoki implements Pusher {
+  pushes = 0;
+  private readonly waiting: ((report: PushReport) => void)[] = [];
+  push(): Promise<PushReport> {
+    this.pushes++;
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+  answer(outcome: PushReport["outcome"]): void {
+    for (const resolve of this.waiting.splice(0)) resolve({ outcome, pushes: 1, retries: 0, splits: 0, rejectedEntries: 0 });
+  }
+}
+
+/** Settles like `promise`, or rejects after `ms` (so a hang fails the test with a message instead of a timeout). */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Blocks the thread for `ms`: CPU work that does not yield, as a starved function's parsing looks to its timers. */
+function busy(ms: number): void {
+  for (const end = Date.now() + ms; Date.now() < end;);
+}
+
+describe("shipping pipeline at the invocation's cutoff", () => {
+  it("answers at the cutoff without waiting for the pushes still in flight, and fails their records", async () => {
+    const loki = new HangingLoki();
+    // Cutoff 200 ms from now; the pushes would hold the answer for ever.
+    const deadline = InvocationDeadline.in(300, 100);
+    try {
+      const result = await within(ship([
+        record("a", [{ labels: { app: "x" }, entries: [entry("a1")] }]),
+        record("b", [{ labels: { app: "y" }, entries: slowly([entry("b1")]) }]),
+      ], options(loki, { pushConcurrency: 4, deadline: deadline.usable })), 5000, "ship");
+      expect(deadline.signal.aborted, "answered at the cutoff, not before").to.equal(true);
+      expect(loki.pushes).to.equal(1);
+      expect(result.failed).to.deep.equal([0, 1]);
+      expect(result.stats).to.include({ failedRecords: 2, shipped: 0 });
+      // An answer that comes after ship answered changes nothing it reported.
+      loki.answer("ok");
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(result.stats).to.include({ failedRecords: 2, shipped: 0, pushes: 0 });
+    } finally {
+      deadline.dispose();
+    }
+  });
+
+  it("stops waiting for a free push slot at the cutoff and does not read on", async () => {
+    const loki = new HangingLoki();
+    const deadline = InvocationDeadline.in(300, 100);
+    let readAfterCutoff = false;
+    async function* twoBatches(): AsyncIterable<LogEntry[]> {
+      yield [entry("a".repeat(600))];
+      yield [entry("b".repeat(600))];
+      readAfterCutoff = true;
+      yield [entry("c".repeat(600))];
+    }
+    try {
+      const result = await within(ship([
+        record("a", [{ labels: { app: "x" }, entries: twoBatches() }]),
+        record("b", [{ labels: { app: "x" }, entries: [entry("b1")] }]),
+      ], options(loki, { batchSize: 500, pushConcurrency: 1, deadline: deadline.usable })), 5000, "ship");
+      expect(loki.pushes).to.equal(1);
+      expect(readAfterCutoff).to.equal(false);
+      expect(result.failed).to.deep.equal([0, 1]);
+    } finally {
+      deadline.dispose();
+    }
+  });
+
+  it("stops reading at the cutoff by the clock when reading never yields to the cutoff's timer", async () => {
+    const loki = new FakeLoki();
+    // Every batch is at hand (an object's bytes already buffered): the loop runs on microtasks,
+    // so the signal's timer cannot fire until the object is read to its end.
+    let batches = 0;
+    async function* buffered(): AsyncIterable<LogEntry[]> {
+      for (; batches < 100; batches++) {
+        busy(5);
+        yield [entry(`line ${batches}`)];
+      }
+    }
+    const deadline = InvocationDeadline.in(150, 50);
+    try {
+      const result = await ship([record("a", [{ labels: { app: "x" }, entries: buffered() }])], options(loki, { deadline: deadline.usable }));
+      expect(result.failed).to.deep.equal([0]);
+      expect(batches, "batches read").to.be.lessThan(100);
+      expect(loki.pushes).to.have.length(0);
+    } finally {
+      deadline.dispose();
+    }
   });
 });
 

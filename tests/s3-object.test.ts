@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { InvocationDeadline } from "../handler/deadline";
 import { localObjectGroups, objectGroups } from "../handler/sources/s3-log-object";
-import type { ObjectOpener } from "../handler/sources/s3-object";
+import { BoundedBody, S3ReadError, type ObjectOpener } from "../handler/sources/s3-object";
 import { BadRecordError, EntryGroup, LogEntry } from "../handler/types";
 import { entriesOf, MemoryLog, failure } from "./support/events";
 
@@ -102,6 +102,30 @@ describe("S3 object -> entry groups", () => {
       break;
     }
     expect(released).to.equal(true);
+  });
+
+  it("releases a body with a read pending at once: destroys its stream and does not wait for the stream's own teardown", async () => {
+    // Like a Node stream's iterator with a read pending (the gunzip pipe reads ahead): its
+    // return() waits for that read, which ends only when the destroyed socket closes.
+    const never = new Promise<never>(() => undefined);
+    const inner: AsyncIterator<Uint8Array> = { next: () => never, return: () => never };
+    let destroyed = false;
+    const deadline = InvocationDeadline.in(60_000);
+    try {
+      const body = new BoundedBody(inner, deadline.limit("GetObject s3://b/k"), () => 60_000, "GetObject s3://b/k", () => { destroyed = true; });
+      const pending = body.next();
+      let timer: NodeJS.Timeout | undefined;
+      const released = await Promise.race([
+        body.return().then(() => true),
+        new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), 1000); }),
+      ]).finally(() => clearTimeout(timer));
+      expect(released, "return() answered").to.equal(true);
+      expect(destroyed, "the stream was destroyed").to.equal(true);
+      const error = await pending.then(() => undefined, (err: unknown) => err);
+      expect(error).to.be.instanceOf(S3ReadError);
+    } finally {
+      deadline.dispose();
+    }
   });
 
   it("reads a local file as the object it would be (replay)", async () => {

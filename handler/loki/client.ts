@@ -15,12 +15,17 @@
  *  - Anything else (401, 403, 404, 3xx, ...): nothing was stored and resending now would get
  *    the same answer. The push fails at once with the likely fix (answers.ts has the whole
  *    table); the caller, which knows the invocation, logs it once and stops pushing.
+ *  - The deadline's `signal` (the invocation's cutoff) ends a push at once, whatever it waits
+ *    for: the request in flight is destroyed and a backoff cut short, and the report (failed,
+ *    `cutOff`) resolves in the same turn of the event loop, without waiting for the socket's
+ *    teardown: after the cutoff the handler's margin is for reporting, not for closing sockets.
  *
  * Only Node's http/https modules are used, with a keep-alive agent: a warm Lambda reuses
  * its connection to Loki across invocations.
  */
 import * as http from "node:http";
 import * as https from "node:https";
+import { untilAborted } from "../deadline";
 import type { Deadline, Log } from "../types";
 import { USER_AGENT } from "../version";
 import { answerRule } from "./answers";
@@ -82,6 +87,11 @@ export interface PushReport {
    * caller logs it once per invocation.
    */
   fix?: string;
+  /**
+   * Set when the deadline's signal (the invocation's cutoff) ended the push: its entries may or
+   * may not have been stored. Not logged by the client: the caller knows its time is up.
+   */
+  cutOff?: boolean;
 }
 
 export const DEFAULT_USER_AGENT = USER_AGENT;
@@ -108,7 +118,9 @@ interface Target {
 /** What one HTTP exchange produced. */
 type Exchange =
   | { kind: "response"; status: number; message: string; retryAfter: string | undefined; location: string | undefined }
-  | { kind: "error"; message: string; reusedSocket: boolean };
+  | { kind: "error"; message: string; reusedSocket: boolean }
+  /** The deadline's signal aborted the request. */
+  | { kind: "cut-off" };
 
 /** What sending one body (with its retries) produced. */
 interface Delivery {
@@ -119,21 +131,35 @@ interface Delivery {
   message?: string;
   /** See PushReport.fix. */
   fix?: string;
+  /** See PushReport.cutOff. */
+  cutOff?: boolean;
 }
 
-/** The time a push may use: the deadline minus a safety margin fixed when the push starts. */
+/** The time a push may use: the deadline minus a safety margin fixed when the push starts, and the deadline's cutoff signal. */
 class TimeBudget {
   private readonly marginMs: number;
+  readonly signal: AbortSignal | undefined;
 
   constructor(
     private readonly deadline: Deadline,
     safetyMarginMs: number,
   ) {
     this.marginMs = Math.min(safetyMarginMs, Math.max(0, deadline.remainingMs()) * SAFETY_MARGIN_MAX_SHARE);
+    this.signal = deadline.signal;
   }
 
   availableMs(): number {
     return this.deadline.remainingMs() - this.marginMs;
+  }
+
+  get cutOff(): boolean {
+    return this.signal?.aborted === true;
+  }
+
+  /** Why the signal aborted, for the report. */
+  cutOffMessage(): string {
+    const reason: unknown = this.signal?.reason;
+    return reason instanceof Error ? reason.message : String(reason);
   }
 }
 
@@ -158,6 +184,7 @@ export function combineReports(a: PushReport, b: PushReport): PushReport {
     ...(worse.status !== undefined ? { status: worse.status } : {}),
     ...(worse.message !== undefined ? { message: worse.message } : {}),
     ...(worse.fix !== undefined ? { fix: worse.fix } : {}),
+    ...(worse.cutOff === true ? { cutOff: true } : {}),
   };
 }
 
@@ -254,12 +281,13 @@ export class LokiClient {
     const entries = countEntries(streams);
     const body = encoded ?? encodeAndCompress(streams);
     const delivery = await this.deliver(body, entries, budget, target);
-    const { status, message, fix } = delivery;
+    const { status, message, fix, cutOff } = delivery;
     const counters = { pushes: delivery.pushes, retries: delivery.retries, splits: 0 };
     const cause = {
       ...(status !== undefined ? { status } : {}),
       ...(message !== undefined ? { message } : {}),
       ...(fix !== undefined ? { fix } : {}),
+      ...(cutOff === true ? { cutOff } : {}),
     };
     switch (delivery.verdict) {
       case "ok":
@@ -302,16 +330,23 @@ export class LokiClient {
     };
     let pushes = 0;
     let retries = 0;
+    /** The cutoff ended the push: the caller knows its time is up and reports it once. */
+    const cutOff = (): Delivery => {
+      this.log.debug("Loki push ended at the invocation's cutoff", { entries, retries });
+      return { verdict: "failed", pushes, retries, message: budget.cutOffMessage(), cutOff: true };
+    };
     /** Set once a backoff was cut short to fit one more request before the deadline. */
     let lastAttempt = false;
     for (;;) {
+      if (budget.cutOff) return cutOff();
       const available = budget.availableMs();
       // The last attempt was timed to start with exactly minRequestMs left; a timer that wakes a
       // little late must not turn it into a give-up.
       const enough = lastAttempt ? available > 0 : available >= minRequestMs;
       if (!enough) return giveUp("no time left before the Lambda deadline", pushes, retries);
       pushes++;
-      const exchange = await this.exchange(body, Math.min(available, maxRequestMs), target.headers);
+      const exchange = await this.exchange(body, Math.min(available, maxRequestMs), target.headers, budget.signal);
+      if (exchange.kind === "cut-off") return cutOff();
       const status = exchange.kind === "response" ? exchange.status : undefined;
       const message = exchange.message;
       if (exchange.kind === "response") {
@@ -352,7 +387,8 @@ export class LokiClient {
       }
       this.log.warn("Loki push failed; retrying", { ...target.log, entries, retry: retries + 1, delayMs: Math.round(delayMs), status, reason: message });
       retries++;
-      if (delayMs > 0) await this.sleep(delayMs);
+      // The cutoff ends the wait; the loop's first check then ends the push.
+      if (delayMs > 0) await (budget.signal ? untilAborted(this.sleep(delayMs), budget.signal).catch(() => undefined) : this.sleep(delayMs));
     }
   }
 
@@ -372,14 +408,18 @@ export class LokiClient {
     return { ms: this.random() * ceiling, retryAfter: false };
   }
 
-  /** One HTTP request; resolves (never rejects) with the answer or the error. */
-  private exchange(body: Uint8Array, timeoutMs: number, headers: Readonly<Record<string, string>>): Promise<Exchange> {
+  /**
+   * One HTTP request; resolves (never rejects) with the answer or the error. `signal` aborting
+   * resolves it at once ("cut-off") and destroys the request; its socket closes in the background.
+   */
+  private exchange(body: Uint8Array, timeoutMs: number, headers: Readonly<Record<string, string>>, signal: AbortSignal | undefined): Promise<Exchange> {
     return new Promise((resolve) => {
       let settled = false;
       const settle = (exchange: Exchange): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        signal?.removeEventListener("abort", onCutOff);
         resolve(exchange);
       };
       const request = this.transport.request(this.url, {
@@ -387,6 +427,11 @@ export class LokiClient {
         agent: this.agent,
         headers: { ...headers, "Content-Length": String(body.length) },
       });
+      const onCutOff = (): void => {
+        settle({ kind: "cut-off" });
+        request.destroy();
+      };
+      signal?.addEventListener("abort", onCutOff, { once: true });
       const timer = setTimeout(() => request.destroy(new RequestTimeoutError(timeoutMs)), timeoutMs);
       request.on("error", (error) => settle({ kind: "error", message: error.message, reusedSocket: request.reusedSocket }));
       request.on("response", (response) => {

@@ -75,7 +75,8 @@ export async function openS3Object(location: ObjectLocation, deadline: Invocatio
     limit.clear();
     throw new Error(`${what} returned no body`);
   }
-  const body = new BoundedBody((output.Body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator](), limit, () => deadline.waitMs(S3_IDLE_CAP_MS), what);
+  const stream = output.Body as AsyncIterable<Uint8Array> & { destroy?: () => void };
+  const body = new BoundedBody(stream[Symbol.asyncIterator](), limit, () => deadline.waitMs(S3_IDLE_CAP_MS), what, () => stream.destroy?.());
   return { body, lastModified: output.LastModified };
 }
 
@@ -84,7 +85,7 @@ export async function openS3Object(location: ObjectLocation, deadline: Invocatio
  * the limit's abort (idle bound, cutoff, or the reader leaving early) ends a pending read at
  * once, whether or not the stream under it notices.
  */
-class BoundedBody implements AsyncIterableIterator<Uint8Array> {
+export class BoundedBody implements AsyncIterableIterator<Uint8Array> {
   private readonly aborted: Promise<never>;
   private bytes = 0;
 
@@ -93,6 +94,8 @@ class BoundedBody implements AsyncIterableIterator<Uint8Array> {
     private readonly limit: WaitLimit,
     private readonly idleMs: () => number,
     private readonly what: string,
+    /** Destroys the stream under `inner` (a Node Readable in Lambda). */
+    private readonly destroy: () => void = () => undefined,
   ) {
     const signal = limit.signal;
     this.aborted = new Promise<never>((_, reject) => {
@@ -126,15 +129,19 @@ class BoundedBody implements AsyncIterableIterator<Uint8Array> {
     }
   }
 
-  /** The reader left early: close the connection now, even if a read is pending. */
+  /**
+   * The reader left early: close the connection now, even if a read is pending. The stream is
+   * destroyed here and by the abort (the SDK's request); its iterator's teardown is not
+   * awaited, because it waits for a read still pending (read-ahead of the gunzip pipe), which
+   * ends only once the destroyed socket closes, a turn of the event loop or more later: after
+   * the cutoff, time the handler needs for its answer.
+   */
   async return(): Promise<IteratorResult<Uint8Array>> {
     this.limit.abort(new Error("the reader stopped before the end of the object"));
     this.limit.clear();
-    try {
-      await this.inner.return?.();
-    } catch {
-      // Destroyed by the abort already.
-    }
+    this.destroy();
+    // Any error is the abort's, seen by the stream.
+    this.inner.return?.().catch(() => undefined);
     return { done: true, value: undefined };
   }
 }

@@ -98,6 +98,8 @@ export class LokiReceiver {
 
   /** TCP connections accepted so far (keep-alive clients reuse one). */
   connectionCount = 0;
+  /** Requests left hanging (`hang`) that the client gave up on by closing the connection. */
+  hangsClosedByClient = 0;
 
   private server: http.Server | undefined;
   private readonly scripted: ScriptedResponse[] = [];
@@ -183,6 +185,7 @@ export class LokiReceiver {
     this.received.length = 0;
     this.requests.length = 0;
     this.connectionCount = 0;
+    this.hangsClosedByClient = 0;
     this.scripted.length = 0;
     this.bodies.clear();
     this.sizeLimit = undefined;
@@ -211,7 +214,10 @@ export class LokiReceiver {
         status,
         responseBody: text,
       });
-      if (hang) return;
+      if (hang) {
+        res.on("close", () => this.hangsClosedByClient++);
+        return;
+      }
       const send = (): void => {
         this.delayed.delete(timer);
         if (res.destroyed) return;
