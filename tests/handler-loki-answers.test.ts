@@ -3,12 +3,10 @@
  * says Loki stored something may acknowledge records (handler/loki/answers.ts has the table).
  */
 import { expect } from "chai";
-import { SETTINGS } from "../handler/config";
-import { handler, resetForTests } from "../handler/index";
-import { setEnv } from "./support/env";
+import { handler } from "../handler/index";
 import { cloudWatchEvent, cloudWatchPayload, kinesisEvent, kinesisRecord } from "./support/events";
 import { captureFunctionLogs } from "./support/function-logs";
-import { LokiReceiver } from "./support/loki-receiver";
+import { useHandlerWithLoki } from "./support/handler-harness";
 
 function context(remainingMs = 30_000) {
   const end = Date.now() + remainingMs;
@@ -40,28 +38,8 @@ function summaryOf(lines: FunctionLogLine[]): FunctionLogLine {
 }
 
 describe("handler: Loki's answers decide what is acknowledged", () => {
-  const loki = new LokiReceiver();
-  let restoreEnv: () => void = () => undefined;
-
-  function configure(env: Record<string, string>): void {
-    restoreEnv();
-    const cleared = Object.fromEntries(SETTINGS.map((s) => [s.env, undefined]));
-    restoreEnv = setEnv({ ...cleared, WRITE_ADDRESS: loki.url, ...env });
-    resetForTests();
-  }
-
-  before(async () => {
-    await loki.start();
-  });
-  after(async () => {
-    restoreEnv();
-    resetForTests();
-    await loki.stop();
-  });
-  beforeEach(() => {
-    loki.reset();
-    configure({ BATCH_SIZE: "256", PUSH_CONCURRENCY: "1" });
-  });
+  const { loki, configure } = useHandlerWithLoki();
+  beforeEach(() => configure({ BATCH_SIZE: "256", PUSH_CONCURRENCY: "1" }));
 
   // Every answer that stores nothing, with a body such as the thing answering would send.
   const REFUSALS: Array<{ status: number; body: string; fix: RegExp }> = [

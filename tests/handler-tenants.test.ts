@@ -4,12 +4,11 @@
  * Loki refuses fails only the records holding entries for it.
  */
 import { expect } from "chai";
-import { SETTINGS } from "../handler/config";
-import { handler, resetForTests } from "../handler/index";
-import { setEnv } from "./support/env";
+import { handler } from "../handler/index";
 import { kinesisEvent, kinesisRecord } from "./support/events";
 import { captureFunctionLogs } from "./support/function-logs";
-import { LokiReceiver, ReceivedPush } from "./support/loki-receiver";
+import { useHandlerWithLoki } from "./support/handler-harness";
+import { ReceivedPush } from "./support/loki-receiver";
 
 const STAGES = JSON.stringify([{ json: { expressions: { team: "" } } }, { tenant: { source: "team" } }]);
 
@@ -49,28 +48,11 @@ function linesByTenant(pushes: ReceivedPush[]): Record<string, string[]> {
 }
 
 describe("handler: the tenant stage pushes each tenant's entries under its own X-Scope-OrgID", () => {
-  const loki = new LokiReceiver();
-  let restoreEnv: () => void = () => undefined;
+  const harness = useHandlerWithLoki();
+  const loki = harness.loki;
   /** The function's environment: the tenant stage, one push at a time, and `env`. */
-  function configure(env: Record<string, string>): void {
-    restoreEnv();
-    const cleared = Object.fromEntries(SETTINGS.map((s) => [s.env, undefined]));
-    restoreEnv = setEnv({ ...cleared, WRITE_ADDRESS: loki.url, LOKI_STAGE_CONFIGS: STAGES, PUSH_CONCURRENCY: "1", ...env });
-    resetForTests();
-  }
-
-  before(async () => {
-    await loki.start();
-  });
-  after(async () => {
-    restoreEnv();
-    resetForTests();
-    await loki.stop();
-  });
-  beforeEach(() => {
-    loki.reset();
-    configure({ TENANT_ID: "base" });
-  });
+  const configure = (env: Record<string, string>): void => harness.configure({ LOKI_STAGE_CONFIGS: STAGES, PUSH_CONCURRENCY: "1", ...env });
+  beforeEach(() => configure({ TENANT_ID: "base" }));
 
   it("sends one push per tenant, each with its tenant's entries only, and TENANT_ID for the rest", async () => {
     const { result, logs } = await invoke(RECORDS);

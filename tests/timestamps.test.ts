@@ -5,8 +5,7 @@
  * the rest; through the real handler a bad time fails only its own record.
  */
 import { expect } from "chai";
-import { handler, resetForTests } from "../handler/index";
-import { SETTINGS } from "../handler/config";
+import { handler } from "../handler/index";
 import { Batcher } from "../handler/loki/batch";
 import { encodePushRequest } from "../handler/loki/encode";
 import { timestampBodySize } from "../handler/loki/varint";
@@ -14,9 +13,9 @@ import { parseIsoTimestamp, utcSeconds } from "../handler/parsers/time";
 import { rawLines } from "../handler/sources/kinesis";
 import { ship } from "../handler/pipeline";
 import { BadRecordError, fromMillis, MAX_ENTRY_SEC, MIN_ENTRY_SEC, type LogEntry, type SourceRecord } from "../handler/types";
-import { setEnv } from "./support/env";
 import { cloudWatchEvent, cloudWatchPayload, gzipBase64, kinesisEvent, kinesisRecord, MemoryLog } from "./support/events";
-import { countEntries, LokiReceiver } from "./support/loki-receiver";
+import { useHandlerWithLoki } from "./support/handler-harness";
+import { countEntries } from "./support/loki-receiver";
 import { encodeWithProtobufjsReflection } from "./support/protobufjs-reference";
 import { WireReader, WireType } from "./support/proto-wire";
 import { seededRandom } from "./support/random";
@@ -182,21 +181,10 @@ describe("timestamps: the pipeline keeps unstorable times out of every push", ()
 });
 
 describe("timestamps through the handler (local Loki receiver)", () => {
-  const loki = new LokiReceiver();
-  let restoreEnv: () => void = () => undefined;
+  const { loki, configure } = useHandlerWithLoki();
   const context = () => ({ awsRequestId: "req-ts", getRemainingTimeInMillis: () => 30_000 });
 
-  before(async () => {
-    await loki.start();
-    restoreEnv = setEnv({ ...Object.fromEntries(SETTINGS.map((s) => [s.env, undefined])), WRITE_ADDRESS: loki.url });
-    resetForTests();
-  });
-  after(async () => {
-    restoreEnv();
-    resetForTests();
-    await loki.stop();
-  });
-  beforeEach(() => loki.reset());
+  before(() => configure());
 
   const payload = (group: string, timestamp: unknown) =>
     gzipBase64(cloudWatchPayload(group, [{ timestamp: T0, message: `${group} first` }, { timestamp: timestamp as number, message: `${group} second` }]));
