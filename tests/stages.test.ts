@@ -8,6 +8,7 @@ import { redactLuhn } from "../handler/stages/luhn";
 import { traceStages } from "../handler/stages/trace";
 import type { StageEntry } from "../handler/stages/types";
 import { MemoryLog } from "./support/events";
+import { stageRefusal as refusal } from "./support/stages";
 
 const NOW_MS = Date.UTC(2026, 11, 1, 12, 0, 0);
 
@@ -25,17 +26,6 @@ function run(stages: unknown[], line: string, labels: Record<string, string> = {
   const entry: StageEntry = { labels: { ...labels }, extracted: { ...labels }, line, sec, nsec: 0, metadata: {} };
   const result = pipeline.run(entry, { log: new MemoryLog(), now: () => NOW_MS, random: Math.random });
   return { labels: entry.labels, extracted: entry.extracted, line: entry.line, metadata: entry.metadata, dropped: result?.drop };
-}
-
-/** The ConfigError a stage list is refused with. */
-function refusal(stages: unknown): ConfigError {
-  try {
-    compileStages(stages, "LOKI_STAGE_CONFIGS");
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error("expected a ConfigError");
 }
 
 type Case = [what: string, stages: unknown[], line: string, expected: Partial<Outcome>];
