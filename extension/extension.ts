@@ -19,7 +19,7 @@ import { ConfigError } from "../handler/config";
 import { createLabelPipeline, type FinalLabels } from "../handler/labels/pipeline";
 import { LokiClient, type LokiAuth } from "../handler/loki/client";
 import { snappyCompressor } from "../handler/loki/snappy";
-import { limitLine } from "../handler/line-size";
+import { limitCountedLine } from "../handler/line-size";
 import { createLogger, errorFields, type FunctionLogger } from "../handler/log";
 import type { SecretFetcher } from "../handler/secrets";
 import type { Deadline, LogEntry } from "../handler/types";
@@ -254,21 +254,14 @@ export class TelemetryExtension {
 
   /** Adds an entry to the outbox, cut as the shipper's pipeline cuts: the function may log a line Loki refuses (400). */
   private hold(key: string, entry: LogEntry, tenant?: string): void {
-    const line = limitLine(entry.line, this.config.shipper.maxLineSize, this.config.shipper.maxLineSizeAction);
-    if (line !== entry.line) {
-      if (line === undefined) {
-        this.stats.droppedLongLines++;
-        return;
-      }
-      if (typeof line !== "string") {
-        // Consecutive entries with the line's timestamp, stream and metadata, in order.
-        this.stats.splitLines++;
-        for (const piece of line) this.outbox.add(key, { ...entry, line: piece }, tenant);
-        return;
-      }
-      this.stats.truncatedLines++;
-      entry.line = line;
+    const line = limitCountedLine(entry.line, this.config.shipper.maxLineSize, this.config.shipper.maxLineSizeAction, this.stats);
+    if (line === undefined) return;
+    if (typeof line !== "string") {
+      // Consecutive entries with the line's timestamp, stream and metadata, in order.
+      for (const piece of line) this.outbox.add(key, { ...entry, line: piece }, tenant);
+      return;
     }
+    entry.line = line;
     this.outbox.add(key, entry, tenant);
   }
 

@@ -37,6 +37,23 @@ export function limitLine(line: string, maxBytes: number, action: LongLineAction
   return bytes.toString("utf8", 0, characterBoundary(bytes, maxBytes));
 }
 
+/** The counters of lines over MAX_LINE_SIZE, as the summary line and the metrics name them. */
+export interface LongLineCounts {
+  truncatedLines: number;
+  droppedLongLines: number;
+  splitLines: number;
+}
+
+/** limitLine, with what it did to a line counted in `counts` (the shipper's and the extension's totals). */
+export function limitCountedLine(line: string, maxBytes: number, action: LongLineAction, counts: LongLineCounts): string | string[] | undefined {
+  const limited = limitLine(line, maxBytes, action);
+  if (limited === line) return line;
+  if (limited === undefined) counts.droppedLongLines++;
+  else if (typeof limited === "string") counts.truncatedLines++;
+  else counts.splitLines++;
+  return limited;
+}
+
 /** `bytes` (UTF-8) decoded in pieces of at most `maxBytes`, cut between characters. */
 function splitUtf8(bytes: Buffer, maxBytes: number): string[] {
   const pieces: string[] = [];

@@ -27,7 +27,7 @@ import type { FinalLabels } from "./labels/pipeline";
 import { Batcher, PendingBatch, Stream } from "./loki/batch";
 import type { PushReport } from "./loki/client";
 import { encodeAndCompress } from "./loki/encode";
-import { limitLine, LongLineAction } from "./line-size";
+import { limitCountedLine, LongLineAction } from "./line-size";
 import { errorFields } from "./log";
 import { DeliveryLag } from "./delivery-lag";
 import { BadRecordError, ENTRY_TIME_RANGE, isStorableTimestamp } from "./types";
@@ -245,19 +245,10 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
           }
           // Loki refuses a line above its max_line_size (400): cut it here, after the stages
           // (which may rewrite it) and before batching.
-          const line = limitLine(entry.line, opts.maxLineSize, opts.maxLineSizeAction);
-          if (line !== entry.line) {
-            if (line === undefined) {
-              stats.droppedLongLines++;
-              return undefined;
-            }
-            if (typeof line !== "string") {
-              stats.splitLines++;
-              return enqueuePieces(key, entry, line, tenant);
-            }
-            stats.truncatedLines++;
-            entry.line = line;
-          }
+          const line = limitCountedLine(entry.line, opts.maxLineSize, opts.maxLineSizeAction, stats);
+          if (line === undefined) return undefined;
+          if (typeof line !== "string") return enqueuePieces(key, entry, line, tenant);
+          entry.line = line;
           return enqueue(key, entry, tenant);
         };
         const enqueue = (key: string, entry: LogEntry, tenant: string): Promise<void> | undefined => {

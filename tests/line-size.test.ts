@@ -3,7 +3,7 @@
  * line ends on a whole character, so it is valid UTF-8 that Loki stores.
  */
 import { expect } from "chai";
-import { limitLine } from "../handler/line-size";
+import { limitCountedLine, limitLine } from "../handler/line-size";
 
 describe("MAX_LINE_SIZE: limitLine", () => {
   const cases: [string, string, number, string][] = [
@@ -80,4 +80,22 @@ describe("MAX_LINE_SIZE_ACTION=split: limitLine's pieces", () => {
     // Each piece is as long as whole characters allow: at most 3 bytes short of the limit.
     for (const piece of pieces.slice(0, -1)) expect(Buffer.byteLength(piece)).to.be.within(262144 - 3, 262144);
   });
+});
+
+describe("MAX_LINE_SIZE: limitCountedLine counts what it did to each line", () => {
+  const cases: [action: "truncate" | "drop" | "split", line: string, expected: string | string[] | undefined, counted: keyof typeof zero | undefined][] = [
+    ["truncate", "abcd", "abcd", undefined],
+    ["truncate", "abcdef", "abcd", "truncatedLines"],
+    ["drop", "abcdef", undefined, "droppedLongLines"],
+    ["split", "abcdef", ["abcd", "ef"], "splitLines"],
+    ["split", "", "", undefined],
+  ];
+  const zero = { truncatedLines: 0, droppedLongLines: 0, splitLines: 0 };
+  for (const [action, line, expected, counted] of cases) {
+    it(`${action} ${JSON.stringify(line)} with 4 bytes allowed: ${JSON.stringify(expected)}, counted as ${counted ?? "nothing"}`, () => {
+      const counts = { ...zero };
+      expect(limitCountedLine(line, 4, action, counts)).to.deep.equal(expected);
+      expect(counts).to.deep.equal(counted === undefined ? zero : { ...zero, [counted]: 1 });
+    });
+  }
 });
