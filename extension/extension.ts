@@ -17,13 +17,14 @@
  */
 import { ConfigError } from "../handler/config";
 import { createLabelPipeline, type FinalLabels } from "../handler/labels/pipeline";
+import { INVALID_TENANT, TENANT_LABEL } from "../handler/labels/tenant";
 import { LokiClient, type LokiAuth } from "../handler/loki/client";
 import { snappyCompressor } from "../handler/loki/snappy";
 import { limitCountedLine } from "../handler/line-size";
 import { createLogger, errorFields, type FunctionLogger } from "../handler/log";
 import type { SecretFetcher } from "../handler/secrets";
 import type { Deadline, LogEntry } from "../handler/types";
-import { StageRunner } from "../handler/stages/runner";
+import { countDrop, StageRunner } from "../handler/stages/runner";
 import { USER_AGENT } from "../handler/version";
 import { parseExtensionConfig, unknownPrefixedVariables, type ExtensionConfig } from "./config";
 import { lokiAuth } from "./credentials";
@@ -226,6 +227,7 @@ export class TelemetryExtension {
     this.stream = final;
     this.stages = shipper.stages === undefined ? undefined : new StageRunner(shipper.stages, log);
     if (final === null) log.warn("LOKI_RELABEL_CONFIGS / LOKI_DROP_LABELS leave no label: every line is dropped", {});
+    else if (final.tenant === null && this.stages === undefined) log.warn("LOKI_RELABEL_CONFIGS set __tenant_id__ to a value Loki refuses as a tenant id: every line is dropped (invalid_tenant)", { tenant: final.labels[TENANT_LABEL].slice(0, 200) });
     this.outbox = new Outbox(config.maxHeldBytes);
     if (shipper.metrics) {
       this.metrics = new ExtensionMetrics({ namespace: shipper.metricsNamespace, functionName: functionNameOf(registration, env) || "lambda-promtail-extension" });
@@ -248,12 +250,20 @@ export class TelemetryExtension {
   /** LOKI_STAGE_CONFIGS, as the shipper runs them: the entry may change stream or be dropped. */
   private addStaged(stream: FinalLabels, stages: StageRunner, entry: Parameters<StageRunner["run"]>[1]): void {
     const staged = stages.run(stream, entry);
-    if ("drop" in staged) this.stats.stageDropped[staged.drop] = (this.stats.stageDropped[staged.drop] ?? 0) + 1;
+    if ("drop" in staged) countDrop(this.stats.stageDropped, staged.drop);
     else this.hold(staged.key, staged.entry, staged.tenant);
   }
 
-  /** Adds an entry to the outbox, cut as the shipper's pipeline cuts: the function may log a line Loki refuses (400). */
-  private hold(key: string, entry: LogEntry, tenant?: string): void {
+  /**
+   * Adds an entry to the outbox, cut as the shipper's pipeline cuts: the function may log a line
+   * Loki refuses (400). `tenant`: its `__tenant_id__` (undefined: LOKI_TENANT_ID; null: no tenant
+   * id Loki accepts, so the entry is dropped rather than sent to another tenant).
+   */
+  private hold(key: string, entry: LogEntry, tenant?: string | null): void {
+    if (tenant === null) {
+      countDrop(this.stats.stageDropped, INVALID_TENANT);
+      return;
+    }
     const line = limitCountedLine(entry.line, this.config.shipper.maxLineSize, this.config.shipper.maxLineSizeAction, this.stats);
     if (line === undefined) return;
     if (typeof line !== "string") {
@@ -276,7 +286,7 @@ export class TelemetryExtension {
       if (converted.kind !== "skip") this.stats.records++;
       if (converted.kind === "entry") {
         if (this.streamLabels === undefined || this.stream === null) this.stats.relabelDropped++;
-        else if (this.stages === undefined) this.hold(this.streamLabels, converted.entry);
+        else if (this.stages === undefined) this.hold(this.streamLabels, converted.entry, this.stream.tenant);
         else this.addStaged(this.stream, this.stages, converted.entry);
       } else if (converted.kind === "invalid") {
         invalid++;

@@ -9,6 +9,7 @@ import type { Context } from "aws-lambda";
 import { parseShipperConfig, ShipperConfig } from "./config";
 import { InvocationDeadline } from "./deadline";
 import { createLabelPipeline } from "./labels/pipeline";
+import { labelsMaySetTenant } from "./labels/tenant";
 import { LokiClient } from "./loki/client";
 import { snappyCompressor } from "./loki/snappy";
 import { createLogger, errorFields, FunctionLogger } from "./log";
@@ -34,6 +35,8 @@ interface Runtime {
   labelsFor: ReturnType<typeof createLabelPipeline>;
   tags?: LogGroupTagLabeler;
   stages?: StageRunner;
+  /** Whether a `__tenant_id__` label (relabeling or stages) may send entries to other tenants than TENANT_ID. */
+  multiTenant: boolean;
   /** Absent when METRICS=false. */
   metrics?: ShipperMetrics;
 }
@@ -81,7 +84,8 @@ async function coldStart(env: NodeJS.ProcessEnv, deadline: InvocationDeadline): 
   const metrics = config.metrics
     ? new ShipperMetrics({ namespace: config.metricsNamespace, functionName: env.AWS_LAMBDA_FUNCTION_NAME || "lambda-promtail" })
     : undefined;
-  return { config, log, client, labelsFor, tags, stages, metrics };
+  const multiTenant = labelsMaySetTenant(config.extraLabels, config.relabelRules) || stages?.setsTenant === true;
+  return { config, log, client, labelsFor, tags, stages, multiTenant, metrics };
 }
 
 /** Chooses the snappy compressor once, at cold start rather than at the first push, and says when it is the slow one. */
@@ -134,6 +138,7 @@ async function handleEvent(event: unknown, rt: Runtime, deadline: InvocationDead
     maxLineSizeAction: rt.config.maxLineSizeAction,
     labelsFor: rt.labelsFor,
     stages: rt.stages,
+    multiTenant: rt.multiTenant,
     pusher: rt.client,
     deadline: deadline.usable,
     log,

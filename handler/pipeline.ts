@@ -12,7 +12,8 @@
  * safety margin before the Lambda deadline). The record being read is abandoned (its S3 body
  * is released), and it and every record not yet read are reported failed in time.
  *
- * A `tenant` stage may send entries to other tenants than TENANT_ID: each tenant has its own
+ * A `__tenant_id__` label (set by relabeling or a stage, Promtail's reserved label; see
+ * labels/tenant.ts) may send entries to other tenants than TENANT_ID: each tenant has its own
  * batch and pushes (one X-Scope-OrgID per request), and the batches of all tenants together
  * hold at most HELD_BATCHES x BATCH_SIZE (then the largest is pushed). A tenant Loki refuses
  * (401, 403, ...) fails only the records with entries for it; the others go on.
@@ -31,7 +32,8 @@ import { limitCountedLine, LongLineAction } from "./line-size";
 import { errorFields } from "./log";
 import { DeliveryLag } from "./delivery-lag";
 import { BadRecordError, ENTRY_TIME_RANGE, isStorableTimestamp } from "./types";
-import type { StageRunner } from "./stages/runner";
+import { countDrop, type StageRunner } from "./stages/runner";
+import { INVALID_TENANT } from "./labels/tenant";
 import type { Deadline, EntryGroup, Log, LogEntry, Metadata, SourceRecord } from "./types";
 
 export interface Pusher {
@@ -44,7 +46,7 @@ export interface Pusher {
 
 /** The batches of several tenants together hold at most this many BATCH_SIZEs before the largest is pushed. */
 export const HELD_BATCHES = 2;
-/** The key of the entries a tenant stage did not place: they go under TENANT_ID (a tenant id is never empty). */
+/** The key of the entries without `__tenant_id__`: they go under TENANT_ID (a tenant id is never empty). */
 const DEFAULT_TENANT = "";
 
 export interface ShipOptions {
@@ -58,6 +60,12 @@ export interface ShipOptions {
   maxLineSize: number;
   maxLineSizeAction: LongLineAction;
   labelsFor: (base: Record<string, string>) => FinalLabels | null;
+  /**
+   * Whether entries may go to other tenants than TENANT_ID (a `__tenant_id__` label from
+   * EXTRA_LABELS, relabeling or stages): a refusal then fails only its tenant's records.
+   * Default: whether a stage may set one.
+   */
+  multiTenant?: boolean;
   /** LOKI_STAGE_CONFIGS, run on every entry after the labels; undefined when none are configured. */
   stages?: StageRunner;
   pusher: Pusher;
@@ -115,9 +123,9 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
   /** One batch per tenant (DEFAULT_TENANT: TENANT_ID), and the bytes they hold together. */
   const batchers = new Map<string, Batcher>();
   let heldBytes = 0;
-  /** Tenants Loki refused in this invocation (only when a tenant stage makes others possible). */
+  /** Tenants Loki refused in this invocation (only when entries may go to several tenants). */
   const refusedTenants = new Set<string>();
-  const multiTenant = stages?.setsTenant === true;
+  const multiTenant = opts.multiTenant ?? stages?.setsTenant === true;
   const wanted = new Set(opts.structuredMetadata);
   let lokiDown = false;
   const signal = opts.deadline.signal;
@@ -232,24 +240,29 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
           // Assign only on change: adding a property to every entry would change its hidden class.
           if (metadata !== entry.metadata) entry.metadata = metadata;
           let key = final.key;
-          let tenant = DEFAULT_TENANT;
+          let tenant = final.tenant;
           if (stages !== undefined) {
             const staged = stages.run(final, entry);
             if ("drop" in staged) {
-              stats.stageDropped[staged.drop] = (stats.stageDropped[staged.drop] ?? 0) + 1;
+              countDrop(stats.stageDropped, staged.drop);
               return undefined;
             }
             key = staged.key;
             entry = staged.entry;
-            if (staged.tenant !== undefined) tenant = staged.tenant;
+            tenant = staged.tenant;
+          }
+          if (tenant === null) {
+            // Relabeling set a `__tenant_id__` Loki would refuse: it must not go to another tenant.
+            countDrop(stats.stageDropped, INVALID_TENANT);
+            return undefined;
           }
           // Loki refuses a line above its max_line_size (400): cut it here, after the stages
           // (which may rewrite it) and before batching.
           const line = limitCountedLine(entry.line, opts.maxLineSize, opts.maxLineSizeAction, stats);
           if (line === undefined) return undefined;
-          if (typeof line !== "string") return enqueuePieces(key, entry, line, tenant);
+          if (typeof line !== "string") return enqueuePieces(key, entry, line, tenant ?? DEFAULT_TENANT);
           entry.line = line;
-          return enqueue(key, entry, tenant);
+          return enqueue(key, entry, tenant ?? DEFAULT_TENANT);
         };
         const enqueue = (key: string, entry: LogEntry, tenant: string): Promise<void> | undefined => {
           if (opts.printLogLine) opts.log.info("log line", { labels: key, line: entry.line });

@@ -106,6 +106,28 @@ describe("telemetry extension under the Lambda emulator", function () {
     expect(summary(l)).to.include({ splitLines: 1 });
   });
 
+  // Promtail's reserved label: the relabel rules and stages of the extension pick the tenant as the shipper's do.
+  const fromFunctionName = (replacement: string) => JSON.stringify([{ source_labels: ["__aws_lambda_function_name"], target_label: "__tenant_id__", replacement }]);
+  for (const [what, env, expected, dropped] of [
+    ["LOKI_RELABEL_CONFIGS setting __tenant_id__ picks the tenant of every line, over LOKI_TENANT_ID",
+      { LOKI_RELABEL_CONFIGS: fromFunctionName("team-$1") }, [{ tenant: "team-orders", line: "a" }, { tenant: "team-orders", line: "b" }], undefined],
+    ["a tenant stage overrides it where it finds a tenant",
+      { LOKI_RELABEL_CONFIGS: fromFunctionName("team-$1"), LOKI_STAGE_CONFIGS: JSON.stringify([{ match: { selector: '{__aws_log_type="telemetry"} |= "b"', stages: [{ tenant: { value: "bees" } }] } }]) },
+      [{ tenant: "team-orders", line: "a" }, { tenant: "bees", line: "b" }], undefined],
+    ["a relabeled __tenant_id__ Loki would refuse drops the lines (invalid_tenant) instead of sending them to LOKI_TENANT_ID",
+      { LOKI_RELABEL_CONFIGS: fromFunctionName("$1|x") }, [], { invalid_tenant: 2 }],
+  ] as const) {
+    it(what, async () => {
+      const l = await start({ LOKI_TELEMETRY_TYPES: "function", LOKI_TENANT_ID: "base", ...env });
+      await l.invoke({ logs: ["a", "b"] });
+      await l.shutdown();
+      const pushes = loki.acceptedPushes();
+      expect(pushes.flatMap((push) => push.streams.flatMap((stream) => stream.entries.map((e) => ({ tenant: push.tenant, line: e.line }))))).to.deep.equal(expected);
+      expect(pushes.flatMap((push) => push.streams.map((stream) => stream.labels)).filter((labels) => labels.includes("__tenant_id__"))).to.deep.equal([]);
+      expect(summary(l)?.stageDropped).to.deep.equal(dropped ?? {});
+    });
+  }
+
   it("Loki down, then back: keeps the lines, delivers them at a later invocation, nothing lost, nothing duplicated", async () => {
     const l = await start({ LOKI_TELEMETRY_TYPES: "function", LOKI_FLUSH_TIMEOUT_MS: "300" });
     loki.respondWith(...Array<number>(200).fill(503));

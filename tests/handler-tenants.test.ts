@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { handler } from "../handler/index";
-import { kinesisEvent, kinesisRecord } from "./support/events";
+import { cloudWatchPayload, gzipBase64, kinesisEvent, kinesisRecord } from "./support/events";
 import { captureFunctionLogs } from "./support/function-logs";
 import { useHandlerWithLoki } from "./support/handler-harness";
 import { ReceivedPush } from "./support/loki-receiver";
@@ -83,5 +83,63 @@ describe("handler: the tenant stage pushes each tenant's entries under its own X
     expect(result).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "1" }, { itemIdentifier: "3" }] });
     expect(loki.requests.filter((r) => r.headers["x-scope-orgid"] === "b")).to.have.length(1);
     expect(linesByTenant(loki.acceptedPushes())).to.deep.equal({ a: ["a@2", "a@4"] });
+  });
+});
+
+describe("handler: Promtail's reserved __tenant_id__ label picks the tenant and never reaches Loki", () => {
+  const harness = useHandlerWithLoki();
+  const loki = harness.loki;
+
+  /** A Kinesis record carrying a CloudWatch payload of `logGroup`, one JSON line per team given (null: no team). */
+  function groupRecord(seq: string, logGroup: string, teams: Array<string | null>) {
+    const events = teams.map((team, i) => ({ timestamp: 1763798400000 + i, message: JSON.stringify(team === null ? { seq, i } : { team, seq, i }) }));
+    return kinesisRecord(seq, gzipBase64(cloudWatchPayload(logGroup, events)));
+  }
+  /** r1 and r2 come from the team-a and team-b functions; r3 from a log group no rule maps to a tenant. */
+  const RECORDS = [groupRecord("1", "/aws/lambda/team-a", ["x", null]), groupRecord("2", "/aws/lambda/team-b", [null]), groupRecord("3", "/ecs/web", ["c"])];
+  const byGroup = (replacement = "$1") => JSON.stringify([{ source_labels: ["__aws_cloudwatch_log_group"], regex: "/aws/lambda/team-(.*)", target_label: "__tenant_id__", replacement }]);
+  const stages = (list: unknown[]) => JSON.stringify(list);
+  const TEAM = { json: { expressions: { team: "" } } };
+
+  const cases: Array<[what: string, env: Record<string, string>, tenants: Record<string, string[]>, dropped?: Record<string, number>]> = [
+    ["a relabel rule picks the tenant; entries without __tenant_id__ go under TENANT_ID",
+      { RELABEL_CONFIGS: byGroup(), TENANT_ID: "base" }, { a: ["-@1", "x@1"], b: ["-@2"], base: ["c@3"] }],
+    ["without TENANT_ID, entries without __tenant_id__ are pushed with no X-Scope-OrgID",
+      { RELABEL_CONFIGS: byGroup() }, { a: ["-@1", "x@1"], b: ["-@2"], "(none)": ["c@3"] }],
+    ["a tenant stage overrides the relabel rule where it finds a tenant, and leaves it where it does not",
+      { RELABEL_CONFIGS: byGroup(), TENANT_ID: "base", LOKI_STAGE_CONFIGS: stages([TEAM, { tenant: { source: "team" } }]) }, { x: ["x@1"], a: ["-@1"], b: ["-@2"], c: ["c@3"] }],
+    ["a labels stage writing __tenant_id__ after the tenant stage wins over it",
+      { TENANT_ID: "base", LOKI_STAGE_CONFIGS: stages([{ tenant: { value: "fixed" } }, TEAM, { labels: { __tenant_id__: "team" } }]) }, { x: ["x@1"], fixed: ["-@1", "-@2"], c: ["c@3"] }],
+    ["a stage dropping __tenant_id__ sends the entries back to TENANT_ID",
+      { RELABEL_CONFIGS: byGroup(), TENANT_ID: "base", LOKI_STAGE_CONFIGS: stages([{ labeldrop: ["__tenant_id__"] }]) }, { base: ["-@1", "-@2", "c@3", "x@1"] }],
+    ["EXTRA_LABELS may fix __tenant_id__ (OMIT_EXTRA_LABELS_PREFIX=true): it wins over TENANT_ID",
+      { EXTRA_LABELS: "__tenant_id__,fixed", OMIT_EXTRA_LABELS_PREFIX: "true", TENANT_ID: "base" }, { fixed: ["-@1", "-@2", "c@3", "x@1"] }],
+    ["a relabeled __tenant_id__ Loki would refuse drops those entries (invalid_tenant) rather than send them elsewhere",
+      { RELABEL_CONFIGS: byGroup("$1|x"), TENANT_ID: "base" }, { base: ["c@3"] }, { invalid_tenant: 3 }],
+    ["the same through the stages: the value is checked after the last stage",
+      { RELABEL_CONFIGS: byGroup("$1|x"), TENANT_ID: "base", LOKI_STAGE_CONFIGS: stages([TEAM]) }, { base: ["c@3"] }, { invalid_tenant: 3 }],
+    ["a stream left with __tenant_id__ alone has no labels: it is dropped, never pushed as {}",
+      { RELABEL_CONFIGS: JSON.stringify([...JSON.parse(byGroup()), { regex: "__tenant_id__", action: "labelkeep" }]), TENANT_ID: "base" }, {}],
+  ];
+  for (const [what, env, tenants, dropped] of cases) {
+    it(what, async () => {
+      harness.configure({ PUSH_CONCURRENCY: "1", ...env });
+      const { result, logs } = await invoke(RECORDS);
+      expect(result).to.deep.equal({ batchItemFailures: [] });
+      expect(linesByTenant(loki.acceptedPushes())).to.deep.equal(tenants);
+      const labels = loki.acceptedPushes().flatMap((push) => push.streams.map((stream) => stream.labels));
+      expect(labels.filter((l) => l.includes("__tenant_id__") || l === "{}"), "stream labels sent to Loki").to.deep.equal([]);
+      const summary = logs.find((line) => line.message === "invocation summary");
+      expect(summary?.stageDropped).to.deep.equal(dropped ?? {});
+    });
+  }
+
+  it("a tenant Loki refuses fails only the records with entries for it, as with the tenant stage", async () => {
+    // One entry per push, so the refusal of b comes before r3 is read.
+    harness.configure({ RELABEL_CONFIGS: byGroup(), TENANT_ID: "base", PUSH_CONCURRENCY: "1", BATCH_SIZE: "16" });
+    loki.refuseTenant("b", 401);
+    const { result } = await invoke(RECORDS);
+    expect(result).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "2" }] });
+    expect(linesByTenant(loki.acceptedPushes())).to.deep.equal({ a: ["-@1", "x@1"], base: ["c@3"] });
   });
 });

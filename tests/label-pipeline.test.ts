@@ -16,7 +16,7 @@ function pipeline(overrides: Partial<LabelPipelineOptions> = {}): ReturnType<typ
 describe("label pipeline: order of operations", () => {
   it("passes base labels through and gives the stream selector as key", () => {
     const final = pipeline()({ b: "2", a: "1" });
-    expect(final).to.deep.equal({ labels: { a: "1", b: "2" }, key: '{a="1", b="2"}' });
+    expect(final).to.deep.equal({ labels: { a: "1", b: "2" }, key: '{a="1", b="2"}', tenant: undefined });
   });
 
   it("merges extra labels over base labels, extra winning", () => {

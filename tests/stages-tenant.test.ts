@@ -1,6 +1,7 @@
 /**
- * The tenant stage (Promtail's): which X-Scope-OrgID an entry is pushed under. The grouping of
- * pushes by tenant is tested through the handler in handler-tenants.test.ts.
+ * The tenant stage (Promtail's): which X-Scope-OrgID an entry is pushed under, written as
+ * Promtail writes it, in the reserved `__tenant_id__` label. The grouping of pushes by tenant is
+ * tested through the handler in handler-tenants.test.ts.
  */
 import { expect } from "chai";
 import { compileStages } from "../handler/stages/index";
@@ -9,7 +10,7 @@ import { stageContext, stageEntry, stageRefusal } from "./support/stages";
 function runTenant(stages: unknown[], init: Parameters<typeof stageEntry>[0]): { tenant?: string; dropped?: string } {
   const entry = stageEntry(init);
   const result = compileStages(stages, "LOKI_STAGE_CONFIGS").run(entry, stageContext());
-  return { tenant: entry.tenant, dropped: result?.drop };
+  return { tenant: entry.labels.__tenant_id__, dropped: result?.drop };
 }
 
 describe("stages: tenant", () => {
@@ -23,6 +24,10 @@ describe("stages: tenant", () => {
     ["label reads one of the entry's labels", [{ tenant: { label: "app" } }], { labels: { app: "web" } }, { tenant: "web" }],
     ["label does not read an extracted value", [{ tenant: { label: "team" } }], { labels: { app: "web" }, extracted: { team: "x" } }, { tenant: undefined }],
     ["a later tenant stage wins", [{ tenant: { value: "a" } }, { tenant: { value: "b" } }], {}, { tenant: "b" }],
+    ["it replaces a __tenant_id__ set before the stages", [{ tenant: { value: "b" } }], { labels: { __tenant_id__: "a" } }, { tenant: "b" }],
+    ["a missing source keeps a __tenant_id__ set before the stages", [{ tenant: { source: "team" } }], { labels: { __tenant_id__: "a" } }, { tenant: "a" }],
+    ["a later labels stage writing __tenant_id__ wins over it", [{ tenant: { value: "a" } }, { json: { expressions: { team: "" } } }, { labels: { __tenant_id__: "team" } }], { line: '{"team":"b"}' }, { tenant: "b" }],
+    ["a later labeldrop of __tenant_id__ takes it back", [{ tenant: { value: "a" } }, { labeldrop: ["__tenant_id__"] }], {}, { tenant: undefined }],
     ["a nested match sets it for matching entries only", [{ match: { selector: '{app="web"}', stages: [{ tenant: { value: "web-team" } }] } }], { labels: { app: "web" } }, { tenant: "web-team" }],
     ["an extracted value that is no tenant id drops the entry", [{ tenant: { source: "team" } }], { extracted: { team: "a|b" } }, { dropped: "invalid_tenant" }],
     ["an over-long tenant id drops the entry", [{ tenant: { source: "team" } }], { extracted: { team: "t".repeat(151) } }, { dropped: "invalid_tenant" }],

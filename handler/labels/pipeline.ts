@@ -2,10 +2,12 @@
  * From a source's base labels to the final labels of a Loki stream, in the order of the Go
  * lambda-promtail: base labels merged with EXTRA_LABELS (extra wins), DROP_LABELS removed,
  * RELABEL_CONFIGS applied. An empty result, or a relabel drop, means the entries are dropped.
+ * A `__tenant_id__` label the result holds picks the entries' tenant and is no stream label.
  */
 import type { Labels } from "../types";
 import { formatLabels, isValidLabelName, isValidLabelValue, newLabels } from "./names";
 import { RelabelRule, relabel } from "./relabel";
+import { hasStreamLabels, tenantOf } from "./tenant";
 
 export interface LabelPipelineOptions {
   extraLabels: Labels;
@@ -23,6 +25,11 @@ export interface FinalLabels {
   readonly labels: Readonly<Labels>;
   /** `formatLabels(labels)`: the stream selector, also the identity of the stream. */
   readonly key: string;
+  /**
+   * The tenant `labels` pick (`__tenant_id__`, see ./tenant.ts): undefined for TENANT_ID, null
+   * when the value is no tenant id Loki accepts. Stages may still change it.
+   */
+  readonly tenant?: string | null;
 }
 
 export const DEFAULT_LABEL_CACHE_SIZE = 10_000;
@@ -47,8 +54,8 @@ export function createLabelPipeline(opts: LabelPipelineOptions): (base: Labels) 
   const compute = (base: Labels): FinalLabels | null => {
     const merged = mergeAndDrop(base, extraLabels, dropLabels);
     const relabeled = relabel(merged, rules);
-    if (relabeled === null || Object.keys(relabeled).length === 0) return null;
-    return Object.freeze({ labels: Object.freeze(relabeled), key: formatLabels(relabeled) });
+    if (relabeled === null || !hasStreamLabels(relabeled)) return null;
+    return Object.freeze({ labels: Object.freeze(relabeled), key: formatLabels(relabeled), tenant: tenantOf(relabeled) });
   };
   if (cacheSize === 0) return compute;
 

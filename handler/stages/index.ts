@@ -6,6 +6,7 @@
  */
 import { ConfigError } from "../config";
 import { describeJson, suggest } from "../describe";
+import { TENANT_LABEL } from "../labels/tenant";
 import { decolorizeStage } from "./decolorize";
 import { dropStage } from "./drop";
 import { jsonStage } from "./json";
@@ -72,7 +73,7 @@ export const REJECTED_STAGES: Readonly<Record<string, string>> = {
 /** A compiled stage list: runs every stage in order on one entry. */
 export interface StagePipeline {
   readonly stages: readonly Stage[];
-  /** Whether a `tenant` stage (at any depth) may set the entries' tenant. */
+  /** Whether a stage (at any depth) may set `__tenant_id__`, the entries' tenant: `tenant`, or `labels` / `static_labels` naming it. */
   readonly setsTenant: boolean;
   /** Runs the stages; an answer other than undefined drops the entry (the reason is counted). */
   run(entry: StageEntry, ctx: StageContext): StageResult;
@@ -84,15 +85,19 @@ export interface StagePipeline {
  */
 export function compileStages(json: unknown, where: string): StagePipeline {
   const stages = compileStageList(json, where);
-  return { stages, setsTenant: namesStage(json, "tenant"), run: (entry, ctx) => runStages(stages, entry, ctx) };
+  return { stages, setsTenant: setsTenantLabel(json), run: (entry, ctx) => runStages(stages, entry, ctx) };
 }
 
-/** Whether a compiled (so well-formed) stage list holds the stage `name`, nested match stages included. */
-function namesStage(json: unknown, name: string): boolean {
+/** Whether a compiled (so well-formed) stage list may write `__tenant_id__`, nested match stages included. */
+function setsTenantLabel(json: unknown): boolean {
   return (json as Array<Record<string, unknown>>).some((item) => {
-    if (Object.hasOwn(item, name)) return true;
+    if (Object.hasOwn(item, "tenant")) return true;
+    for (const writer of ["labels", "static_labels"]) {
+      const names = item[writer];
+      if (typeof names === "object" && names !== null && Object.hasOwn(names, TENANT_LABEL)) return true;
+    }
     const nested = (item.match as { stages?: unknown } | null | undefined)?.stages;
-    return Array.isArray(nested) && namesStage(nested, name);
+    return Array.isArray(nested) && setsTenantLabel(nested);
   });
 }
 

@@ -7,6 +7,7 @@
  */
 import { type FinalLabels, GenerationalCache } from "../labels/pipeline";
 import { formatLabels, newLabels } from "../labels/names";
+import { hasStreamLabels, INVALID_TENANT, tenantOf } from "../labels/tenant";
 import type { Labels, LogEntry, Log, Metadata } from "../types";
 import type { StagePipeline } from "./index";
 import type { StageContext, StageEntry } from "./types";
@@ -15,7 +16,7 @@ import type { StageContext, StageEntry } from "./types";
 export const EMPTY_LINE = "empty_line";
 export const EMPTY_LABELS = "empty_labels";
 
-/** `tenant`: the X-Scope-OrgID a tenant stage set for the entry (undefined: TENANT_ID). */
+/** `tenant`: the X-Scope-OrgID the entry's `__tenant_id__` label picks after the stages (undefined: TENANT_ID). */
 export type StagedEntry = { key: string; entry: LogEntry; tenant: string | undefined } | { drop: string };
 
 /** The metadata of an entry that has none: shared, hence frozen (see writableMetadata). */
@@ -40,7 +41,7 @@ export class StageRunner {
     this.ctx = { log, now, random };
   }
 
-  /** Whether a tenant stage may send entries to tenants other than TENANT_ID. */
+  /** Whether a stage may set `__tenant_id__`, sending entries to tenants other than TENANT_ID. */
   get setsTenant(): boolean {
     return this.pipeline.setsTenant;
   }
@@ -70,7 +71,10 @@ export class StageRunner {
     if (staged.line === "" && entry.line !== "") return { drop: EMPTY_LINE };
     const key = staged.labels === stream.labels ? stream.key : this.keyOf(stream, staged.labels as Labels);
     if (key === NO_LABELS) return { drop: EMPTY_LABELS };
-    return { key, entry: { sec: staged.sec, nsec: staged.nsec, line: staged.line, metadata: metadataOut(staged.metadata, metadata) }, tenant: staged.tenant };
+    // Whoever wrote `__tenant_id__` last (relabeling, a tenant stage, a labels stage) picks the tenant.
+    const tenant = tenantOf(staged.labels);
+    if (tenant === null) return { drop: INVALID_TENANT };
+    return { key, entry: { sec: staged.sec, nsec: staged.nsec, line: staged.line, metadata: metadataOut(staged.metadata, metadata) }, tenant };
   }
 
   /**
@@ -113,11 +117,16 @@ export class StageRunner {
     let key = perStream.get(diff);
     if (key === undefined) {
       for (const name of Object.keys(labels)) if (labels[name] === "") delete labels[name];
-      key = Object.keys(labels).length === 0 ? NO_LABELS : formatLabels(labels);
+      key = hasStreamLabels(labels) ? formatLabels(labels) : NO_LABELS;
       perStream.set(diff, key);
     }
     return key;
   }
+}
+
+/** Counts one entry dropped for `reason` (a stage's drop_counter_reason, empty_line, invalid_tenant, ...). */
+export function countDrop(dropped: Record<string, number>, reason: string): void {
+  dropped[reason] = (dropped[reason] ?? 0) + 1;
 }
 
 /** The metadata an entry leaves the stages with: the one it came with when no stage changed it. */

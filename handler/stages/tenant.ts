@@ -1,8 +1,10 @@
 /**
  * The `tenant` stage (Promtail's): sets the tenant (`X-Scope-OrgID`) the entry is pushed under,
  * from exactly one of `source` (an extracted value), `label` (one of the entry's labels) or
- * `value` (fixed). A missing or empty source or label leaves the tenant as it was: entries
- * without a stage-set tenant are pushed under TENANT_ID (or none).
+ * `value` (fixed). As in Promtail it writes the reserved `__tenant_id__` label, which is what
+ * picks the tenant (handler/labels/tenant.ts), so a relabel rule or a later stage that writes
+ * that label is seen the same way. A missing or empty source or label leaves the tenant as it
+ * was: entries without `__tenant_id__` are pushed under TENANT_ID (or none).
  *
  * The shipper groups each invocation's entries by tenant and sends one push per tenant
  * (handler/pipeline.ts); a record succeeds only when every push holding its entries did.
@@ -10,12 +12,10 @@
  * characters, or is "." or "..") would fail its whole push: the entry is dropped and counted
  * as `invalid_tenant` rather than sent to another tenant.
  */
-import { isValidTenantId } from "../config";
+import { INVALID_TENANT, isValidTenantId, TENANT_LABEL } from "../labels/tenant";
 import { StageOptions } from "./stage-options";
-import type { Stage, StageFactory } from "./types";
+import { type Stage, type StageFactory, writableLabels } from "./types";
 import { valueToString } from "./values";
-
-export const INVALID_TENANT = "invalid_tenant";
 
 const TENANT_FORM = "exactly one of source (an extracted name), label (a label name) or value (a tenant id)";
 
@@ -41,7 +41,7 @@ export const tenantStage: StageFactory = (raw, where) => {
         ctx.log.debug("tenant stage: not a valid tenant id; the entry is dropped", { tenant: tenant.slice(0, 200) });
         return invalid;
       }
-      entry.tenant = tenant;
+      if (entry.labels[TENANT_LABEL] !== tenant) writableLabels(entry)[TENANT_LABEL] = tenant;
       return undefined;
     },
   } satisfies Stage;

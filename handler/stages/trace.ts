@@ -20,7 +20,6 @@ interface Snapshot {
   labels: Record<string, string>;
   extracted: Record<string, unknown>;
   metadata: Record<string, string>;
-  tenant?: string;
 }
 
 /** Runs the stages one by one on `entry` (changing it as the shipper would) and records each one's effect. */
@@ -41,7 +40,7 @@ export function traceStages(stages: readonly Stage[], entry: StageEntry, ctx: St
 
 function snapshot(entry: StageEntry): Snapshot {
   return {
-    line: entry.line, sec: entry.sec, nsec: entry.nsec, tenant: entry.tenant,
+    line: entry.line, sec: entry.sec, nsec: entry.nsec,
     labels: { ...entry.labels }, extracted: { ...entry.extracted }, metadata: { ...entry.metadata },
   };
 }
@@ -50,7 +49,6 @@ function diff(a: Snapshot, b: Snapshot): string[] {
   const out: string[] = [];
   if (a.line !== b.line) out.push(`line: ${show(a.line)} -> ${show(b.line)}`);
   if (a.sec !== b.sec || a.nsec !== b.nsec) out.push(`timestamp: ${iso(a.sec, a.nsec)} -> ${iso(b.sec, b.nsec)}`);
-  if (a.tenant !== b.tenant) out.push(`tenant: ${show(a.tenant)} -> ${show(b.tenant)}`);
   out.push(...mapDiff("label", a.labels, b.labels), ...mapDiff("extracted", a.extracted, b.extracted), ...mapDiff("metadata", a.metadata, b.metadata));
   return out;
 }

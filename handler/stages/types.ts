@@ -5,7 +5,8 @@
  * Semantics follow Promtail's `clients/pkg/logentry/stages`: every stage sees one entry at a
  * time, with the `extracted` map (initialised from the entry's labels, filled by parsing
  * stages, read by label/template/timestamp/output stages), and may change the line, the
- * timestamp, the labels, the structured metadata, the tenant, or drop the entry.
+ * timestamp, the labels (`__tenant_id__` picks the tenant), the structured metadata, or drop
+ * the entry.
  */
 import { newLabels } from "../labels/names";
 import type { Labels, Log, Metadata } from "../types";
@@ -34,8 +35,6 @@ export interface StageEntry {
   nsec: number;
   /** Structured metadata of this entry (stages may add fields through `writableMetadata`). */
   metadata: Readonly<Metadata>;
-  /** Set by the `tenant` stage: the X-Scope-OrgID this entry is pushed under. */
-  tenant?: string;
 }
 
 /** The entry's labels, ready to change: a frozen (shared) set is replaced by the entry's own copy first. */

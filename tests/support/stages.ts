@@ -8,7 +8,7 @@ import { MemoryLog } from "./events";
 /** An entry as the stages see it; `extracted` starts as a copy of the labels, as in Promtail. */
 export function stageEntry(init: Partial<StageEntry> = {}): StageEntry {
   const labels = init.labels ?? {};
-  return { labels, extracted: init.extracted ?? { ...labels }, line: init.line ?? "", sec: init.sec ?? 0, nsec: init.nsec ?? 0, metadata: init.metadata ?? {}, tenant: init.tenant };
+  return { labels, extracted: init.extracted ?? { ...labels }, line: init.line ?? "", sec: init.sec ?? 0, nsec: init.nsec ?? 0, metadata: init.metadata ?? {} };
 }
 
 /** A context whose clock reads `nowMs` (epoch milliseconds) and whose randomness is `random`. */
