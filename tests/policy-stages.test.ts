@@ -7,6 +7,8 @@
 import { expect } from "chai";
 import { unboundedKind, words } from "../policy/analysis/high-cardinality-fields";
 import { jmesPathFields, STAGE_EFFECTS, StagePlan } from "../policy/analysis/stage-labels";
+import { decidedLabels } from "../policy/analysis/cardinality";
+import { compileRelabelConfigs } from "../handler/labels/relabel";
 import { policies } from "../policy/policies";
 import { STAGES } from "../handler/stages";
 import { fake, FakeResource, PackConfig, runPack, UNKNOWN } from "./support/policy-harness";
@@ -213,6 +215,85 @@ describe("label-limit counts the labels stages create", () => {
       expect(messages[0]).to.contain(`would carry ${c.over} label names`).and.contain("LOKI_STAGE_CONFIGS");
     });
   }
+});
+
+describe("label-limit: a match stage counts only on the paths entries can take", () => {
+  // As above: 12 labels before the stages; the match's stages add 4 (16, over the limit of 15) on its path only.
+  const extra = { EXTRA_LABELS: Array.from({ length: 8 }, (_, i) => `e${i},v`).join(",") };
+  const FOUR = [{ static_labels: { a: "1", b: "2", c: "3", d: "4" } }];
+  const matching = (selector: string, before: unknown[] = []) => [...before, { match: { selector, stages: FOUR } }];
+  const fromGroup = JSON.stringify([{ source_labels: ["__aws_cloudwatch_log_group"], regex: "/aws/lambda/(.*)", target_label: "fn" }]);
+  const fromOwner = JSON.stringify([{ source_labels: ["__aws_cloudwatch_owner"], target_label: "acct" }]);
+  const cases: Array<[what: string, stages: unknown[], env: Record<string, string>, over?: number, sources?: RegExp]> = [
+    ["another log type: never taken", matching('{__aws_log_type="s3_lb"}'), {}],
+    ["another log type with a line filter: never taken", matching('{__aws_log_type="s3_lb"} |= "GET"'), {}],
+    ["its own log type: always taken", matching('{__aws_log_type="cloudwatch"}'), {}, 16],
+    ["its own log type with a line filter: may be taken", matching('{__aws_log_type="cloudwatch"} |= "GET"'), {}, 16],
+    ["another log group the stack names: never taken", matching('{__aws_cloudwatch_log_group="/aws/lambda/other"}'), {}],
+    ["its own log group: taken", matching('{__aws_cloudwatch_log_group=~"/aws/lambda/a.*"}'), {}, 16],
+    ["an EXTRA_LABELS value that differs: never taken", matching('{e0="other"}'), {}],
+    ["a label relabeled from the known log group decides it (13 labels before the stages)", matching('{fn="other"}'), { RELABEL_CONFIGS: fromGroup }],
+    ["the same label with its value: taken", matching('{fn="app"}'), { RELABEL_CONFIGS: fromGroup }, 17],
+    ["the owner is a placeholder: counted (upper bound)", matching('{__aws_cloudwatch_owner="999999999999"}'), {}, 16],
+    ["a label relabeled from the placeholder owner: counted", matching('{acct="x"}'), { RELABEL_CONFIGS: fromOwner }, 17],
+    ["a label a labels stage wrote from the line: counted", matching('{team="x"}', [{ json: { expressions: { team: "" } } }, { labels: { team: "" } }]), {}, 17],
+    ["a static label decides it", matching('{a="other"}', [{ static_labels: { a: "1" } }]), {}],
+    ["without declared sources every kind is judged: only S3 ALB logs take it",
+      [{ match: { selector: '{__aws_log_type="s3_lb"}', stages: FOUR } }], { SOURCES: "none" }, 16, /S3 ALB access logs/],
+  ];
+  for (const [what, stages, env, over, sources] of cases) {
+    it(`${what}: ${over ? `fails with ${over}` : "passes"}`, async () => {
+      const { SOURCES, ...settings } = env;
+      const resources = SOURCES === "none" ? [fake.shipper("shipper", { LOKI_STAGE_CONFIGS: JSON.stringify(stages), ...extra, ...settings })] : stack(stages, { ...extra, ...settings });
+      const messages = (await runPack(policies, resources)).messages("label-limit");
+      if (!over) {
+        expect(messages).to.deep.equal([]);
+        return;
+      }
+      expect(messages).to.have.length(1);
+      expect(messages[0]).to.contain(`would carry ${over} label names`);
+      if (sources) expect(messages[0]).to.match(sources).and.not.contain("CloudWatch");
+    });
+  }
+
+  it("__tenant_id__ written by a stage picks the tenant and is no label: 15, at the limit", async () => {
+    const result = await runPack(policies, stack([{ static_labels: { __tenant_id__: "team-a", a: "1", b: "2", c: "3" } }], extra));
+    expect(result.messages("label-limit")).to.deep.equal([]);
+  });
+});
+
+describe("decided labels: what every entry of a source has for sure", () => {
+  const template = { source: "t", base: { __aws_log_type: "cloudwatch", __aws_cloudwatch_log_group: GROUP, __aws_cloudwatch_owner: "123456789012", __aws_tag_team: "tag-value-1" }, varying: [], known: ["__aws_log_type", "__aws_cloudwatch_log_group"] };
+  const rules = (json: unknown[]) => compileRelabelConfigs(json);
+  const cases: Array<[what: string, config: Partial<Parameters<typeof decidedLabels>[1]>, decided: string[], undecided: string[]]> = [
+    ["known base labels and absent names are decided; placeholders are not", {}, ["__aws_log_type", "__aws_cloudwatch_log_group", "nothing_sets_this"], ["__aws_cloudwatch_owner", "__aws_tag_team"]],
+    ["EXTRA_LABELS and DROP_LABELS decide", { extraLabels: { __aws_cloudwatch_owner: "x" }, dropLabels: ["__aws_tag_team"] }, ["__aws_cloudwatch_owner", "__aws_tag_team"], []],
+    ["a replace from decided labels is decided, from a placeholder it is not", { relabelRules: rules([{ source_labels: ["__aws_cloudwatch_log_group"], target_label: "g" }, { source_labels: ["__aws_cloudwatch_owner"], target_label: "o" }]) }, ["g"], ["o"]],
+    ["a labelmap copies decidedness name by name", { relabelRules: rules([{ regex: "__aws_(.*)", action: "labelmap" }]) }, ["log_type", "cloudwatch_log_group"], ["cloudwatch_owner", "tag_team"]],
+    ["a templated target_label decides nothing", { relabelRules: rules([{ source_labels: ["__aws_log_type"], regex: "(.*)", target_label: "x_$1" }]) }, [], ["__aws_log_type", "nothing_sets_this"]],
+    ["a keep rule on a placeholder that drops the placeholder set decides nothing", { relabelRules: rules([{ source_labels: ["__aws_cloudwatch_owner"], regex: "999", action: "keep" }]) }, [], ["__aws_log_type"]],
+    ["__tenant_id__ is never decided (the pack strips it from the labels)", { extraLabels: { __tenant_id__: "t" } }, [], ["__tenant_id__"]],
+  ];
+  for (const [what, config, decided, undecided] of cases) {
+    it(what, () => {
+      const isDecided = decidedLabels(template, { extraLabels: {}, dropLabels: [], relabelRules: [], ...config });
+      expect(decided.filter((n) => !isDecided(n)), "should be decided").to.deep.equal([]);
+      expect(undecided.filter(isDecided), "should be undecided").to.deep.equal([]);
+    });
+  }
+
+  it("a TAG_LABELS pattern makes every name under its prefix undecided, and a labelmap then decides nothing", () => {
+    const withPattern = { ...template, placeholderNamesPrefix: "__aws_tag_" };
+    expect(decidedLabels(withPattern, { extraLabels: {}, dropLabels: [], relabelRules: [] })("__aws_tag_owner")).to.equal(false);
+    expect(decidedLabels(withPattern, { extraLabels: {}, dropLabels: [], relabelRules: rules([{ regex: "x", action: "labelmap" }]) })("__aws_log_type")).to.equal(false);
+  });
+
+  it("StagePlan keeps impossible paths in place as null, so paths line up across base labels", () => {
+    const stages = [{ match: { selector: '{__aws_log_type="s3_lb"}', stages: [{ static_labels: { a: "1" } }] } }, { match: { selector: '{__aws_log_type="cloudwatch"}', stages: [{ static_labels: { b: "2" } }] } }];
+    const outcomes = new StagePlan(stages).outcomes(BASE, (name) => name === "__aws_log_type");
+    expect(outcomes.map((o) => (o === null ? null : Object.keys(o.labels).filter((n) => n.length === 1)))).to.deep.equal([null, ["b"], null, null]);
+    expect(new StagePlan(stages).outcomes(BASE).every((o) => o !== null), "without decided labels every path counts").to.equal(true);
+  });
 });
 
 describe("stages that copy a high-cardinality label", () => {

@@ -9,18 +9,26 @@
  */
 import type { ShipperConfig } from "../../handler/config";
 import { createLabelPipeline } from "../../handler/labels/pipeline";
-import { relabel, RelabelRule } from "../../handler/labels/relabel";
+import { expandTemplate, relabel, RelabelRule } from "../../handler/labels/relabel";
 import { TENANT_LABEL } from "../../handler/labels/names";
 import type { Labels } from "../../handler/types";
 import { ALL_SOURCE_KINDS, LabelSetTemplate, labelSetTemplates, telemetryTemplate } from "./source-labels";
 import type { StagePlan } from "./stage-labels";
 
 /** Base labels -> the labels Loki receives, or null when the entries are dropped. */
-export type LabelPipeline = (base: Labels) => Readonly<Labels> | null;
+export type LabelPipeline = ((base: Labels) => Readonly<Labels> | null) & {
+  /** Which labels' value (or absence) after the pipeline is the same for every entry of `template` (see decidedLabels). */
+  decided?: (template: LabelSetTemplate) => Decided;
+};
 
-export function pipelineFor(config: Pick<ShipperConfig, "extraLabels" | "dropLabels" | "relabelRules">): LabelPipeline {
+/** Whether a label's value (or its absence) is the same for every entry: a `match` selector may be decided on it. */
+export type Decided = (name: string) => boolean;
+
+type LabelConfig = Pick<ShipperConfig, "extraLabels" | "dropLabels" | "relabelRules">;
+
+export function pipelineFor(config: LabelConfig): LabelPipeline {
   const pipeline = createLabelPipeline({ ...config, cacheSize: 0 });
-  return (base) => {
+  const run: LabelPipeline = (base) => {
     const final = pipeline(base)?.labels;
     if (!final) return null;
     // The tenant label routes the push and is never part of the stream's labels.
@@ -28,17 +36,72 @@ export function pipelineFor(config: Pick<ShipperConfig, "extraLabels" | "dropLab
     const { [TENANT_LABEL]: _tenant, ...labels } = final;
     return labels;
   };
+  run.decided = (template) => decidedLabels(template, config);
+  return run;
+}
+
+/** Relabel actions that write the label `target_label` names. */
+const WRITES_TARGET = new Set(["replace", "lowercase", "uppercase", "hashmod"]);
+const NOTHING_DECIDED: Decided = () => false;
+
+/**
+ * The labels whose value, or absence, after EXTRA_LABELS, DROP_LABELS and RELABEL_CONFIGS is
+ * the same for every entry of `template` and known to the pack: a sound under-approximation,
+ * followed rule by rule. Decided at the start: the template's `known` base labels, every
+ * EXTRA_LABELS label, every DROP_LABELS name, and the absence of any name nothing may set.
+ * Undecided: placeholder and varying base labels. A rule that writes `target_label` makes it
+ * decided only when all its source labels are; a `labelmap` copies the decidedness of each
+ * name it maps; `labeldrop` and `labelkeep` choose by name, so they change nothing here. A
+ * templated `target_label`, a `labelmap` over names the pack cannot list, or a keep/drop rule
+ * that drops the placeholder set, leave nothing decided.
+ */
+export function decidedLabels(template: LabelSetTemplate, config: LabelConfig): Decided {
+  const undecided = new Set<string>();
+  for (const name of Object.keys(template.base)) if (!template.known?.includes(name)) undecided.add(name);
+  for (const varying of template.varying) undecided.add(varying.name);
+  const prefix = template.placeholderNamesPrefix;
+  const isDecided = (name: string) => !undecided.has(name) && (prefix === undefined || !name.startsWith(prefix)) && name !== TENANT_LABEL;
+  // The label set as the pipeline builds it, rule by rule (see createLabelPipeline).
+  let labels: Labels = {};
+  for (const [name, value] of [...Object.entries(template.base), ...Object.entries(config.extraLabels)]) if (value !== "") labels[name] = value;
+  for (const name of Object.keys(config.extraLabels)) undecided.delete(name);
+  for (const name of config.dropLabels) {
+    delete labels[name];
+    undecided.delete(name);
+  }
+  for (const rule of config.relabelRules) {
+    if (WRITES_TARGET.has(rule.action)) {
+      if (rule.targetLabel.includes("$")) return NOTHING_DECIDED;
+      if (rule.sourceLabels.every(isDecided)) undecided.delete(rule.targetLabel);
+      else undecided.add(rule.targetLabel);
+    } else if (rule.action === "labelmap") {
+      if (prefix !== undefined) return NOTHING_DECIDED;
+      for (const name of new Set([...Object.keys(labels), ...undecided])) {
+        const match = rule.regex.fullMatch(name);
+        if (match === null) continue;
+        const target = expandTemplate(rule.replacementTemplate, match);
+        if (isDecided(name)) undecided.delete(target);
+        else undecided.add(target);
+      }
+    }
+    const next = relabel(labels, [rule]);
+    // Dropped here, kept for some real entries (or for none: then no path counts anyway).
+    if (next === null) return NOTHING_DECIDED;
+    labels = next;
+  }
+  return isDecided;
 }
 
 /**
  * The labels Loki receives for entries with `base`: the label pipeline's, then each path of the
- * stages (null where the entries are dropped). Without stages, one path. The number and order of
- * paths depend on the configuration only, so results for different base labels line up.
+ * stages (null where the entries are dropped, or where no entry can go: see StagePlan). Without
+ * stages, one path. The number and order of paths depend on the configuration only, so results
+ * for different base labels line up.
  */
-export function finalLabelSets(base: Labels, pipeline: LabelPipeline, stages?: StagePlan): (Readonly<Labels> | null)[] {
+export function finalLabelSets(base: Labels, pipeline: LabelPipeline, stages?: StagePlan, decided?: Decided): (Readonly<Labels> | null)[] {
   const final = pipeline(base);
   if (stages === undefined) return [final];
-  return stages.outcomes(final ?? {}).map((outcome) => (final === null || outcome === null ? null : outcome.labels));
+  return stages.outcomes(final ?? {}, decided).map((outcome) => (final === null || outcome === null ? null : outcome.labels));
 }
 
 /** A high-cardinality base label whose value reaches the final labels. */
@@ -145,13 +208,15 @@ function awsLabelProbe(): Labels {
  * alternative value), or null when every entry is dropped.
  */
 export function finalLabelNames(template: LabelSetTemplate, pipeline: LabelPipeline, stages?: StagePlan): string[] | null {
+  // Match stages whose selector the known labels decide take only the paths entries can take.
+  const decided = stages === undefined ? undefined : pipeline.decided?.(template);
   const candidates: Labels[] = [{ ...template.base }];
   for (const varying of template.varying) {
     for (const family of varying.families) for (const value of family.values) candidates.push({ ...template.base, [varying.name]: value });
   }
   let largest: string[] | null = null;
   for (const base of candidates) {
-    for (const final of finalLabelSets(base, pipeline, stages)) {
+    for (const final of finalLabelSets(base, pipeline, stages, decided)) {
       if (final !== null && (largest === null || Object.keys(final).length > largest.length)) largest = Object.keys(final).sort();
     }
   }

@@ -51,6 +51,14 @@ export interface LabelSetTemplate {
   source: string;
   base: Readonly<Labels>;
   varying: readonly VaryingLabel[];
+  /**
+   * The base labels whose value is the real one for every entry (the log type, and a log
+   * group, stream ARN, account or function name the stack names); the others hold placeholders.
+   * Only these may decide a `match` selector (policy/analysis/cardinality.ts, decidedLabels).
+   */
+  known?: readonly string[];
+  /** Label names starting with this may exist that base does not show (a TAG_LABELS pattern adds one per matching tag). */
+  placeholderNamesPrefix?: string;
 }
 
 export interface LabelOptions {
@@ -71,13 +79,14 @@ const VARIANTS = 4;
 export function labelSetTemplates(source: SourceRef, opts: LabelOptions): LabelSetTemplate[] {
   switch (source.kind) {
     case "cloudwatch":
-      return [cloudWatchTemplate(`CloudWatch log group ${source.key ?? "(any)"}`, { __aws_log_type: "cloudwatch" }, source.key, opts)];
+      return [cloudWatchTemplate(`CloudWatch log group ${source.key ?? "(any)"}`, { __aws_log_type: "cloudwatch" }, source.key, opts, ["__aws_log_type"])];
     case "kinesis": {
       const sourceLabels = { __aws_log_type: "kinesis", __aws_kinesis_event_source_arn: source.key ?? EXAMPLE_STREAM_ARN };
       const stream = `Kinesis stream ${source.key ?? "(any)"}`;
+      const known = source.key === undefined ? ["__aws_log_type"] : ["__aws_log_type", "__aws_kinesis_event_source_arn"];
       return [
-        cloudWatchTemplate(`${stream} (CloudWatch Logs payloads)`, sourceLabels, undefined, opts),
-        { source: `${stream} (raw records)`, base: sourceLabels, varying: [] },
+        cloudWatchTemplate(`${stream} (CloudWatch Logs payloads)`, sourceLabels, undefined, opts, known),
+        { source: `${stream} (raw records)`, base: sourceLabels, varying: [], known },
       ];
     }
     case "s3":
@@ -105,10 +114,14 @@ const EXAMPLE_FUNCTION = "example-function";
 export function telemetryTemplate(fn: TelemetryFunction): LabelSetTemplate {
   const name = fn.functionName ?? EXAMPLE_FUNCTION;
   const base = telemetryBaseLabels({ logGroupName: fn.logGroupName }, { functionName: name, functionVersion: "$LATEST", accountId: fn.account ?? EXAMPLE_ACCOUNT }, {});
-  return { source: `telemetry of function ${fn.functionName ?? "(any)"}`, base, varying: [] };
+  const known = ["__aws_log_type"];
+  if (fn.functionName !== undefined) known.push("__aws_lambda_function_name");
+  if (fn.logGroupName !== undefined || fn.functionName !== undefined) known.push("__aws_cloudwatch_log_group");
+  if (fn.account !== undefined) known.push("__aws_cloudwatch_owner");
+  return { source: `telemetry of function ${fn.functionName ?? "(any)"}`, base, varying: [], known };
 }
 
-function cloudWatchTemplate(source: string, sourceLabels: Labels, logGroup: string | undefined, opts: LabelOptions): LabelSetTemplate {
+function cloudWatchTemplate(source: string, sourceLabels: Labels, logGroup: string | undefined, opts: LabelOptions, sourceKnown: readonly string[]): LabelSetTemplate {
   const base: Labels = {
     // Tag labels go under the source's own labels, which win on a clash.
     ...tagLabels(opts.tagLabels, opts.tagLabelsPrefix),
@@ -126,7 +139,10 @@ function cloudWatchTemplate(source: string, sourceLabels: Labels, logGroup: stri
       families: LOG_STREAM_FAMILIES,
     });
   }
-  return { source, base, varying };
+  const known = [...sourceKnown];
+  // Not the owner: a Kinesis stream or a destination may carry other accounts' log groups.
+  if (logGroup !== undefined) known.push("__aws_cloudwatch_log_group");
+  return { source, base, varying, known, ...(opts.tagLabels.some((rule) => rule.kind !== "key") ? { placeholderNamesPrefix: opts.tagLabelsPrefix } : {}) };
 }
 
 /**
@@ -172,7 +188,7 @@ function s3Templates(bucket: string | undefined, account: string): LabelSetTempl
         families: [cloudFrontPartitionedPrefixes(account)],
       });
     }
-    return { source: `${what}${where}`, base: info.labels, varying };
+    return { source: `${what}${where}`, base: info.labels, varying, known: ["__aws_log_type"] };
   });
 }
 

@@ -13,14 +13,22 @@
  *    follows an input that comes from the line, the output is a symbol carrying that input's
  *    names (a Hash or ToLower of a request id is still one request id per value); a template that
  *    only tests the line (`if contains … "error"`) yields a known value;
- *  - `match` runs its nested stages on some entries and not on others, whatever its selector:
- *    both paths are followed (the drop action drops on one of them), up to MAX_PATHS paths.
+ *  - `match` runs its nested stages on some entries and not on others: both paths are followed
+ *    (the drop action drops on one of them), up to MAX_PATHS paths, unless the caller says which
+ *    labels are decided (the same for every entry, see cardinality.ts decidedLabels) and the
+ *    selector's label matchers on decided labels settle it: one that fails there makes the
+ *    stages' path impossible, and when all of them hold and there is no line filter the path
+ *    around the stages is. An impossible path stays in place as null, so paths keep lining up.
+ *    A `labels` stage makes the labels it writes undecided (their value may come from the line);
+ *    `static_labels` writes decided ones; the label filters and `pack` remove labels by name.
  * The result is one label set per path, in an order that depends on the configuration only, so
  * label sets computed from different base labels can be compared path by path.
  */
 import { STAGES } from "../../handler/stages";
 import type { Stage, StageContext, StageEntry } from "../../handler/stages/types";
 import { Regex } from "../../handler/regex";
+import { compileSelector, parseSelector } from "../../handler/stages/logql";
+import { TENANT_LABEL } from "../../handler/labels/tenant";
 import type { Labels, Log } from "../../handler/types";
 
 /** What each stage can do to labels; every stage of the registry must be listed (a test checks). */
@@ -78,10 +86,10 @@ export interface StageOutcome {
 }
 
 type Step =
-  | { kind: "labels"; where: string; stage: Stage }
+  | { kind: "labels"; where: string; stage: Stage; name: string; writes: readonly string[] }
   | { kind: "extract"; where: string; stage: Stage; source?: string; extracts: ReadonlyArray<[string, string[]]> }
   | { kind: "template"; where: string; stage: Stage; source: string }
-  | { kind: "match"; where: string; steps?: readonly Step[] };
+  | { kind: "match"; where: string; steps?: readonly Step[]; matchers: ReadonlyArray<{ name: string; holds: (labels: Labels) => boolean }>; lineFilters: boolean };
 
 const MARK = "\u0000line-value:";
 const QUIET: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -90,6 +98,8 @@ const CONTEXT: StageContext = { log: QUIET, now: () => 0, random: () => 0 };
 interface State {
   entry: StageEntry;
   fromLine: LineLabel[];
+  /** Labels a `labels` stage wrote on this path: no longer decided. */
+  written: Set<string>;
 }
 
 export class StagePlan {
@@ -101,23 +111,29 @@ export class StagePlan {
     this.steps = compileSteps(json, where);
   }
 
-  /** The labels an entry with `labels` can end up with, one per path; null where the path drops it. */
-  outcomes(labels: Readonly<Labels>): (StageOutcome | null)[] {
+  /**
+   * The labels an entry with `labels` can end up with, one per path; null where the path drops
+   * it or no entry can take it. `decided` (see the header): which of `labels` are the same for
+   * every entry; without it every match stage takes both paths.
+   */
+  outcomes(labels: Readonly<Labels>, decided?: (name: string) => boolean): (StageOutcome | null)[] {
     const line = this.symbol({ where: "the log line", names: ["line"] });
-    const start: State = { entry: { labels: { ...labels }, extracted: { ...labels }, line, sec: 0, nsec: 0, metadata: {} }, fromLine: [] };
-    return this.walk(this.steps, [start]).map((state) => (state === null ? null : finish(state)));
+    const start: State = { entry: { labels: { ...labels }, extracted: { ...labels }, line, sec: 0, nsec: 0, metadata: {} }, fromLine: [], written: new Set() };
+    return this.walk(this.steps, [start], decided).map((state) => (state === null ? null : finish(state)));
   }
 
-  private walk(steps: readonly Step[], states: (State | null)[]): (State | null)[] {
+  private walk(steps: readonly Step[], states: (State | null)[], decided: ((name: string) => boolean) | undefined): (State | null)[] {
     let current = states;
     for (const step of steps) {
       if (step.kind === "match") {
         const branch = current.length * 2 <= MAX_PATHS;
         const next: (State | null)[] = [];
         for (const state of current) {
-          const ran = state === null || step.steps === undefined ? null : this.walk(step.steps, [clone(state)])[0];
-          if (branch) next.push(state, ran);
-          else next.push(step.steps === undefined ? state : ran);
+          const verdict = state === null || decided === undefined ? "maybe" : selects(step, state, decided);
+          const ran = state === null || step.steps === undefined || verdict === "never" ? null : this.walk(step.steps, [clone(state)], decided)[0];
+          const around = verdict === "always" ? null : state;
+          if (branch) next.push(around, ran);
+          else next.push(verdict === "never" || (verdict === "maybe" && step.steps === undefined) ? around : ran);
         }
         current = next;
         continue;
@@ -133,6 +149,7 @@ export class StagePlan {
       case "labels": {
         const before = { ...entry.labels };
         step.stage.process(entry, CONTEXT);
+        for (const name of step.writes) state.written.add(name);
         for (const [name, value] of Object.entries(entry.labels)) {
           const origin = this.values.get(value);
           if (before[name] !== value && origin) state.fromLine.push({ label: name, where: step.where, value: origin });
@@ -193,13 +210,27 @@ export class StagePlan {
 
 function clone(state: State): State {
   const e = state.entry;
-  return { entry: { ...e, labels: { ...e.labels }, extracted: { ...e.extracted }, metadata: { ...e.metadata } }, fromLine: [...state.fromLine] };
+  return { entry: { ...e, labels: { ...e.labels }, extracted: { ...e.extracted }, metadata: { ...e.metadata } }, fromLine: [...state.fromLine], written: new Set(state.written) };
 }
 
-/** As the runner finishes an entry: empty label values are no labels. */
+/**
+ * Whether a match stage's selector holds for every entry on this path ("always"), for none
+ * ("never"), or cannot be told ("maybe"): only its label matchers on decided labels count; a
+ * line filter, or a matcher on an undecided label, can go either way.
+ */
+function selects(step: Extract<Step, { kind: "match" }>, state: State, decided: (name: string) => boolean): "always" | "never" | "maybe" {
+  let settled = !step.lineFilters;
+  for (const matcher of step.matchers) {
+    if (!decided(matcher.name) || state.written.has(matcher.name)) settled = false;
+    else if (!matcher.holds(state.entry.labels)) return "never";
+  }
+  return settled ? "always" : "maybe";
+}
+
+/** As the runner finishes an entry: empty label values are no labels, and `__tenant_id__` picks the tenant, not a label. */
 function finish(state: State): StageOutcome {
   const labels: Labels = {};
-  for (const [name, value] of Object.entries(state.entry.labels)) if (value !== "") labels[name] = value;
+  for (const [name, value] of Object.entries(state.entry.labels)) if (value !== "" && name !== TENANT_LABEL) labels[name] = value;
   // The last stage to set a label wins; labels removed since are not from the line any more.
   const fromLine = new Map<string, LineLabel>();
   for (const l of state.fromLine) fromLine.set(l.label, l);
@@ -221,7 +252,13 @@ function compileStep(name: string, options: unknown, where: string): Step[] {
   if (effect === "match") {
     const nested = (options as Record<string, unknown>).stages;
     const drop = (options as Record<string, unknown>).action === "drop";
-    return [{ kind: "match", where, ...(drop ? {} : { steps: compileSteps(nested, `${where}.stages`) }) }];
+    // The selector passed the handler's validator: it parses and compiles.
+    const selector = parseSelector(String((options as Record<string, unknown>).selector));
+    const matchers = selector.matchers.map((m) => {
+      const test = compileSelector({ matchers: [m], filters: [] });
+      return { name: m.name, holds: (labels: Labels) => test(labels, "") };
+    });
+    return [{ kind: "match", where, matchers, lineFilters: selector.filters.length > 0, ...(drop ? {} : { steps: compileSteps(nested, `${where}.stages`) }) }];
   }
   // The handler's own stage, compiled as the function compiles it (the configuration passed its validator).
   const factory = Object.hasOwn(STAGES, name) ? STAGES[name] : undefined;
@@ -231,7 +268,8 @@ function compileStep(name: string, options: unknown, where: string): Step[] {
   const source = typeof opts.source === "string" && opts.source !== "" ? opts.source : undefined;
   switch (effect) {
     case "labels":
-      return [{ kind: "labels", where, stage }];
+      // The `labels` stage writes values that may come from the line; the others write constants or only remove.
+      return [{ kind: "labels", where, stage, name, writes: name === "labels" ? Object.keys(opts) : [] }];
     case "template":
       return [{ kind: "template", where, stage, source: opts.source as string }];
     case "extract":
