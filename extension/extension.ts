@@ -23,7 +23,7 @@ import { snappyCompressor } from "../handler/loki/snappy";
 import { limitCountedLine } from "../handler/line-size";
 import { createLogger, errorFields, type FunctionLogger } from "../handler/log";
 import type { SecretFetcher } from "../handler/secrets";
-import type { Deadline, LogEntry } from "../handler/types";
+import type { LogEntry } from "../handler/types";
 import { countDrop, StageRunner } from "../handler/stages/runner";
 import { USER_AGENT } from "../handler/version";
 import { parseExtensionConfig, unknownPrefixedVariables, type ExtensionConfig } from "./config";
@@ -32,6 +32,7 @@ import { LambdaApi, type Registration } from "./lambda-api";
 import { startListener, type TelemetryListener } from "./listener";
 import { ExtensionMetrics, type TelemetryTotals } from "./metrics";
 import { baseLabels, functionNameOf } from "./labels";
+import { FlushCutoff } from "./cutoff";
 import { Outbox } from "./outbox";
 import { FlushPolicy } from "./policy";
 import { RecordConverter, type TelemetryEvent } from "./records";
@@ -101,10 +102,6 @@ class RuntimeDoneTracker {
       });
     });
   }
-}
-
-function deadlineAt(endMs: number): Deadline {
-  return { remainingMs: () => endMs - Date.now() };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -192,7 +189,8 @@ export class TelemetryExtension {
   private readonly metrics: ExtensionMetrics | undefined;
   private metricsFailed = false;
   private listener: TelemetryListener | undefined;
-  private flushing: Promise<void> | undefined;
+  /** The flush running, and its cutoff (which a flush with a sooner deadline brings forward). */
+  private flushing: { done: Promise<void>; cutoff: FlushCutoff } | undefined;
   private lastFlushStart = 0;
   private backgroundTimer: NodeJS.Timeout | undefined;
   private invocationDeadlineMs = 0;
@@ -319,20 +317,25 @@ export class TelemetryExtension {
   }
 
   /**
-   * Pushes what is held, one flush at a time; waits for a flush already running first. Then
-   * writes the metrics line of what happened since the previous one, unless `publish` is false.
+   * Pushes what is held before `endMs` (epoch ms), one flush at a time. A flush already running
+   * (in the background) is waited for, but no longer than `endMs`: its cutoff is brought forward
+   * to it (cutoff.ts). Then writes the metrics line of what happened since the previous one,
+   * unless `publish` is false.
    */
-  private async flush(deadline: Deadline, publish = true): Promise<void> {
-    while (this.flushing) await this.flushing;
-    if (this.outbox.waiting > 0) await this.push(deadline);
+  private async flush(endMs: number, publish = true): Promise<void> {
+    while (this.flushing) {
+      this.flushing.cutoff.advanceTo(endMs);
+      await this.flushing.done;
+    }
+    if (this.outbox.waiting > 0 && endMs > Date.now()) await this.push(new FlushCutoff(endMs));
     if (publish) this.publishMetrics();
   }
 
-  private async push(deadline: Deadline): Promise<void> {
+  private async push(cutoff: FlushCutoff): Promise<void> {
     this.lastFlushStart = Date.now();
     const run = (async () => {
       const held = this.outbox.held;
-      const result = await this.outbox.flush(this.client, deadline, this.config.shipper.batchSize, this.config.shipper.pushConcurrency);
+      const result = await this.outbox.flush(this.client, cutoff, this.config.shipper.batchSize, this.config.shipper.pushConcurrency);
       if (result.outcome === "ok") {
         if (this.failing) this.log.info("Loki reachable again: held lines delivered", { delivered: result.delivered });
         this.failing = false;
@@ -341,10 +344,11 @@ export class TelemetryExtension {
         this.log.warn("lines kept for a later push", { outcome: result.outcome, held: this.outbox.held, heldBefore: held, reason: result.message });
       }
     })();
-    this.flushing = run;
+    this.flushing = { done: run, cutoff };
     try {
       await run;
     } finally {
+      cutoff.dispose();
       this.flushing = undefined;
     }
   }
@@ -386,8 +390,9 @@ export class TelemetryExtension {
     this.backgroundTimer = undefined;
   }
 
-  private backgroundDeadline(): Deadline {
-    return deadlineAt(Math.min(this.invocationDeadlineMs - DEADLINE_MARGIN_MS, Date.now() + this.config.flushTimeoutMs));
+  /** When a background flush must end: LOKI_FLUSH_TIMEOUT_MS from now, and before the invocation's deadline. */
+  private backgroundDeadline(): number {
+    return Math.min(this.invocationDeadlineMs - DEADLINE_MARGIN_MS, Date.now() + this.config.flushTimeoutMs);
   }
 
   async loop(api: LambdaApi): Promise<number> {
@@ -418,7 +423,7 @@ export class TelemetryExtension {
       this.stopBackgroundTimer();
       const limit = event.deadlineMs - DEADLINE_MARGIN_MS;
       await this.runtimeDone.wait(event.requestId, limit);
-      await this.flush(deadlineAt(Math.min(limit, Date.now() + this.config.flushTimeoutMs)));
+      await this.flush(Math.min(limit, Date.now() + this.config.flushTimeoutMs));
     }
   }
 
@@ -431,7 +436,7 @@ export class TelemetryExtension {
     const shutdownAt = Date.now();
     const waitUntil = shutdownAt + Math.max(0, (end - shutdownAt) / 4);
     while (Date.now() < waitUntil && Date.now() - Math.max(shutdownAt, this.listener?.lastPostAt ?? 0) < quietMs) await sleep(10);
-    await this.flush(deadlineAt(end), false);
+    await this.flush(end, false);
     this.stats.lostAtShutdown = this.outbox.held;
     this.publishMetrics();
     const counters = this.outbox.counters;

@@ -72,6 +72,8 @@ export class Outbox {
   private head = 0;
   private bytes = 0;
   private inFlightEntries = 0;
+  /** Entries of failed or given-up pushes during a flush; back at the front when it ends. */
+  private aside: Held[] = [];
   private nextSeq = 0;
   readonly counters: OutboxCounters = { delivered: 0, deliveredBytes: 0, rejected: 0, droppedEntries: 0, droppedBytes: 0, pushes: 0, retries: 0, splits: 0, failedFlushes: 0, failedEntries: 0 };
   private lag = new DeliveryLag();
@@ -83,9 +85,9 @@ export class Outbox {
     return this.queue.length - this.head;
   }
 
-  /** Entries held: waiting and in flight. */
+  /** Entries held: waiting, in flight, and set aside by the running flush. */
   get held(): number {
-    return this.waiting + this.inFlightEntries;
+    return this.waiting + this.inFlightEntries + this.aside.length;
   }
 
   get heldBytes(): number {
@@ -141,11 +143,10 @@ export class Outbox {
     for (const held of taken) this.bytes -= held.size;
   }
 
-  /** A push failed: the entries go back to the front, in their order. */
-  private putBack(taken: Held[]): void {
+  /** A push failed or was given up: the entries wait aside until the flush ends, then go back to the front, in their order. */
+  private setAside(taken: Held[]): void {
     this.inFlightEntries -= taken.length;
-    this.queue = taken.concat(this.queue.slice(this.head));
-    this.head = 0;
+    this.aside.push(...taken);
   }
 
   private compact(): void {
@@ -161,31 +162,36 @@ export class Outbox {
   /**
    * Pushes waiting entries until none is left, a push fails, or `deadline` leaves no time.
    * Up to `concurrency` pushes are in flight; after a failure no new push starts.
+   *
+   * Nothing is waited for past the deadline (its signal, or the time it has left when it has
+   * none): pushes still in flight then are given up, their entries go back to the front for a
+   * later flush (or count as lost at SHUTDOWN), and whatever those pushes answer later is
+   * ignored. A push the cutoff cut short may have reached Loki: the resend is deduplicated.
    */
   async flush(pusher: Pusher, deadline: Deadline, batchSize: number, concurrency: number): Promise<FlushResult> {
     let delivered = 0;
     let failure: string | undefined;
     let failed = false;
-    /** Tenants (of a tenant stage) Loki refused in this flush, and their entries set aside. */
+    /** Tenants (of a tenant stage) Loki refused in this flush. */
     const refused = new Set<string>();
-    const setAside: Held[] = [];
-    const inFlight = new Set<Promise<void>>();
+    /** Pushes in flight and the entries each took. */
+    const inFlight = new Map<Promise<void>, Held[]>();
+    const cutoff = new Cutoff(deadline);
+    /** Set when the flush has answered: pushes given up at the cutoff no longer count. */
+    let over = false;
     const settle = (taken: Held[], batch: PendingBatch, tenant: string | undefined, report: PushReport): void => {
+      if (over) return;
       const entries = batch.entries;
       this.counters.pushes += report.pushes;
       this.counters.retries += report.retries;
       this.counters.splits += report.splits;
       if (report.outcome === "failed") {
         failure ??= (report.message ?? (report.status !== undefined ? `HTTP ${report.status}` : "push failed")) + (report.fix !== undefined ? ` (HTTP ${report.status}${tenant !== undefined ? ` for tenant ${JSON.stringify(tenant)}` : ""}; ${report.fix})` : "");
-        if (report.fix !== undefined && tenant !== undefined) {
-          // Refused for this tenant only (its id, credentials or limits): the others go on.
-          refused.add(tenant);
-          this.inFlightEntries -= taken.length;
-          setAside.push(...taken);
-          return;
-        }
-        this.putBack(taken);
-        failed = true;
+        // Refused for this tenant only (its id, credentials or limits): the others go on.
+        if (report.fix !== undefined && tenant !== undefined) refused.add(tenant);
+        // A push the cutoff ended says nothing about Loki; the loop ends by the clock anyway.
+        else if (report.cutOff !== true) failed = true;
+        this.setAside(taken);
         return;
       }
       this.release(taken);
@@ -195,41 +201,88 @@ export class Outbox {
       this.counters.delivered += entries - report.rejectedEntries;
       delivered += entries - report.rejectedEntries;
     };
-    while (!failed && this.waiting > 0 && deadline.remainingMs() >= MIN_PUSH_MS) {
-      const first = this.queue[this.head];
-      if (first.tenant !== undefined && refused.has(first.tenant)) {
-        setAside.push(first);
-        this.queue[this.head++] = undefined as unknown as Held;
-        this.compact();
-        continue;
+    try {
+      while (!failed && this.waiting > 0 && !cutoff.reached && deadline.remainingMs() >= MIN_PUSH_MS) {
+        const first = this.queue[this.head];
+        if (first.tenant !== undefined && refused.has(first.tenant)) {
+          this.aside.push(first);
+          this.queue[this.head++] = undefined as unknown as Held;
+          this.compact();
+          continue;
+        }
+        const { batch, taken, tenant } = this.take(batchSize);
+        let body: Uint8Array;
+        try {
+          body = encodeAndCompress(batch.streams);
+        } catch (err) {
+          this.setAside(taken);
+          throw err;
+        }
+        const push: Promise<void> = pusher.push(batch.streams, deadline, body, tenant)
+          .then((report) => settle(taken, batch, tenant, report), (err: unknown) => settle(taken, batch, tenant, { outcome: "failed", pushes: 0, retries: 0, splits: 0, rejectedEntries: 0, message: (err as Error).message }))
+          .finally(() => inFlight.delete(push));
+        inFlight.set(push, taken);
+        while (inFlight.size >= concurrency && !cutoff.reached) await Promise.race([...inFlight.keys(), cutoff.reachedPromise]);
       }
-      const { batch, taken, tenant } = this.take(batchSize);
-      let body: Uint8Array;
-      try {
-        body = encodeAndCompress(batch.streams);
-      } catch (err) {
-        this.putBack(taken);
-        throw err;
+      if (inFlight.size > 0 && !cutoff.reached) await Promise.race([Promise.all(inFlight.keys()), cutoff.reachedPromise]);
+    } finally {
+      over = true;
+      cutoff.dispose();
+      // At the cutoff (or when encoding threw), pushes still in flight are given up, not waited for.
+      for (const taken of inFlight.values()) this.setAside(taken);
+      inFlight.clear();
+      if (this.aside.length > 0) {
+        // Pushes settle in any order: arrival order puts each stream's entries back in theirs.
+        const back = this.aside.sort((a, b) => a.seq - b.seq);
+        this.aside = [];
+        this.queue = back.concat(this.queue.slice(this.head));
+        this.head = 0;
+        if (refused.size > 0) failed = true;
       }
-      const push: Promise<void> = pusher.push(batch.streams, deadline, body, tenant)
-        .then((report) => settle(taken, batch, tenant, report), (err: unknown) => settle(taken, batch, tenant, { outcome: "failed", pushes: 0, retries: 0, splits: 0, rejectedEntries: 0, message: (err as Error).message }))
-        .finally(() => inFlight.delete(push));
-      inFlight.add(push);
-      while (inFlight.size >= concurrency) await Promise.race(inFlight);
-    }
-    await Promise.all(inFlight);
-    if (setAside.length > 0) {
-      // Pushes in flight settle in any order: arrival order puts each stream's entries back in theirs.
-      setAside.sort((a, b) => a.seq - b.seq);
-      this.queue = setAside.concat(this.queue.slice(this.head));
-      this.head = 0;
-      failed = true;
     }
     if (failed || this.waiting > 0) {
       this.counters.failedFlushes++;
       this.counters.failedEntries += this.held;
-      return failed ? { outcome: "failed", delivered, message: failure } : { outcome: "out-of-time", delivered };
+      return failed ? { outcome: "failed", delivered, message: failure } : { outcome: "out-of-time", delivered, ...(failure !== undefined ? { message: failure } : {}) };
     }
     return { outcome: "ok", delivered };
+  }
+}
+
+/**
+ * When a flush must stop waiting: the deadline's signal aborting, or, for a deadline without one,
+ * the time it has left running out (a timer cleared by `dispose`).
+ */
+class Cutoff {
+  readonly reachedPromise: Promise<void>;
+  private timer: NodeJS.Timeout | undefined;
+  private onAbort: (() => void) | undefined;
+  private reachedFlag = false;
+
+  constructor(private readonly deadline: Deadline) {
+    this.reachedPromise = new Promise<void>((resolve) => {
+      const reach = () => {
+        this.reachedFlag = true;
+        resolve();
+      };
+      const signal = deadline.signal;
+      if (signal?.aborted) reach();
+      else if (signal) {
+        this.onAbort = reach;
+        signal.addEventListener("abort", reach, { once: true });
+      } else {
+        this.timer = setTimeout(reach, Math.max(0, deadline.remainingMs()));
+      }
+    });
+  }
+
+  /** The signal aborted, or the clock says so (reading it does not wait for a late timer). */
+  get reached(): boolean {
+    return this.reachedFlag || this.deadline.signal?.aborted === true || this.deadline.remainingMs() <= 0;
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    if (this.onAbort) this.deadline.signal?.removeEventListener("abort", this.onAbort);
   }
 }

@@ -198,6 +198,36 @@ describe("telemetry extension under the Lambda emulator", function () {
     expect(JSON.parse(errors[0])).to.deep.include({ level: "ERROR", undeliveredAtShutdown: 3, droppedPastMemoryBound: 0 });
   });
 
+  it("SHUTDOWN while a background push hangs on Loki: cuts it off, exits before the deadline, reports the lines as lost at SHUTDOWN", async () => {
+    // A function with a long timeout and a long LOKI_FLUSH_TIMEOUT_MS: a background push may run
+    // for a minute, but SHUTDOWN gives the extension 2 s.
+    const l = await start(
+      { LOKI_TELEMETRY_TYPES: "function", LOKI_BUSY_RATE: "2", LOKI_FLUSH_INTERVAL_MS: "100", LOKI_FLUSH_TIMEOUT_MS: "60000" },
+      { timeoutMs: 120_000, shutdownTimeoutMs: 2000, freeze: false },
+    );
+    for (let i = 0; i < 6; i++) await l.invoke({ logs: [`early ${i}`], durationMs: 5 });
+    for (let i = 0; i < 100 && storedLines().length < 6; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(storedLines().sort()).to.deep.equal([0, 1, 2, 3, 4, 5].map((i) => `early ${i}`));
+    // Loki now hangs: it reads every push and never answers.
+    loki.respondWith(...Array.from({ length: 50 }, () => ({ status: 0, hang: true })));
+    const invoked = await l.invoke({ logs: ["late 1", "late 2"], durationMs: 5 });
+    expect(invoked.postRuntimeMs, "the background regime does not hold the invocation open").to.be.below(1000);
+    const hanging = () => loki.received.filter((push) => push.status === 0).length;
+    for (let i = 0; i < 200 && hanging() < 1; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(hanging(), "a background push is hanging on Loki").to.equal(1);
+    const result = await l.shutdown();
+    expect(result.killed, l.stderr()).to.equal(false);
+    expect(result.exitCode).to.equal(0);
+    expect(result.durationMs).to.be.below(2000);
+    expect(loki.hangsClosedByClient, "the hanging request was closed").to.be.at.least(1);
+    const errors = l.stderr().split("\n").filter((line) => line.includes('"lines that never reached Loki"'));
+    expect(errors).to.have.length(1, l.stderr());
+    expect(JSON.parse(errors[0])).to.deep.include({ level: "ERROR", undeliveredAtShutdown: 2, droppedPastMemoryBound: 0 });
+    const lastMetrics = l.stdout().split("\n").filter((line) => line.startsWith('{"_aws":')).at(-1);
+    expect(JSON.parse(lastMetrics!)).to.include({ EntriesLostAtShutdown: 2 });
+    expect(summary(l)).to.deep.include({ delivered: 6 });
+  });
+
   it("busy function: pushes in the background without holding invocations open, and delivers everything by SHUTDOWN", async () => {
     const l = await start({ LOKI_TELEMETRY_TYPES: "function", LOKI_BUSY_RATE: "2", LOKI_FLUSH_INTERVAL_MS: "200" });
     const expected: string[] = [];

@@ -1,6 +1,8 @@
 import { expect } from "chai";
-import { LokiClient } from "../handler/loki/client";
+import { LokiClient, type PushReport } from "../handler/loki/client";
+import type { Pusher } from "../handler/pipeline";
 import type { Deadline } from "../handler/types";
+import { FlushCutoff } from "../extension/cutoff";
 import { ENTRY_OVERHEAD_BYTES, Outbox } from "../extension/outbox";
 import { FlushPolicy } from "../extension/policy";
 import { countEntries, LokiReceiver } from "./support/loki-receiver";
@@ -107,6 +109,125 @@ describe("extension outbox: held entries and their flush", () => {
     expect(outbox.counters.droppedEntries).to.equal(15);
     expect(outbox.counters.droppedBytes).to.equal(15 * 924);
     expect(outbox.heldBytes).to.be.at.most(10 * (924 + ENTRY_OVERHEAD_BYTES));
+  });
+});
+
+/** A Loki stand-in whose pushes never answer and ignore the deadline's signal; `answer` settles them later. */
+class HangingLoki implements Pusher {
+  pushes = 0;
+  private readonly waiting: ((report: PushReport) => void)[] = [];
+  push(): Promise<PushReport> {
+    this.pushes++;
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+  answer(outcome: PushReport["outcome"]): void {
+    for (const resolve of this.waiting.splice(0)) resolve({ outcome, pushes: 1, retries: 0, splits: 0, rejectedEntries: 0 });
+  }
+}
+
+/** Settles like `promise`, or rejects after `ms` (so a hang fails the test with a message instead of a timeout). */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Timers the process holds now (Node's own count of active handles). Read it after the test's
+ * first `await`: mocha arms its timeout timer once the test function has returned its promise.
+ */
+const activeTimers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe("extension outbox at its flush's cutoff", () => {
+  const cases: { name: string; deadline: () => Deadline & { dispose?: () => void }; concurrency: number }[] = [
+    { name: "a cutoff signal, one push in flight", deadline: () => new FlushCutoff(Date.now() + 150), concurrency: 1 },
+    { name: "a cutoff signal, waiting for a free push slot", deadline: () => new FlushCutoff(Date.now() + 150), concurrency: 2 },
+    { name: "a deadline without a signal (time left only)", deadline: () => inMs(150), concurrency: 4 },
+  ];
+  for (const { name, deadline: make, concurrency } of cases) {
+    it(`${name}: answers at the cutoff without waiting for the pushes in flight, keeps their entries in order, ignores late answers`, async () => {
+      const loki = new HangingLoki();
+      const outbox = new Outbox(1 << 20);
+      for (let i = 0; i < 6; i++) outbox.add(STREAM, entry(i));
+      await tick();
+      const timersBefore = activeTimers();
+      const deadline = make();
+      try {
+        // One entry per batch (a batch is full at its first entry).
+        const result = await within(outbox.flush(loki, deadline, 1, concurrency), 3000, "flush");
+        expect(deadline.remainingMs(), "answered at the cutoff, not before").to.be.at.most(0);
+        expect(result).to.deep.equal({ outcome: "out-of-time", delivered: 0 });
+        expect(loki.pushes).to.equal(concurrency);
+        expect(outbox.held).to.equal(6);
+        expect(outbox.counters).to.include({ delivered: 0, failedFlushes: 1, failedEntries: 6 });
+        expect(activeTimers(), "the flush left no timer behind").to.be.at.most(timersBefore);
+        // The given-up pushes answer now: nothing changes, and the entries go again, in order.
+        loki.answer("ok");
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(outbox.counters.delivered).to.equal(0);
+        expect(outbox.held).to.equal(6);
+        const sent: string[] = [];
+        await outbox.flush({ push: async (streams) => {
+          sent.push(...streams.flatMap((s) => s.entries.map((e) => e.line)));
+          return { outcome: "ok", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0 };
+        } }, inMs(1000), 1 << 20, 1);
+        expect(sent).to.deep.equal([0, 1, 2, 3, 4, 5].map((i) => `line ${i}`));
+        expect(outbox.held).to.equal(0);
+      } finally {
+        deadline.dispose?.();
+      }
+    });
+  }
+
+  it("behind the real client: a cutoff brought forward ends a hanging request or a 20 s backoff at once, and no timer is left", async () => {
+    const loki = new LokiReceiver();
+    await loki.start();
+    const client = new LokiClient({ url: loki.url, log: new MemoryLog(), minBackoffMs: 20_000, maxBackoffMs: 20_000, safetyMarginMs: 0, random: () => 0.99 });
+    try {
+      // A request that hangs; a 503 followed by a backoff of about 20 s.
+      for (const script of [{ status: 0, hang: true }, { status: 503 }]) {
+        loki.reset();
+        loki.respondWith(script);
+        const outbox = new Outbox(1 << 20);
+        for (let i = 0; i < 3; i++) outbox.add(STREAM, entry(i));
+        // A background flush with a minute to go; SHUTDOWN then brings its end forward.
+        await tick();
+        const timersBefore = activeTimers();
+        const cutoff = new FlushCutoff(Date.now() + 60_000);
+        const flushing = outbox.flush(client, cutoff, 1 << 20, 1);
+        for (let i = 0; i < 200 && loki.requests.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(loki.requests).to.have.length(1);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        cutoff.advanceTo(Date.now() + 50);
+        const result = await within(flushing, 3000, "flush");
+        cutoff.dispose();
+        expect(result.outcome, JSON.stringify(script)).to.equal("out-of-time");
+        expect(outbox.held).to.equal(3);
+        expect(loki.requests).to.have.length(1);
+        expect(activeTimers(), `${JSON.stringify(script)}: no backoff or request timer left running`).to.be.at.most(timersBefore);
+      }
+    } finally {
+      client.close();
+      await loki.stop();
+    }
+  });
+});
+
+describe("extension flush cutoff", () => {
+  it("aborts its signal at its end, can be brought forward but never back, and leaves no timer once disposed", async () => {
+    const cutoff = new FlushCutoff(Date.now() + 60_000);
+    cutoff.advanceTo(Date.now() + 120_000);
+    expect(cutoff.remainingMs()).to.be.within(59_000, 60_000);
+    cutoff.advanceTo(Date.now() + 30);
+    await within(new Promise((resolve) => cutoff.signal.addEventListener("abort", resolve)), 2000, "cutoff");
+    expect(cutoff.remainingMs()).to.be.at.most(0);
+    expect((cutoff.signal.reason as Error).name).to.equal("FlushCutoffError");
+    const before = activeTimers();
+    const idle = new FlushCutoff(Date.now() + 60_000);
+    expect(activeTimers()).to.equal(before + 1);
+    idle.dispose();
+    expect(activeTimers()).to.equal(before);
   });
 });
 

@@ -25,6 +25,7 @@
  */
 import * as http from "node:http";
 import * as https from "node:https";
+import { setTimeout as sleepFor } from "node:timers/promises";
 import { untilAborted } from "../deadline";
 import type { Deadline, Log } from "../types";
 import { USER_AGENT } from "../version";
@@ -45,8 +46,8 @@ export interface LokiClientOptions {
   skipTlsVerify?: boolean;
   userAgent?: string;
   log: Log;
-  /** Injectable for tests. */
-  sleep?: (ms: number) => Promise<void>;
+  /** Injectable for tests; `signal` (the deadline's) ends the wait early. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Injectable for tests; returns a number in [0, 1). */
   random?: () => number;
   /** Backoff ceiling of the first retry (default 100 ms); it doubles per retry up to `maxBackoffMs`. */
@@ -199,8 +200,9 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`; `signal` aborting ends the wait (rejecting) and clears its timer, so no cut-short backoff keeps a timer running. */
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return sleepFor(ms, undefined, signal ? { signal } : undefined);
 }
 
 export class LokiClient {
@@ -211,7 +213,7 @@ export class LokiClient {
   private readonly agent: http.Agent;
   private readonly headers: Record<string, string>;
   private readonly log: Log;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
   private readonly settings: typeof DEFAULTS;
 
@@ -388,7 +390,7 @@ export class LokiClient {
       this.log.warn("Loki push failed; retrying", { ...target.log, entries, retry: retries + 1, delayMs: Math.round(delayMs), status, reason: message });
       retries++;
       // The cutoff ends the wait; the loop's first check then ends the push.
-      if (delayMs > 0) await (budget.signal ? untilAborted(this.sleep(delayMs), budget.signal).catch(() => undefined) : this.sleep(delayMs));
+      if (delayMs > 0) await (budget.signal ? untilAborted(this.sleep(delayMs, budget.signal), budget.signal).catch(() => undefined) : this.sleep(delayMs));
     }
   }
 
