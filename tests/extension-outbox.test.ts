@@ -1,12 +1,12 @@
 import { expect } from "chai";
-import { LokiClient, type PushReport } from "../handler/loki/client";
-import type { Pusher } from "../handler/pipeline";
+import { LokiClient } from "../handler/loki/client";
 import type { Deadline } from "../handler/types";
 import { FlushCutoff } from "../extension/cutoff";
 import { ENTRY_OVERHEAD_BYTES, Outbox } from "../extension/outbox";
 import { FlushPolicy } from "../extension/policy";
 import { countEntries, LokiReceiver } from "./support/loki-receiver";
 import { MemoryLog } from "./support/events";
+import { HangingLoki, within } from "./support/hanging-pusher";
 
 const STREAM = '{__aws_log_type="telemetry"}';
 const inMs = (ms: number): Deadline => {
@@ -111,26 +111,6 @@ describe("extension outbox: held entries and their flush", () => {
     expect(outbox.heldBytes).to.be.at.most(10 * (924 + ENTRY_OVERHEAD_BYTES));
   });
 });
-
-/** A Loki stand-in whose pushes never answer and ignore the deadline's signal; `answer` settles them later. */
-class HangingLoki implements Pusher {
-  pushes = 0;
-  private readonly waiting: ((report: PushReport) => void)[] = [];
-  push(): Promise<PushReport> {
-    this.pushes++;
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-  answer(outcome: PushReport["outcome"]): void {
-    for (const resolve of this.waiting.splice(0)) resolve({ outcome, pushes: 1, retries: 0, splits: 0, rejectedEntries: 0 });
-  }
-}
-
-/** Settles like `promise`, or rejects after `ms` (so a hang fails the test with a message instead of a timeout). */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
 
 /**
  * Timers the process holds now (Node's own count of active handles). Read it after the test's

@@ -9,6 +9,7 @@ import { compileStages } from "../handler/stages/index";
 import { StageRunner } from "../handler/stages/runner";
 import { BadRecordError, EntryGroup, LogEntry, SourceRecord } from "../handler/types";
 import { MemoryLog } from "./support/events";
+import { HangingLoki, within } from "./support/hanging-pusher";
 
 /** A Loki stand-in that records pushes and answers with a scripted outcome per push. */
 class FakeLoki implements Pusher {
@@ -207,26 +208,6 @@ describe("shipping pipeline", () => {
     expect(loud.lines.find((l) => l.message === "log line")?.attributes).to.deep.equal({ labels: '{app="x"}', line: "hello" });
   });
 });
-
-/** A Loki stand-in whose pushes never answer and ignore the deadline's signal; `answer` settles them later. */
-class HangingLoki implements Pusher {
-  pushes = 0;
-  private readonly waiting: ((report: PushReport) => void)[] = [];
-  push(): Promise<PushReport> {
-    this.pushes++;
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-  answer(outcome: PushReport["outcome"]): void {
-    for (const resolve of this.waiting.splice(0)) resolve({ outcome, pushes: 1, retries: 0, splits: 0, rejectedEntries: 0 });
-  }
-}
-
-/** Settles like `promise`, or rejects after `ms` (so a hang fails the test with a message instead of a timeout). */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
 
 /** Blocks the thread for `ms`: CPU work that does not yield, as a starved function's parsing looks to its timers. */
 function busy(ms: number): void {
