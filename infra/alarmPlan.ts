@@ -36,8 +36,8 @@ export interface AlarmDeployment {
 export type Statistic = "Sum" | "Maximum" | "Minimum";
 export type TreatMissingData = "notBreaching" | "breaching" | "ignore" | "missing";
 
-/** One alarm, as aws.cloudwatch.MetricAlarm takes it. */
-export interface AlarmSpec<V> {
+/** One alarm, as aws.cloudwatch.MetricAlarm takes it. K: the names of its plan's thresholds. */
+export interface AlarmSpec<V, K extends string = keyof AlarmThresholds> {
   /** The end of the logical name `<component>-alarm-<id>`: dead-letter, errors, throttles, iterator-age, records-failed-<kind>, … */
   id: string;
   namespace: string;
@@ -49,7 +49,7 @@ export interface AlarmSpec<V> {
   evaluationPeriods: number;
   datapointsToAlarm: number;
   /** The setting the threshold comes from (alarms.thresholds.<key>). */
-  thresholdKey: keyof AlarmThresholds;
+  thresholdKey: K;
   /** In the metric's unit (milliseconds for ages). */
   threshold: number;
   comparisonOperator: "GreaterThanOrEqualToThreshold";
@@ -62,15 +62,21 @@ export interface AlarmSpec<V> {
 export const MAX_DESCRIPTION = 1024;
 export const ALARM_PREFIX = "lambda-promtail";
 
-const FIVE_MINUTES = 300;
+export const FIVE_MINUTES = 300;
 /**
  * Counts of failure are summed per 5 minutes. Errors, throttles and failed records alarm when
  * they come back in 2 of 3 periods: a single blip is retried by the event source and heals on its
  * own. A visible dead-lettered message or an entry Loki refused is data needing a person: 1 of 1.
  * Periods without data (nothing happened, or an idle queue) are not breaching.
  */
-const SUSTAINED = { period: FIVE_MINUTES, evaluationPeriods: 3, datapointsToAlarm: 2 };
-const AT_ONCE = { period: FIVE_MINUTES, evaluationPeriods: 1, datapointsToAlarm: 1 };
+export const SUSTAINED = { period: FIVE_MINUTES, evaluationPeriods: 3, datapointsToAlarm: 2 };
+export const AT_ONCE = { period: FIVE_MINUTES, evaluationPeriods: 1, datapointsToAlarm: 1 };
+/**
+ * Delivery lag alarms on the Minimum of DeliveryLagNewest, 3 of 3 periods: the freshest push of
+ * each period, so a replayed old file or one late source does not alarm while live logs flow;
+ * every push being late does.
+ */
+export const LAG_EVALUATION = { statistic: "Minimum" as const, period: FIVE_MINUTES, evaluationPeriods: 3, datapointsToAlarm: 3 };
 
 /** The sources' event kinds, in the order the README lists them (the handler's detectEvent names them so). */
 export function sourceKindsOf(settings: Pick<ShipperStackSettings, "logGroups" | "buckets" | "kinesisStreams">): EventKind[] {
@@ -91,7 +97,7 @@ function shipperMetric(name: string): string {
   return name;
 }
 
-const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 /**
  * The alarms of a deployment: the dead-letter queue (when there is one), the function's errors
@@ -233,13 +239,8 @@ export function planAlarms<V>(deployment: AlarmDeployment, thresholds: AlarmThre
         id: `delivery-lag-${kind}`,
         namespace,
         metricName: shipperMetric("DeliveryLagNewest"),
-        // The freshest push of each period: a replayed old file or one late source does not
-        // alarm while live logs flow; every push being late does.
-        statistic: "Minimum",
         dimensions: own,
-        period: FIVE_MINUTES,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 3,
+        ...LAG_EVALUATION,
         thresholdKey: "deliveryLagSeconds",
         threshold: thresholds.deliveryLagSeconds * 1000,
         comparisonOperator: "GreaterThanOrEqualToThreshold",

@@ -16,8 +16,8 @@ export const alarmName = (component: string, id: string): string => `${component
  * means nothing happened (treatMissingData notBreaching).
  */
 export function declareAlarms(
-  ctx: DeployContext,
-  specs: AlarmSpec<pulumi.Input<string>>[],
+  ctx: Pick<DeployContext, "name" | "parent" | "tags">,
+  specs: AlarmSpec<pulumi.Input<string>, string>[],
   targets: AlarmTargets<pulumi.Input<string>>,
   topicArn: string | undefined,
 ): Record<string, aws.cloudwatch.MetricAlarm> {

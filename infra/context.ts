@@ -29,7 +29,7 @@ export function lookupTarget(parent: pulumi.Resource): AwsTarget {
 }
 
 /** Tags as a resource input, or nothing when there are none (keeps resource inputs minimal). */
-export function tagsOf(ctx: DeployContext): { tags?: Record<string, string> } {
+export function tagsOf(ctx: Pick<DeployContext, "tags">): { tags?: Record<string, string> } {
   return Object.keys(ctx.tags).length > 0 ? { tags: ctx.tags } : {};
 }
 

@@ -5,6 +5,9 @@
  *   new aws.lambda.Function("orders", { ..., layers: loki.layers, environment: { variables: { ...mine, ...loki.environment } } },
  *     { dependsOn: loki.dependencies });
  *
+ * With `alarms: { functionName: "orders", topicArn }` it also declares the CloudWatch alarms on the
+ * metrics the extension publishes for that function (infra/alarmPlanExtension.ts).
+ *
  * The settings are validated at construction, hence at `pulumi preview`, by the extension's own
  * parser (extension/config.ts, the shipper's validator with the LOKI_ prefix), so preview fails
  * with exactly the message the extension would give at init. Credentials must be ARNs of Secrets
@@ -17,6 +20,9 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, Credential, SETTINGS } from "../handler/config";
 import { parseExtensionConfig, PREFIX, unknownPrefixedVariables } from "../extension/config";
+import { planExtensionAlarms, extensionAlarmThresholds, type ExtensionAlarmThresholds } from "./alarmPlanExtension";
+import { declareAlarms } from "./alarms";
+import { parseTopicArn } from "./alarmTopic";
 import { json } from "./context";
 import { credentialsReadPolicy, kmsDecryptPolicy, PolicyDocument } from "./policies";
 
@@ -38,6 +44,30 @@ export interface LokiExtensionArgs {
   logGroupName?: pulumi.Input<string>;
   /** The KMS key encrypting the credentials' secrets or parameters, when not the AWS-managed one. */
   kmsKeyArn?: pulumi.Input<string>;
+  /** CloudWatch alarms on the extension's metrics for the function (README: Alarms of the extension). */
+  alarms?: LokiExtensionAlarms;
+  /** Tags of the alarms. */
+  tags?: Record<string, string>;
+}
+
+export interface LokiExtensionAlarms {
+  /** The name of the function carrying the extension: the `service` dimension of its metrics. */
+  functionName: pulumi.Input<string>;
+  /** The SNS topic every alarm notifies when it goes to ALARM and back to OK; none: alarms notify no one. */
+  topicArn?: string;
+  /** Over the defaults; each a whole number from 1. */
+  thresholds?: Partial<ExtensionAlarmThresholds>;
+}
+
+/** The alarms' settings checked (ConfigError names the setting): the namespace they watch, the thresholds, the topic. */
+export function validateExtensionAlarms(settings: Readonly<Record<string, string>>, alarms: LokiExtensionAlarms): { namespace: string; thresholds: ExtensionAlarmThresholds; topicArn?: string } {
+  const shipper = parseExtensionConfig(settings).shipper;
+  if (!shipper.metrics) {
+    throw new ConfigError(`${PREFIX}METRICS`, "is false: the function publishes none of the metrics its alarms would watch", "LOKI_METRICS left on (the default) when LokiExtension has alarms, or no alarms");
+  }
+  const thresholds = extensionAlarmThresholds(alarms.thresholds as Record<string, unknown> | undefined);
+  const topic = alarms.topicArn === undefined || alarms.topicArn === "" ? undefined : parseTopicArn("alarms.topicArn", alarms.topicArn);
+  return { namespace: shipper.metricsNamespace, thresholds, ...(topic ? { topicArn: topic.arn } : {}) };
 }
 
 /** The settings checked as the extension checks them at init; returns the credentials' ARNs. Throws ConfigError. */
@@ -74,10 +104,13 @@ export class LokiExtension extends pulumi.ComponentResource {
   readonly policy?: aws.iam.RolePolicy;
   /** What the function should depend on, so its first cold start may already read the credentials. */
   readonly dependencies: pulumi.Resource[];
+  /** The CloudWatch alarms by id (entries-lost, …), when `alarms` is given. */
+  readonly alarms: Record<string, aws.cloudwatch.MetricAlarm> = {};
 
   constructor(name: string, args: LokiExtensionArgs, opts?: pulumi.ComponentResourceOptions) {
     // Before registering anything: a bad setting fails preview with the extension's own message.
     const { secretArns, parameterArns } = validateExtensionSettings(args.settings);
+    const alarms = args.alarms ? validateExtensionAlarms(args.settings, args.alarms) : undefined;
     super(LOKI_EXTENSION_TYPE, name, {}, opts);
     this.layers = [args.layerArn];
     this.environment = { ...args.settings };
@@ -94,6 +127,16 @@ export class LokiExtension extends pulumi.ComponentResource {
       );
     }
     this.dependencies = this.policy ? [this.policy] : [];
+    if (alarms && args.alarms) {
+      const functionName = args.alarms.functionName;
+      const targets = {
+        functionName,
+        // Where the extension's own lines go: the function's log group.
+        logGroupName: args.logGroupName ?? args.settings[LOG_GROUP_SETTING] ?? pulumi.output(functionName).apply((fn) => `/aws/lambda/${fn}`),
+      };
+      const ctx = { name, parent: this, tags: args.tags ?? {} };
+      this.alarms = declareAlarms(ctx, planExtensionAlarms(alarms.namespace, alarms.thresholds, targets), targets, alarms.topicArn);
+    }
     this.registerOutputs({ layers: this.layers, environment: this.environment });
   }
 }

@@ -10,6 +10,7 @@
  * by the stack config key.
  */
 import { ConfigError, Credential, parseShipperConfig, SETTINGS, SettingSpec, ShipperConfig } from "../handler/config";
+import { isTopicArn } from "./alarmTopic";
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -560,8 +561,6 @@ function parseExtensionLayer(raw: Readonly<Record<string, unknown>>): ExtensionL
   return { architectures: [...new Set(items)] as Architecture[], zipPath };
 }
 
-const SNS_TOPIC_ARN = /^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
-
 /**
  * `alarms`: absent or false for none; true for every alarm at its default threshold; or a map
  * {topicArn, thresholds}. A threshold of one of the shipper's own metrics is refused when the
@@ -577,7 +576,7 @@ function parseAlarms(raw: Readonly<Record<string, unknown>>, shipper: ShipperCon
   checkFields(key, "", m, ["topicArn", "thresholds"]);
   let topicArn: string | undefined;
   if (m.topicArn !== undefined && m.topicArn !== null && m.topicArn !== "") {
-    if (typeof m.topicArn !== "string" || !SNS_TOPIC_ARN.test(m.topicArn.trim())) throw new Issue(key, `topicArn ${typeof m.topicArn === "string" ? JSON.stringify(m.topicArn) : describe(m.topicArn)} is not an SNS topic ARN`, form(key));
+    if (typeof m.topicArn !== "string" || !isTopicArn(m.topicArn.trim())) throw new Issue(key, `topicArn ${typeof m.topicArn === "string" ? JSON.stringify(m.topicArn) : describe(m.topicArn)} is not an SNS topic ARN`, form(key));
     topicArn = m.topicArn.trim();
   }
   const thresholds = { ...DEFAULT_ALARM_THRESHOLDS };

@@ -9,7 +9,8 @@ import { LOKI_ANSWERS } from "../handler/loki/answers";
 import { METADATA_FIELDS } from "../handler/metadata";
 import { SHIPPER_METRICS, TELEMETRY_METRICS } from "../handler/metrics";
 import type { EventKind } from "../handler/types";
-import { planAlarms } from "../infra/alarmPlan";
+import { AlarmSpec, planAlarms } from "../infra/alarmPlan";
+import { DEFAULT_EXTENSION_ALARM_THRESHOLDS, EXTENSION_ALARM_THRESHOLDS, planExtensionAlarms } from "../infra/alarmPlanExtension";
 import { ALARM_THRESHOLDS, DEFAULT_ALARM_THRESHOLDS, INFRA_SETTINGS } from "../infra/settings";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|");
@@ -55,18 +56,31 @@ export function alarmRows(): string[] {
   const kind = "cloudwatch";
   const targets = { functionName: "the function's name", logGroupName: "", deadLetterQueue: { name: "the dead-letter queue's name", arn: "", url: "" } };
   const deployment = { sourceKinds: [kind] as EventKind[], kinesisStreams: ["any"], asyncSources: true, s3EventQueue: true, metricsNamespace: "metricsNamespace" };
-  const minutes = (seconds: number): string => (seconds === 60 ? "1 minute" : `${seconds / 60} minutes`);
   return planAlarms(deployment, DEFAULT_ALARM_THRESHOLDS, targets).map((a) => {
     const shipper = a.namespace === deployment.metricsNamespace;
-    const id = shipper ? a.id.replace(`-${kind}`, "-<kind>") : a.id;
-    const dimensions = Object.entries(a.dimensions).map(([name, value]) => `\`${name}\`: ${value === kind ? "the source kind" : value}`).join(", ");
-    const unit = a.thresholdKey.endsWith("Seconds") ? " (seconds)" : "";
-    return `| \`${id}\` | \`${a.namespace}\` \`${a.metricName}\`, ${a.statistic} | ${dimensions} | ≥ \`${a.thresholdKey}\`${unit} in ${a.datapointsToAlarm} of ${a.evaluationPeriods} periods of ${minutes(a.period)} |`;
+    return alarmRow(a, shipper ? a.id.replace(`-${kind}`, "-<kind>") : a.id, (value) => (value === kind ? "the source kind" : value));
   });
+}
+
+/** The alarms LokiExtension declares for a function running the extension (README, Alarms of the extension). */
+export function extensionAlarmRows(): string[] {
+  const targets = { functionName: "the function's name", logGroupName: "" };
+  return planExtensionAlarms("LOKI_METRICS_NAMESPACE", DEFAULT_EXTENSION_ALARM_THRESHOLDS, targets).map((a) => alarmRow(a, a.id, (value) => value));
+}
+
+function alarmRow(a: AlarmSpec<string, string>, id: string, dimension: (value: string) => string): string {
+  const minutes = (seconds: number): string => (seconds === 60 ? "1 minute" : `${seconds / 60} minutes`);
+  const dimensions = Object.entries(a.dimensions).map(([name, value]) => `\`${name}\`: ${dimension(value)}`).join(", ");
+  const unit = a.thresholdKey.endsWith("Seconds") ? " (seconds)" : "";
+  return `| \`${id}\` | \`${a.namespace}\` \`${a.metricName}\`, ${a.statistic} | ${dimensions} | ≥ \`${a.thresholdKey}\`${unit} in ${a.datapointsToAlarm} of ${a.evaluationPeriods} periods of ${minutes(a.period)} |`;
 }
 
 export function alarmThresholdRows(): string[] {
   return ALARM_THRESHOLDS.map((t) => `| \`${t.key}\` | ${t.defaultValue} | ${cell(t.description)} |`);
+}
+
+export function extensionAlarmThresholdRows(): string[] {
+  return EXTENSION_ALARM_THRESHOLDS.map((t) => `| \`${t.key}\` | ${t.defaultValue} | ${cell(t.description)} |`);
 }
 
 if (require.main === module) {
@@ -89,4 +103,8 @@ if (require.main === module) {
   console.log(alarmRows().join("\n"));
   console.log("");
   console.log(alarmThresholdRows().join("\n"));
+  console.log("");
+  console.log(extensionAlarmRows().join("\n"));
+  console.log("");
+  console.log(extensionAlarmThresholdRows().join("\n"));
 }

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { EXTENSION_COMPATIBLE_RUNTIMES } from "../infra/extensionLayer";
-import { alarmRows, alarmThresholdRows, extensionSettingsRows, extensionUnsupportedRows, infraSettingsRows, lokiAnswerRows, metadataRows, metricsRows, settingsRows, telemetryMetricsRows } from "../scripts/readme-tables";
+import { alarmRows, alarmThresholdRows, extensionAlarmRows, extensionAlarmThresholdRows, extensionSettingsRows, extensionUnsupportedRows, infraSettingsRows, lokiAnswerRows, metadataRows, metricsRows, settingsRows, telemetryMetricsRows } from "../scripts/readme-tables";
 
 const README = readFileSync(resolve(__dirname, "..", "README.md"), "utf8");
 
@@ -37,6 +37,10 @@ describe("README reference tables", () => {
 
   it("documents every alarm the program can create, and every threshold with its default, as infra/ defines them", () => {
     for (const row of [...alarmRows(), ...alarmThresholdRows()]) expect(README).to.include(row);
+  });
+
+  it("documents every alarm LokiExtension declares for a function running the extension, and its thresholds", () => {
+    for (const row of [...extensionAlarmRows(), ...extensionAlarmThresholdRows()]) expect(README).to.include(row);
   });
 
   it("lists the runtimes the Pulumi program publishes the extension's layer for, in the CLI example and the packaging section", () => {
