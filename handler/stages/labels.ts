@@ -7,7 +7,7 @@
 import { isValidLabelName } from "../labels/names";
 import { describeJson } from "../describe";
 import { ConfigError } from "../config";
-import { type Stage, type StageEntry, type StageFactory, writableLabels, writableMetadata } from "./types";
+import { setLabel, type Stage, type StageEntry, type StageFactory, writableMetadata } from "./types";
 import { valueToString } from "./values";
 
 const FORM = 'an object of names to extracted names, e.g. {"level":"","app":"service"} (empty: the same name); names are label names ([a-zA-Z_][a-zA-Z0-9_]*)';
@@ -24,17 +24,19 @@ export function readNameMap(raw: unknown, where: string): Array<[string, string]
   });
 }
 
-function copyStage(name: string, current: (entry: StageEntry) => Readonly<Record<string, string>>, writable: (entry: StageEntry) => Record<string, string>): StageFactory {
+function copyStage(name: string, set: (entry: StageEntry, name: string, value: string) => void): StageFactory {
   return (raw, where) => {
     const mapping = readNameMap(raw, where);
+    const targets = mapping.map(([to]) => to);
+    const sources = mapping.map(([, from]) => from);
     return {
       name,
       process(entry) {
-        for (const [to, from] of mapping) {
-          if (!Object.hasOwn(entry.extracted, from)) continue;
-          const value = valueToString(entry.extracted[from]);
-          // Writing the value a label already has would copy the stream's label set for nothing.
-          if (value !== undefined && value !== "" && current(entry)[to] !== value) writable(entry)[to] = value;
+        const extracted = entry.extracted;
+        for (let i = 0; i < sources.length; i++) {
+          if (!Object.hasOwn(extracted, sources[i])) continue;
+          const value = valueToString(extracted[sources[i]]);
+          if (value !== undefined && value !== "") set(entry, targets[i], value);
         }
         return undefined;
       },
@@ -42,5 +44,8 @@ function copyStage(name: string, current: (entry: StageEntry) => Readonly<Record
   };
 }
 
-export const labelsStage = copyStage("labels", (entry) => entry.labels, writableLabels);
-export const structuredMetadataStage = copyStage("structured_metadata", (entry) => entry.metadata, writableMetadata);
+export const labelsStage = copyStage("labels", setLabel);
+export const structuredMetadataStage = copyStage("structured_metadata", (entry, name, value) => {
+  // Writing the value a field already has would copy the entry's metadata for nothing.
+  if (entry.metadata[name] !== value) writableMetadata(entry)[name] = value;
+});

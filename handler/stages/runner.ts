@@ -33,6 +33,8 @@ export class StageRunner {
    * its whole label set.
    */
   private readonly keys = new GenerationalCache<GenerationalCache<string>>(10_000);
+  /** Stream selectors of the frozen label sets stages derived (see setLabel), by identity. */
+  private readonly frozenKeys = new WeakMap<Readonly<Labels>, string>();
   /** The stream whose labels `template` holds, as an ordinary object (see extractedFor). */
   private templateOf: FinalLabels | undefined;
   private template: Record<string, unknown> | undefined;
@@ -69,7 +71,7 @@ export class StageRunner {
     if (result !== undefined) return result;
     // An entry that had a line and lost it to the stages says nothing any more.
     if (staged.line === "" && entry.line !== "") return { drop: EMPTY_LINE };
-    const key = staged.labels === stream.labels ? stream.key : this.keyOf(stream, staged.labels as Labels);
+    const key = staged.labels === stream.labels ? stream.key : this.keyOf(stream, staged.labels);
     if (key === NO_LABELS) return { drop: EMPTY_LABELS };
     // Whoever wrote `__tenant_id__` last (relabeling, a tenant stage, a labels stage) picks the tenant.
     const tenant = tenantOf(staged.labels);
@@ -96,7 +98,13 @@ export class StageRunner {
     return extracted;
   }
 
-  private keyOf(stream: FinalLabels, labels: Labels): string {
+  private keyOf(stream: FinalLabels, labels: Readonly<Labels>): string {
+    // A frozen set other than the stream's is one setLabel derived and shares between entries.
+    if (Object.isFrozen(labels)) {
+      let key = this.frozenKeys.get(labels);
+      if (key === undefined) this.frozenKeys.set(labels, (key = keyOfLabels(labels)));
+      return key;
+    }
     const before = stream.labels;
     let changed: string[] | undefined;
     for (const name in labels) if (labels[name] !== before[name]) (changed ??= []).push(name);
@@ -115,11 +123,7 @@ export class StageRunner {
       this.keys.set(stream.key, perStream);
     }
     let key = perStream.get(diff);
-    if (key === undefined) {
-      for (const name of Object.keys(labels)) if (labels[name] === "") delete labels[name];
-      key = hasStreamLabels(labels) ? formatLabels(labels) : NO_LABELS;
-      perStream.set(diff, key);
-    }
+    if (key === undefined) perStream.set(diff, (key = keyOfLabels(labels)));
     return key;
   }
 }
@@ -127,6 +131,13 @@ export class StageRunner {
 /** Counts one entry dropped for `reason` (a stage's drop_counter_reason, empty_line, invalid_tenant, ...). */
 export function countDrop(dropped: Record<string, number>, reason: string): void {
   dropped[reason] = (dropped[reason] ?? 0) + 1;
+}
+
+/** The stream selector of a label set, without its empty labels (NO_LABELS when only `__tenant_id__`, or nothing, is left). */
+function keyOfLabels(labels: Readonly<Labels>): string {
+  const nonEmpty = newLabels();
+  for (const name of Object.keys(labels)) if (labels[name] !== "") nonEmpty[name] = labels[name];
+  return hasStreamLabels(nonEmpty) ? formatLabels(nonEmpty) : NO_LABELS;
 }
 
 /** The metadata an entry leaves the stages with: the one it came with when no stage changed it. */
@@ -138,6 +149,10 @@ function metadataOut(staged: Readonly<Metadata>, original: Metadata | undefined)
 }
 
 function nonEmpty(metadata: Metadata): Metadata | undefined {
-  for (const name in metadata) if (metadata[name] === "") delete metadata[name];
-  return Object.keys(metadata).length === 0 ? undefined : metadata;
+  let kept = false;
+  for (const name in metadata) {
+    if (metadata[name] === "") delete metadata[name];
+    else kept = true;
+  }
+  return kept ? metadata : undefined;
 }

@@ -2,7 +2,7 @@
 import { ConfigError } from "../config";
 import { describeJson } from "../describe";
 import { isValidLabelName } from "../labels/names";
-import { type Stage, type StageFactory, writableLabels } from "./types";
+import { type Stage, type StageFactory, setLabel } from "./types";
 
 const FORM = 'an object of label names to non-empty values, e.g. {"environment":"prod"}';
 
@@ -17,7 +17,7 @@ export const staticLabelsStage: StageFactory = (raw, where) => {
   return {
     name: "static_labels",
     process(entry) {
-      for (const [name, value] of labels) if (entry.labels[name] !== value) writableLabels(entry)[name] = value;
+      for (const [name, value] of labels) setLabel(entry, name, value);
       return undefined;
     },
   } satisfies Stage;

@@ -43,10 +43,56 @@ export function writableLabels(entry: StageEntry): Labels {
   return entry.labels as Labels;
 }
 
+/** Values remembered per label set and name (see withLabel); beyond this a label set is copied. */
+export const MAX_LABEL_TRANSITIONS = 1_000;
+
+/**
+ * Frozen label set -> label name -> value -> the frozen set with that label set to that value.
+ * Held weakly by the set it starts from: a stream's sets go when its labels go.
+ */
+const transitions = new WeakMap<Readonly<Labels>, Map<string, Map<string, Readonly<Labels>>>>();
+
+/**
+ * Sets one label of the entry (a non-empty value). A frozen (shared) label set is not copied for
+ * each entry: the set it becomes is remembered and shared too, so a `labels` stage setting
+ * `level` from a few distinct values costs a lookup per entry instead of a copy of the set and a
+ * new stream key (the runner keys a frozen set once). A label taking more than
+ * MAX_LABEL_TRANSITIONS values on one set is written into the entry's own copy instead.
+ */
+export function setLabel(entry: StageEntry, name: string, value: string): void {
+  const labels = entry.labels;
+  if (labels[name] === value) return;
+  if (!Object.isFrozen(labels)) {
+    (labels as Labels)[name] = value;
+    return;
+  }
+  let byName = transitions.get(labels);
+  if (byName === undefined) transitions.set(labels, (byName = new Map()));
+  let byValue = byName.get(name);
+  if (byValue === undefined) byName.set(name, (byValue = new Map()));
+  let next = byValue.get(value);
+  if (next === undefined) {
+    if (byValue.size >= MAX_LABEL_TRANSITIONS) {
+      writableLabels(entry)[name] = value;
+      return;
+    }
+    const copy = newLabels(labels);
+    copy[name] = value;
+    byValue.set(value, (next = Object.freeze(copy)));
+  }
+  entry.labels = next;
+}
+
 /** The entry's structured metadata, ready to change: a frozen (shared) object is replaced by the entry's own copy first. */
 export function writableMetadata(entry: StageEntry): Metadata {
-  if (Object.isFrozen(entry.metadata)) entry.metadata = { ...entry.metadata };
-  return entry.metadata as Metadata;
+  const metadata = entry.metadata;
+  if (!Object.isFrozen(metadata)) return metadata as Metadata;
+  // An assignment to `__proto__` would set the prototype: such (rare) metadata is spread instead.
+  if (Object.hasOwn(metadata, "__proto__")) return (entry.metadata = { ...metadata });
+  // Built by assignment: a spread object makes every field added afterwards slow (see StageRunner.extractedFor).
+  const copy: Metadata = {};
+  for (const name in metadata) copy[name] = metadata[name];
+  return (entry.metadata = copy);
 }
 
 /** What a stage answers for one entry. */
