@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { compileRelabelConfigs, relabel } from "../handler/labels/relabel";
-import { Regex, RegexSyntaxError } from "../handler/regex";
+import { literalPattern, Regex, RegexSyntaxError } from "../handler/regex";
 
 /**
  * handler/regex.ts: Go RE2 syntax and semantics, linear-time matching. The tables come from Go's
@@ -176,4 +176,54 @@ describe("regex: linear-time matching", () => {
     ]);
     expect(relabel({ line: evil }, rules)).to.deep.equal({ line: evil });
   });
+});
+
+/**
+ * Literal patterns (`^/healthz$`, `GET /ping`, `\.png$`) are answered by a string comparison
+ * instead of the engine: every answer must be the engine's, whatever the input.
+ */
+describe("regex: literal patterns answered without the engine", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the engine itself, as the reference
+  const { RE2JS } = require("re2js") as typeof import("re2js");
+
+  const literal: Array<[string, { text: string; atStart: boolean; atEnd: boolean }]> = [
+    ["^/healthz$", { text: "/healthz", atStart: true, atEnd: true }],
+    ["GET /ping", { text: "GET /ping", atStart: false, atEnd: false }],
+    ["\\.png$", { text: ".png", atStart: false, atEnd: true }],
+    ["^\\[INFO\\]", { text: "[INFO]", atStart: true, atEnd: false }],
+    ["a\\$", { text: "a$", atStart: false, atEnd: false }],
+    ["a\\\\$", { text: "a\\", atStart: false, atEnd: true }],
+    ["\\^a", { text: "^a", atStart: false, atEnd: false }],
+    ["^$", { text: "", atStart: true, atEnd: true }],
+    ["^", { text: "", atStart: true, atEnd: false }],
+    ["", { text: "", atStart: false, atEnd: false }],
+    ['level="error" #1, @x ~y', { text: 'level="error" #1, @x ~y', atStart: false, atEnd: false }],
+  ];
+  for (const [pattern, expected] of literal) {
+    it(`reads ${JSON.stringify(pattern)} as the literal ${JSON.stringify(expected.text)}`, () => {
+      expect(literalPattern(pattern)).to.deep.equal(expected);
+    });
+  }
+
+  const notLiteral = ["a.b", "a|b", "(?i)abc", "(?m)^a$", "a+", "a*", "a?", "(a)", "[a]", "a{2}", "a]", "\\d", "\\Qa.b\\E", "\\x41", "é", "^^a", "a$$", "a$b", "a\\nb", "a\tb", "\\A/x\\z"];
+  for (const pattern of notLiteral) {
+    it(`leaves ${JSON.stringify(pattern)} to the engine`, () => {
+      expect(literalPattern(pattern)).to.equal(undefined);
+    });
+  }
+
+  const patterns = [...literal.map(([pattern]) => pattern), "^/api/", "orders$", "a", "A", "ab"];
+  const inputs = ["", "/healthz", "/healthz/", "x/healthz", "/healthz\n", "\n/healthz", "/HEALTHZ", "GET /ping HTTP/1.1", "GET /pin", "image.png", "image.pngx", "imagexpng",
+    "[INFO] ok", " [INFO]", "a$", "a$b", "a\\", "a\\b", "^a", "a", "A", "ab", "ba", "aab\n", "/api/orders", "/api/orders\n", "é/healthz", "\ud800/healthz", "/healthz\udc00", "😀a😀",
+    'x level="error" #1, @x ~y x'];
+  for (const pattern of patterns) {
+    it(`gives the engine's test() and matchesFully() answers for ${JSON.stringify(pattern)} on ${inputs.length} inputs`, () => {
+      const re = Regex.compile(pattern);
+      const engine = RE2JS.compile(pattern);
+      for (const input of inputs) {
+        expect(re.test(input), `test ${JSON.stringify(input)}`).to.equal(engine.test(input));
+        expect(re.matchesFully(input), `matchesFully ${JSON.stringify(input)}`).to.equal(engine.matcher(input).matches());
+      }
+    });
+  }
 });
