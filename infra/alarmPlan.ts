@@ -175,7 +175,9 @@ export function planAlarms<V>(deployment: AlarmDeployment, thresholds: AlarmThre
   if (deployment.kinesisStreams.length > 0) {
     // AWS/Lambda IteratorAge with the function's name: the age the Lambda event source mappings
     // report. The stream's own GetRecords.IteratorAgeMilliseconds counts every consumer of the
-    // stream, not this function. The documented dimension of IteratorAge is FunctionName; its
+    // stream, not this function. One alarm per function, not per mapping: AWS documents no
+    // EventSourceMappingUUID dimension for IteratorAge (its per-mapping metrics are the opt-in
+    // MetricsConfig event counts; README, Alarms, quotes what the documentation says). Its
     // Maximum is the worst of the function's mappings, and Kinesis is its only stream source.
     alarms.push({
       id: "iterator-age",
