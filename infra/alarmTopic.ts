@@ -1,6 +1,9 @@
 /**
  * The SNS topic alarms notify (`alarms.topicArn` in the stack config, LokiExtension's
- * `alarms.topicArn`): its ARN's form.
+ * `alarms.topicArn`): its ARN's form, and its region. A CloudWatch alarm's actions can only
+ * notify a topic of the alarm's own region, and the alarms are created in the stack's region:
+ * a topic elsewhere would be refused when the alarm is created, after the rest of the stack,
+ * so it is refused at preview instead.
  */
 import { ConfigError } from "../handler/config";
 
@@ -10,6 +13,7 @@ export const TOPIC_ARN_FORM = "an SNS topic ARN, arn:aws:sns:<region>:<account>:
 
 export interface TopicArn {
   arn: string;
+  partition: string;
   region: string;
 }
 
@@ -23,5 +27,15 @@ export function parseTopicArn(setting: string, value: unknown): TopicArn {
   const arn = typeof value === "string" ? value.trim() : "";
   const match = SNS_TOPIC_ARN.exec(arn);
   if (!match) throw new ConfigError(setting, `${JSON.stringify(value)} is not an SNS topic ARN`, TOPIC_ARN_FORM);
-  return { arn, region: match[2] };
+  return { arn, partition: match[1], region: match[2] };
+}
+
+/** Throws ConfigError naming `setting` unless the topic is in `region`, where the alarms are created. */
+export function checkTopicRegion(setting: string, topic: TopicArn, region: string): void {
+  if (topic.region === region) return;
+  throw new ConfigError(
+    setting,
+    `${topic.arn} is a topic in ${topic.region}, but the stack creates its alarms in ${region}, and a CloudWatch alarm can only notify an SNS topic of its own region`,
+    `an SNS topic ARN in the stack's region, arn:${topic.partition}:sns:${region}:<account>:<topic> (or a topic of ${topic.region} subscribed to one there)`,
+  );
 }

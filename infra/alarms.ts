@@ -5,6 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AlarmSpec, AlarmTargets, MAX_DESCRIPTION } from "./alarmPlan";
+import { checkTopicRegion, parseTopicArn } from "./alarmTopic";
 import { DeployContext, tagsOf } from "./context";
 
 /** The logical name of an alarm: a stable prefix and the plan's id, e.g. `lambda-promtail-alarm-dead-letter`. */
@@ -19,7 +20,8 @@ export function declareAlarms(
   ctx: Pick<DeployContext, "name" | "parent" | "tags">,
   specs: AlarmSpec<pulumi.Input<string>, string>[],
   targets: AlarmTargets<pulumi.Input<string>>,
-  topicArn: string | undefined,
+  /** What `alarmActions` returned, or nothing: the alarms notify no one. */
+  actions: pulumi.Input<string[]> | undefined,
 ): Record<string, aws.cloudwatch.MetricAlarm> {
   const resolved = pulumi.output(targets) as pulumi.Output<AlarmTargets<string>>;
   const alarms: Record<string, aws.cloudwatch.MetricAlarm> = {};
@@ -38,7 +40,7 @@ export function declareAlarms(
         threshold: spec.threshold,
         comparisonOperator: spec.comparisonOperator,
         treatMissingData: spec.treatMissingData,
-        ...(topicArn ? { alarmActions: [topicArn], okActions: [topicArn] } : {}),
+        ...(actions ? { alarmActions: actions, okActions: actions } : {}),
         ...tagsOf(ctx),
       },
       { parent: ctx.parent },
@@ -50,4 +52,33 @@ export function declareAlarms(
 /** CloudWatch refuses a longer description; very long resource names could push one over. */
 export function fitDescription(text: string): string {
   return text.length <= MAX_DESCRIPTION ? text : `${text.slice(0, MAX_DESCRIPTION - 1)}…`;
+}
+
+/**
+ * The region the stack's AWS provider creates resources in, when the stack says so without
+ * asking AWS: `aws:region` in the stack config, else the AWS_REGION / AWS_DEFAULT_REGION
+ * environment variables, in the provider's order. Undefined when only a profile names it.
+ */
+export function configuredRegion(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const candidates = [new pulumi.Config("aws").get("region"), env.AWS_REGION, env.AWS_DEFAULT_REGION];
+  return candidates.map((r) => r?.trim()).find((r) => r !== undefined && r !== "");
+}
+
+/**
+ * The alarm actions notifying `topicArn` (the value of `setting`), after checking that the topic
+ * is in the stack's region. Call it before declaring anything: with the region in the stack config
+ * or the environment it throws ConfigError at once; otherwise the provider's region is looked up
+ * (an invoke, answered during preview too) and the alarms' actions fail with the same error.
+ */
+export function alarmActions(setting: string, topicArn: string, parent: pulumi.Resource): pulumi.Input<string[]> {
+  const topic = parseTopicArn(setting, topicArn);
+  const region = configuredRegion();
+  if (region !== undefined) {
+    checkTopicRegion(setting, topic, region);
+    return [topic.arn];
+  }
+  return aws.getRegionOutput({}, { parent }).region.apply((providerRegion) => {
+    checkTopicRegion(setting, topic, providerRegion);
+    return [topic.arn];
+  });
 }

@@ -21,7 +21,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, Credential, SETTINGS } from "../handler/config";
 import { parseExtensionConfig, PREFIX, unknownPrefixedVariables } from "../extension/config";
 import { planExtensionAlarms, extensionAlarmThresholds, type ExtensionAlarmThresholds } from "./alarmPlanExtension";
-import { declareAlarms } from "./alarms";
+import { alarmActions, declareAlarms } from "./alarms";
 import { parseTopicArn } from "./alarmTopic";
 import { json } from "./context";
 import { credentialsReadPolicy, kmsDecryptPolicy, PolicyDocument } from "./policies";
@@ -112,6 +112,7 @@ export class LokiExtension extends pulumi.ComponentResource {
     const { secretArns, parameterArns } = validateExtensionSettings(args.settings);
     const alarms = args.alarms ? validateExtensionAlarms(args.settings, args.alarms) : undefined;
     super(LOKI_EXTENSION_TYPE, name, {}, opts);
+    const actions = alarms?.topicArn ? alarmActions("alarms.topicArn", alarms.topicArn, this) : undefined;
     this.layers = [args.layerArn];
     this.environment = { ...args.settings };
     if (args.logGroupName !== undefined && args.settings[LOG_GROUP_SETTING] === undefined) this.environment[LOG_GROUP_SETTING] = args.logGroupName;
@@ -135,7 +136,7 @@ export class LokiExtension extends pulumi.ComponentResource {
         logGroupName: args.logGroupName ?? args.settings[LOG_GROUP_SETTING] ?? pulumi.output(functionName).apply((fn) => `/aws/lambda/${fn}`),
       };
       const ctx = { name, parent: this, tags: args.tags ?? {} };
-      this.alarms = declareAlarms(ctx, planExtensionAlarms(alarms.namespace, alarms.thresholds, targets), targets, alarms.topicArn);
+      this.alarms = declareAlarms(ctx, planExtensionAlarms(alarms.namespace, alarms.thresholds, targets), targets, actions);
     }
     this.registerOutputs({ layers: this.layers, environment: this.environment });
   }

@@ -7,7 +7,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { planAlarms, sourceKindsOf } from "./alarmPlan";
-import { declareAlarms } from "./alarms";
+import { alarmActions, declareAlarms } from "./alarms";
 import { configuredLogGroupArn, declareLogGroupSubscriptions, LogGroupSubscription } from "./cloudwatchLogs";
 import { DeployContext, lookupTarget } from "./context";
 import { configuredStreamArn, declareKinesisMappings } from "./kinesis";
@@ -62,6 +62,7 @@ export class LambdaPromtail extends pulumi.ComponentResource {
     const { settings } = args;
 
     // Validate before declaring anything.
+    const actions = settings.alarms?.topicArn ? alarmActions("alarms.topicArn", settings.alarms.topicArn, this) : undefined;
     const code = resolveCode(settings.code, args.projectDir ?? process.cwd(), settings.architecture, (message) => pulumi.log.warn(message, this));
 
     const ctx: DeployContext = { name, parent: this, tags: settings.tags, target: lookupTarget(this) };
@@ -116,7 +117,7 @@ export class LambdaPromtail extends pulumi.ComponentResource {
         logGroupName: shipper.logGroup.name,
         ...(deadLetter ? { deadLetterQueue: { name: deadLetter.name, arn: deadLetter.arn, url: deadLetter.url } } : {}),
       };
-      this.alarms = declareAlarms(ctx, planAlarms(deployment, settings.alarms.thresholds, targets), targets, settings.alarms.topicArn);
+      this.alarms = declareAlarms(ctx, planAlarms(deployment, settings.alarms.thresholds, targets), targets, actions);
     }
 
     this.shipper = shipper;

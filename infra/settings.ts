@@ -230,7 +230,7 @@ export const INFRA_SETTINGS: readonly InfraSettingSpec[] = [
   {
     key: "alarms",
     defaultValue: "(no alarms)",
-    acceptedForm: `true, or a map {topicArn, thresholds}: topicArn an SNS topic ARN, arn:aws:sns:<region>:<account>:<topic>; thresholds a map of ${ALARM_THRESHOLDS.map((t) => t.key).join(", ")}, each a whole number from 1`,
+    acceptedForm: `true, or a map {topicArn, thresholds}: topicArn an SNS topic ARN in the stack's region, arn:aws:sns:<region>:<account>:<topic>; thresholds a map of ${ALARM_THRESHOLDS.map((t) => t.key).join(", ")}, each a whole number from 1`,
     description: "CloudWatch alarms on the dead-letter queue, the function's errors and throttles, Kinesis iterator age and the shipper's own metrics (see Alarms); each notifies topicArn when it goes to ALARM and back to OK.",
   },
 ];

@@ -5,6 +5,7 @@
  * under Pulumi mocks.
  */
 import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { ConfigError } from "../handler/config";
 import { ExtensionMetrics, zeroTotals } from "../extension/metrics";
@@ -162,6 +163,18 @@ describe("alarms of a function running the telemetry extension", function () {
         expect(alarm.inputs.alarmDescription).to.include("/aws/lambda/orders");
         expect(alarm.inputs.alarmActions).to.equal(undefined);
       }
+    });
+
+    it("fails preview with a ConfigError when the topic is in another region than the stack's", async () => {
+      const inRegion = (declare: () => Record<string, unknown>) => () => {
+        pulumi.runtime.setAllConfig({ "aws:region": "us-east-1" });
+        return declare();
+      };
+      const error = await failure(() => runInMocks(inRegion(program({ LOKI_WRITE_ADDRESS: WRITE }, { functionName: "orders", topicArn: "arn:aws:sns:eu-west-1:123456789012:ops-alerts" })), { preview: true }));
+      expect(error).to.be.instanceOf(ConfigError);
+      expect(error?.message).to.match(/^alarms\.topicArn: arn:aws:sns:eu-west-1:123456789012:ops-alerts is a topic in eu-west-1, but the stack creates its alarms in us-east-1, .* Accepted form: an SNS topic ARN in the stack's region, arn:aws:sns:us-east-1:<account>:<topic>/);
+      const run = await runInMocks(inRegion(program({ LOKI_WRITE_ADDRESS: WRITE }, { functionName: "orders", topicArn: TOPIC })));
+      for (const alarm of run.ofType(ALARM)) expect(alarm.inputs.alarmActions).to.deep.equal([TOPIC]);
     });
 
     const refused: [string, Record<string, string>, LokiExtensionAlarms, RegExp][] = [

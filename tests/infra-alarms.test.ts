@@ -7,10 +7,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
+import { ConfigError } from "../handler/config";
 import { ShipperMetrics } from "../handler/metrics";
 import type { ShipStats } from "../handler/pipeline";
 import { AlarmDeployment, AlarmSpec, AlarmTargets, MAX_DESCRIPTION, planAlarms, sourceKindsOf } from "../infra/alarmPlan";
-import { fitDescription } from "../infra/alarms";
+import { alarmActions, fitDescription } from "../infra/alarms";
 import { LambdaPromtail } from "../infra/lambdaPromtail";
 import { DEFAULT_ALARM_THRESHOLDS, parseStackSettings } from "../infra/settings";
 import { parseEmf } from "./support/emf";
@@ -257,6 +258,68 @@ describe("alarms", function () {
         err = e as Error;
       }
       expect(err?.message).to.match(/^Invalid stack config "alarms": topicArn "ops-alerts" is not an SNS topic ARN\. Accepted form: /);
+    });
+
+    describe("a topic in another region than the stack's (alarms.topicArn)", () => {
+      const ELSEWHERE = "arn:aws:sns:eu-west-1:123456789012:ops-alerts";
+      const refusal = /^alarms\.topicArn: arn:aws:sns:eu-west-1:123456789012:ops-alerts is a topic in eu-west-1, but the stack creates its alarms in us-east-1, and a CloudWatch alarm can only notify an SNS topic of its own region\. Accepted form: an SNS topic ARN in the stack's region, arn:aws:sns:us-east-1:<account>:<topic>/;
+      const failure = async (config: Record<string, unknown>): Promise<Error | undefined> => {
+        try {
+          await runProgram({ writeAddress: WRITE, logGroups: ["app"], ...config }, { preview: true });
+        } catch (e) {
+          return e as Error;
+        }
+        return undefined;
+      };
+      /** Runs `body` without the region variables of the environment (the provider's second source). */
+      const withoutRegionVariables = async <T>(body: () => Promise<T>): Promise<T> => {
+        const saved = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION };
+        delete process.env.AWS_REGION;
+        delete process.env.AWS_DEFAULT_REGION;
+        try {
+          return await body();
+        } finally {
+          for (const [key, value] of Object.entries(saved)) if (value !== undefined) process.env[key] = value;
+        }
+      };
+
+      it("fails preview with a ConfigError naming the setting, the ARN's form and the stack's region (aws:region)", async () => {
+        const err = await withoutRegionVariables(() => failure({ "aws:region": "us-east-1", alarms: { topicArn: ELSEWHERE } }));
+        expect(err).to.be.instanceOf(ConfigError);
+        expect(err?.message).to.match(refusal);
+      });
+
+      it("reads the stack's region from AWS_REGION when the stack config has none, as the provider does", async () => {
+        process.env.AWS_REGION = "us-east-1";
+        try {
+          expect((await failure({ "aws:region": undefined, alarms: { topicArn: ELSEWHERE } }))?.message).to.match(refusal);
+        } finally {
+          delete process.env.AWS_REGION;
+        }
+      });
+
+      it("asks the provider for its region when neither names it: the alarms' actions fail with the same ConfigError", async () => {
+        // The engine fails the preview on the rejected input (the SDK rethrows it as an unhandled
+        // rejection, which the language host reports); the mocks do not, so the output is checked.
+        let actions: pulumi.Input<string[]> | undefined;
+        await withoutRegionVariables(() => runInMocks(() => {
+          pulumi.runtime.setAllConfig({}); // no aws:region
+          actions = alarmActions("alarms.topicArn", ELSEWHERE, new pulumi.ComponentResource("test:index:Parent", "parent"));
+          return {};
+        }));
+        expect(pulumi.Output.isInstance(actions), "not decided synchronously without a configured region").to.equal(true);
+        const settled = await (actions as unknown as { promise(): Promise<string[]> }).promise().then(() => undefined, (err: unknown) => err as Error);
+        expect(settled).to.be.instanceOf(ConfigError);
+        expect(settled?.message).to.match(refusal);
+      });
+
+      it("accepts a topic of the stack's region, named by the stack config or by the provider", async () => {
+        const topic = "arn:aws:sns:us-east-1:123456789012:ops-alerts";
+        for (const config of [{ "aws:region": "us-east-1" }, { "aws:region": undefined }]) {
+          const r = await withoutRegionVariables(() => runProgram({ writeAddress: WRITE, logGroups: ["app"], alarms: { topicArn: topic }, ...config }, { preview: true }));
+          for (const alarm of r.ofType(ALARM)) expect(alarm.inputs.alarmActions).to.deep.equal([topic]);
+        }
+      });
     });
 
     it("the example stack (Pulumi.dev.yaml) declares exactly these resources, alarms on", async () => {

@@ -97,7 +97,9 @@ export async function runProgram(config: Readonly<Record<string, unknown>>, opti
   const program = options.program ?? PROGRAM;
   return runInMocks(
     () => {
-      pulumi.runtime.setAllConfig(toPulumiConfig(config), (options.secretKeys ?? []).map(qualify));
+      // The mocks answer as a stack in REGION; a stack names its region in aws:region (give
+      // `"aws:region": undefined` to leave it out), so the developer's AWS_REGION plays no part.
+      pulumi.runtime.setAllConfig(toPulumiConfig({ "aws:region": REGION, ...config }), (options.secretKeys ?? []).map(qualify));
       delete require.cache[require.resolve(program)];
       return require(program); // eslint-disable-line @typescript-eslint/no-require-imports
     },
