@@ -344,6 +344,7 @@ function unstorableTime(entry: LogEntry): BadRecordError {
  */
 async function forEachEntry(group: EntryGroup, add: (e: LogEntry) => Promise<void> | undefined, stopped: () => boolean): Promise<void> {
   const entries = group.entries;
+  if (Array.isArray(entries)) return forEachOf(entries, add, stopped);
   if (Symbol.iterator in entries) {
     for (const entry of entries as Iterable<LogEntry>) {
       const pending = add(entry);
@@ -356,12 +357,22 @@ async function forEachEntry(group: EntryGroup, add: (e: LogEntry) => Promise<voi
   }
   for await (const batch of entries) {
     if (stopped()) throw new StopReading();
-    for (const entry of batch) {
-      const pending = add(entry);
-      if (pending) {
-        await pending;
-        if (stopped()) throw new StopReading();
-      }
+    await forEachOf(batch, add, stopped);
+  }
+}
+
+/**
+ * `add` on every entry of an array, by index: this loop runs once per group over thousands of
+ * entries, mostly before V8 optimises it, and there a `for...of` allocates an iterator result
+ * per entry (1 MB of garbage per CloudWatch payload of 24,000 events, which brings forward the
+ * scavenges that copy the payload still alive).
+ */
+async function forEachOf(entries: readonly LogEntry[], add: (e: LogEntry) => Promise<void> | undefined, stopped: () => boolean): Promise<void> {
+  for (let i = 0; i < entries.length; i++) {
+    const pending = add(entries[i]);
+    if (pending) {
+      await pending;
+      if (stopped()) throw new StopReading();
     }
   }
 }

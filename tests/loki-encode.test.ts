@@ -123,6 +123,21 @@ describe("loki encode: PushRequest", () => {
     expect(roundTrip([{ labels: '{a="b"}', entries }])).to.deep.equal(expected([{ labels: '{a="b"}', entries }]));
   });
 
+  it("writes every varint size of seconds, nanoseconds and line length as protobufjs does", () => {
+    // The entry writer takes a byte-by-byte path for seconds in (0, 2^32] and protobufjs's int64
+    // otherwise; each boundary of a varint's size, on both sides of that switch, must give the
+    // reference encoder's bytes. Line lengths cross the one- and two-byte length prefixes, in
+    // ASCII and in 2-byte characters (whose prefix the writer guesses too short).
+    const seconds = [1, 127, 128, 16_383, 16_384, 2 ** 21 - 1, 2 ** 21, 2 ** 28 - 1, 2 ** 28, 2 ** 31, 0xffffffff, 0x100000000, 2 ** 35, 0, -1, -(2 ** 32)];
+    const nanos = [0, 1, 127, 128, 16_383, 16_384, 2 ** 21 - 1, 2 ** 21, 2 ** 28 - 1, 2 ** 28, 999_999_999];
+    const lines = [0, 1, 31, 32, 127, 128, 16_383, 16_384].flatMap((n) => ["a".repeat(n), "é".repeat(Math.ceil(n / 2))]);
+    const entries: LogEntry[] = [];
+    for (const sec of seconds) for (const nsec of nanos) entries.push({ sec, nsec, line: lines[entries.length % lines.length] });
+    const streams: Stream[] = [{ labels: '{a="b"}', entries }];
+    expect(Buffer.from(encodePushRequest(streams)).equals(Buffer.from(encodeWithProtobufjsReflection(streams)))).to.equal(true);
+    expect(roundTrip(streams)).to.deep.equal(expected(streams));
+  });
+
   it("writes unicode, empty and boundary-length lines", () => {
     const lines = [
       "",

@@ -70,6 +70,27 @@ function twoEntryBatch(): number {
 }
 
 describe("shipping pipeline", () => {
+  it("reads entry groups given as an array, a synchronous iterable or an asynchronous stream of arrays alike", async () => {
+    const lines = ["l1", "l2", "l3", "l4", "l5"];
+    function* generated(): Iterable<LogEntry> {
+      for (const line of lines) yield entry(line);
+    }
+    const kinds: [string, () => EntryGroup["entries"]][] = [
+      ["array", () => lines.map((line) => entry(line))],
+      ["synchronous iterable", generated],
+      ["asynchronous stream of arrays", () => slowly(lines.map((line) => entry(line)))],
+    ];
+    for (const [kind, entries] of kinds) {
+      // Two entries per push: every group is read across pushes, each awaited before reading on.
+      const loki = new FakeLoki();
+      const result = await ship([record("a", [{ labels: { app: "x" }, entries: entries() }])], options(loki, { batchSize: twoEntryBatch() }));
+      expect(loki.lines(), kind).to.deep.equal(lines);
+      expect(loki.pushes, kind).to.have.length(3);
+      expect(result.failed, kind).to.deep.equal([]);
+      expect(result.stats.entries, kind).to.equal(5);
+    }
+  });
+
   it("pushes every entry of every record once, grouped into streams by final labels", async () => {
     const loki = new FakeLoki();
     const result = await ship([
