@@ -70,10 +70,18 @@ function writeVarint32At(buf: Uint8Array, pos: number, value: number): number {
 
 /** Writes `tag`, the UTF-8 byte length of `text` and its bytes, encoding `text` only once. */
 function writeStringField(w: Writer, tag: number, text: string): void {
-  const units = text.length;
   // A UTF-16 unit never takes more than 3 UTF-8 bytes (a surrogate pair takes 4 for 2 units).
-  const buf = ensureCapacity(w, 1 + 5 + 3 * units);
-  let pos = w.pos;
+  const buf = ensureCapacity(w, 1 + 5 + 3 * text.length);
+  w.pos = writeStringFieldAt(buf, w.pos, tag, text);
+}
+
+/**
+ * writeStringField at `pos` of `buf`, which has room for 1 + 5 + 3 x `text.length` bytes there;
+ * returns the position after the field. The length prefix is sized from the UTF-16 length (exact
+ * for ASCII, the common case); the bytes move only when a multi-byte text needs a longer one.
+ */
+function writeStringFieldAt(buf: NodeUtf8Buffer, pos: number, tag: number, text: string): number {
+  const units = text.length;
   buf[pos++] = tag;
   const guessedPrefix = varint32Size(units);
   const start = pos + guessedPrefix;
@@ -94,7 +102,7 @@ function writeStringField(w: Writer, tag: number, text: string): void {
   const prefix = varint32Size(length);
   // UTF-8 is never shorter than the UTF-16 unit count, so the prefix can only grow.
   if (prefix !== guessedPrefix) buf.copyWithin(pos + prefix, start, start + length);
-  w.pos = writeVarint32At(buf, pos, length) + length;
+  return writeVarint32At(buf, pos, length) + length;
 }
 
 /** int64 holds [-2^63, 2^63); every JavaScript integer in that range is exact there. */
@@ -236,9 +244,10 @@ function writeTimestampAt(w: Writer, buf: Uint8Array, pos: number, sec: number, 
 const ENTRY_FRAMING_MAX = 1 + 5 + 2 + 1 + 10 + 1 + 5 + 1 + 5;
 
 /**
- * Writes one EntryAdapter field: its length prefix sized from the line's UTF-16 length (exact
- * for ASCII lines below 2^21 bytes with a short timestamp: the common case), the timestamp, the
- * line encoded once into its place, the metadata; the body moves only when the guess was off.
+ * Writes one EntryAdapter field: room for its length prefix sized from the line's UTF-16 length
+ * and a typical framing (right unless the body's varint size differs from the guess's: multi-byte
+ * lines, bodies next to 128 or 16,384 bytes), the timestamp, the line encoded once into its place,
+ * the metadata; the body moves only when the guess was off.
  */
 function writeEntry(w: Writer, entry: LogEntry, last: MetadataBytes): void {
   const line = entry.line;
@@ -251,29 +260,7 @@ function writeEntry(w: Writer, entry: LogEntry, last: MetadataBytes): void {
   const expectedEntryBytes = units + ENTRY_FRAMING_GUESS;
   const entryBodyAt = pos + varint32Size(expectedEntryBytes);
   pos = writeTimestampAt(w, buf, entryBodyAt, entry.sec, entry.nsec);
-  if (units > 0) {
-    buf[pos++] = ENTRY_LINE;
-    const guessedPrefix = varint32Size(units);
-    const start = pos + guessedPrefix;
-    let length = -1;
-    if (units < SHORT_STRING) {
-      let p = start;
-      for (let i = 0; i < units; i++) {
-        const code = line.charCodeAt(i);
-        if (code >= 0x80) {
-          p = -1;
-          break;
-        }
-        buf[p++] = code;
-      }
-      if (p >= 0) length = p - start;
-    }
-    if (length < 0) length = buf.utf8Write(line, start);
-    const prefix = varint32Size(length);
-    // UTF-8 is never shorter than the UTF-16 unit count, so the prefix can only grow.
-    if (prefix !== guessedPrefix) buf.copyWithin(pos + prefix, start, start + length);
-    pos = writeVarint32At(buf, pos, length) + length;
-  }
+  if (units > 0) pos = writeStringFieldAt(buf, pos, ENTRY_LINE, line);
   w.pos = pos;
   const wroteMetadata = entry.metadata !== undefined && writeMetadata(w, entry.metadata, last);
   const moved = endDelimited(w, entryPrefixAt, expectedEntryBytes);
