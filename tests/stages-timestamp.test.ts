@@ -167,6 +167,24 @@ describe("Go time layouts (handler/stages/gotime.ts)", () => {
         expect(taken).to.be.greaterThan(400);
       });
     }
+
+    it("the minute remembered from the value before never changes an answer", () => {
+      // Each value right after one sharing its first 17 characters (its "2006-01-02T15:04:" when
+      // that is valid), and after one of another minute: the fast path then reads it from the
+      // remembered minute, or reads it whole.
+      const fast = compileTimeFormat("RFC3339Nano");
+      const general = compileTimeFormat("RFC3339Nano", undefined, { rfc3339FastPath: false });
+      let remembered = 0;
+      for (const value of [...VALUES, ...mutations(3000)]) {
+        for (const before of [`${value.slice(0, 17)}00Z`, "2001-02-03T04:05:06Z"]) {
+          const primed = parseRFC3339(before) !== undefined && value.startsWith(before.slice(0, 17));
+          expect(outcome(fast, before), JSON.stringify(before)).to.deep.equal(outcome(general, before));
+          expect(outcome(fast, value), `${JSON.stringify(value)} after ${JSON.stringify(before)}`).to.deep.equal(outcome(general, value));
+          if (primed && value.length >= 20) remembered++;
+        }
+      }
+      expect(remembered).to.be.greaterThan(1000);
+    });
   });
 
   it("refuses time zones Go does not know, and offsets that are not zone names", () => {

@@ -28,7 +28,8 @@ export const jsonStage: StageFactory = (raw, where) => {
   const options = new StageOptions(raw, where, ["expressions", "source", "drop_malformed"]);
   const expressions = options.nameMap("expressions", EXPRESSIONS_FORM);
   if (expressions === undefined || expressions.size === 0) throw options.fail("expressions", "is required and must name at least one value", EXPRESSIONS_FORM);
-  const getters: Array<[string, Getter]> = [...expressions].map(([name, expression]) => [name, compileExpression(expression, options, `expressions.${name}`)]);
+  const names = [...expressions.keys()];
+  const getters: Getter[] = [...expressions].map(([name, expression]) => compileExpression(expression, options, `expressions.${name}`));
   const source = options.string("source", SOURCE_FORM);
   const dropMalformed = options.boolean("drop_malformed", false);
 
@@ -39,7 +40,8 @@ export const jsonStage: StageFactory = (raw, where) => {
       if (input === undefined) return undefined;
       const data = parseObjectOnce(input);
       if (data === undefined) return dropMalformed ? { drop: "malformed_json" } : undefined;
-      for (const [name, get] of getters) entry.extracted[name] = extractedValue(get(data));
+      const extracted = entry.extracted;
+      for (let i = 0; i < names.length; i++) extracted[names[i]] = extractedValue(getters[i](data));
       return undefined;
     },
   } satisfies Stage;
@@ -87,6 +89,11 @@ function compileExpression(expression: string, options: StageOptions, option: st
     return options.fail(option, `${JSON.stringify(expression)} is not a valid JMESPath expression: ${(err as Error).message}`, form);
   }
   const path = fieldPath(ast);
+  if (path !== undefined && path.length === 1) {
+    // A top-level field: the data is a parsed object (never an array), so readPath's checks reduce to this.
+    const field = path[0];
+    return (data) => (Object.hasOwn(data as object, field) ? (data as Record<string, unknown>)[field] : null);
+  }
   if (path !== undefined) return (data) => readPath(data, path);
   const interpreter = jmespath().TreeInterpreter;
   // The library reads a field as `value[name] ?? null`, so `constructor` or `toString` would find
@@ -138,9 +145,8 @@ function readPath(data: unknown, path: readonly string[]): unknown {
 
 /** Scalars as they are; objects and arrays as JSON text the way Go's encoding/json writes it. */
 function extractedValue(value: unknown): unknown {
-  if (value === undefined) return null;
-  if (typeof value !== "object" || value === null) return value;
-  return goJson(value);
+  if (typeof value !== "object") return value === undefined ? null : value;
+  return value === null ? null : goJson(value);
 }
 
 /** Go's json.Marshal: object keys sorted by their bytes, and <, >, &, U+2028, U+2029 escaped. */

@@ -14,7 +14,7 @@
  */
 import { INVALID_TENANT, isValidTenantId, TENANT_LABEL } from "../labels/tenant";
 import { StageOptions } from "./stage-options";
-import { type Stage, type StageFactory, writableLabels } from "./types";
+import { setLabel, type Stage, type StageFactory } from "./types";
 import { valueToString } from "./values";
 
 const TENANT_FORM = "exactly one of source (an extracted name), label (a label name) or value (a tenant id)";
@@ -41,7 +41,7 @@ export const tenantStage: StageFactory = (raw, where) => {
         ctx.log.debug("tenant stage: not a valid tenant id; the entry is dropped", { tenant: tenant.slice(0, 200) });
         return invalid;
       }
-      if (entry.labels[TENANT_LABEL] !== tenant) writableLabels(entry)[TENANT_LABEL] = tenant;
+      setLabel(entry, TENANT_LABEL, tenant);
       return undefined;
     },
   } satisfies Stage;
