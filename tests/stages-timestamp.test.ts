@@ -332,6 +332,26 @@ describe("timestamp stage", () => {
     expect([last.sec, last.nsec]).to.deep.equal([1000 + MAX_FUDGE_STREAMS, 1]);
   });
 
+  it("fudge: a label set used again is the most recent one, so the least recently used goes first", () => {
+    const stage = timestamp({ source: "t", format: "Unix" }, "s", noNested);
+    const ctx = stageContext();
+    const parse = (i: number, t: number) => stage.process(stageEntry({ labels: { i: String(i) }, extracted: { t: String(t) } }), ctx);
+    for (let i = 0; i < MAX_FUDGE_STREAMS; i++) parse(i, 1000 + i);
+    parse(0, 5000); // set 0 is used again (twice in a row: the second time it already is the newest)
+    parse(0, 5001);
+    parse(MAX_FUDGE_STREAMS, 9000); // one set too many: set 1, the least recently used, is forgotten
+    const fudged = (i: number) => {
+      const entry = stageEntry({ labels: { i: String(i) }, extracted: {}, sec: 7 });
+      stage.process(entry, ctx);
+      return [entry.sec, entry.nsec];
+    };
+    expect(fudged(1)).to.deep.equal([7, 0]);
+    expect(fudged(0)).to.deep.equal([5001, 1]);
+    expect(fudged(2)).to.deep.equal([1002, 1]);
+    expect(fudged(MAX_FUDGE_STREAMS)).to.deep.equal([9000, 1]);
+    expect(fudged(0)).to.deep.equal([5001, 2]);
+  });
+
   it("skip: an entry that fails keeps its own timestamp", () => {
     expect(run({ source: "time", format: "RFC3339Nano", action_on_failure: "skip" }, [{ extracted: { time: "2019-10-01T01:02:03.4Z" } }, { extracted: {} }])).to.deep.equal([instant("2019-10-01T01:02:03.4Z"), { sec: 1, nsec: 0 }]);
   });

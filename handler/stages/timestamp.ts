@@ -60,10 +60,14 @@ function compileFormat(format: string, location: Location, setting: string): Tim
 
 class TimestampStage implements Stage {
   readonly name = "timestamp";
-  /** Label-set key -> last timestamp parsed or fudged (insertion order = recency). */
+  /**
+   * Label-set key -> last timestamp parsed or fudged (insertion order = recency), but for the
+   * most recent label set: its key and time are held in `newest`/`newestAt` (most entries
+   * continue the stream of the entry before, which then costs no map write).
+   */
   private readonly last = new Map<string, Instant>();
-  /** The key set last, the most recent in `last`. */
   private newest: string | undefined;
+  private newestAt: Instant | undefined;
   /** The last frozen label set seen and its key: a stream's entries share one frozen set (see StageEntry). */
   private keyedLabels: Readonly<Labels> | undefined;
   private labelsKey = "";
@@ -84,7 +88,7 @@ class TimestampStage implements Stage {
     }
     if (!this.fudge) return undefined;
     const key = this.keyOf(entry.labels);
-    const last = this.last.get(key);
+    const last = key === this.newest ? this.newestAt : this.last.get(key);
     // Nothing parsed yet for this label set: the entry keeps its own timestamp.
     if (last === undefined) return undefined;
     const next = last.nsec === 999_999_999 ? { sec: last.sec + 1, nsec: 0 } : { sec: last.sec, nsec: last.nsec + 1 };
@@ -122,13 +126,16 @@ class TimestampStage implements Stage {
   }
 
   private remember(key: string, at: Instant): void {
-    // Most entries continue the stream remembered last: it is already the most recent one.
-    if (key !== this.newest) {
-      this.last.delete(key);
-      this.newest = key;
+    if (key === this.newest) {
+      this.newestAt = at;
+      return;
     }
-    this.last.set(key, at);
-    if (this.last.size > MAX_FUDGE_STREAMS) {
+    if (this.newest !== undefined) this.last.set(this.newest, this.newestAt as Instant);
+    this.last.delete(key);
+    this.newest = key;
+    this.newestAt = at;
+    // The label sets remembered: the map's and the newest.
+    if (this.last.size + 1 > MAX_FUDGE_STREAMS) {
       const oldest = this.last.keys().next().value as string;
       this.last.delete(oldest);
     }
