@@ -47,6 +47,38 @@ export async function medianCpuSeconds(runs: number, fn: () => unknown | Promise
   return times[Math.floor(times.length / 2)];
 }
 
+/** Medians, in seconds, of one function's wall and CPU time (see medianSeconds, medianCpuSeconds). */
+export interface WallAndCpu {
+  wall: number;
+  cpu: number;
+}
+
+/**
+ * Wall and CPU medians of two functions run in alternation (a, b, a, b, ... after one warm-up
+ * of each), in seconds. On a shared machine whose load drifts, their ratio is then taken under
+ * the same load; two blocks of runs one after the other each saw their own (the stages ratio
+ * measured that way ranged from 0.26 to 0.54 for the same code within minutes).
+ */
+export async function alternatingMedians(runs: number, a: () => unknown | Promise<unknown>, b: () => unknown | Promise<unknown>): Promise<{ a: WallAndCpu; b: WallAndCpu }> {
+  await a();
+  await b();
+  const times = { a: { wall: [] as number[], cpu: [] as number[] }, b: { wall: [] as number[], cpu: [] as number[] } };
+  const time = async (fn: () => unknown | Promise<unknown>, into: { wall: number[]; cpu: number[] }) => {
+    const cpu = process.cpuUsage();
+    const start = process.hrtime.bigint();
+    await fn();
+    into.wall.push(Number(process.hrtime.bigint() - start) / 1e9);
+    const used = process.cpuUsage(cpu);
+    into.cpu.push((used.user + used.system) / 1e6);
+  };
+  for (let i = 0; i < runs; i++) {
+    await time(a, times.a);
+    await time(b, times.b);
+  }
+  const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  return { a: { wall: median(times.a.wall), cpu: median(times.a.cpu) }, b: { wall: median(times.b.wall), cpu: median(times.b.cpu) } };
+}
+
 /** Medians, in seconds, of Node's zlib gunzip of one file: all at once and as a stream. */
 export interface GunzipReference {
   syncSeconds: number;
