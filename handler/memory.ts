@@ -23,3 +23,20 @@ export function relieveMemoryPressure(env: NodeJS.ProcessEnv = process.env): boo
   gc();
   return true;
 }
+
+/** Parsing a payload whole holds about this many times its inflated size: its text, its parsed JSON and their entries. */
+export const WHOLE_PARSE_FACTOR = 3;
+
+/**
+ * Whether a subscription payload inflated to `bytes` is read event by event (see
+ * sources/cloudwatch-payload.ts) rather than parsed whole. Parsing whole is cheaper in CPU (the
+ * event-by-event reader scans the bytes in JavaScript before decoding each line: about a fifth
+ * more CPU time on the CloudWatch path) but holds several times the payload at once; it is kept
+ * where that fits: outside Lambda, and in a function whose memory stays under PRESSURE_SHARE with
+ * it (a 512 MB function parses whole, a 128 MB one reads its payloads of megabytes event by event).
+ */
+export function readsEventByEvent(bytes: number, env: NodeJS.ProcessEnv = process.env): boolean {
+  const memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  if (!(memoryMb > 0)) return false;
+  return process.memoryUsage.rss() + WHOLE_PARSE_FACTOR * bytes > memoryMb * 1024 * 1024 * PRESSURE_SHARE;
+}

@@ -5,25 +5,11 @@
  */
 import { gunzipSync } from "node:zlib";
 import { BadRecordError, describeValue, EntryGroup, fromMillis, Labels, LogEntry, Metadata, millisToTime } from "../types";
-import { decodeText } from "../parsers/text";
-import { relieveMemoryPressure } from "../memory";
+import { readsEventByEvent, relieveMemoryPressure } from "../memory";
+import { rangeDecoder } from "../parsers/text";
 import type { SourceContext } from "./context";
 import { isObject } from "./detect";
-
-export interface CloudWatchLogEvent {
-  id: string;
-  timestamp: number;
-  message: string;
-}
-
-export interface CloudWatchLogsData {
-  messageType: "DATA_MESSAGE" | "CONTROL_MESSAGE";
-  owner: string;
-  logGroup: string;
-  logStream: string;
-  subscriptionFilters: string[];
-  logEvents: CloudWatchLogEvent[];
-}
+import { ID_ESCAPED, ID_STRING, JsonScanError, LogEventsLayout, MESSAGE_ESCAPED, scanSubscriptionPayload, SubscriptionLayout } from "./subscription-scan";
 
 /**
  * Strict base64: Node's decoder silently skips garbage, which would turn corruption into
@@ -42,7 +28,7 @@ export function isGzip(bytes: Uint8Array): boolean {
 
 /**
  * Inflates a whole payload, stopping as soon as it exceeds `maxBytes` (MAX_DECOMPRESSED_SIZE):
- * a record of 1 MB may inflate to 1 GB, and the payload must fit in memory with its parsed JSON.
+ * a record of 1 MB may inflate to 1 GB, and the payload is held while its events are shipped.
  * zlib checks the limit as it inflates, so no more than `maxBytes` is ever allocated.
  *
  * The output is inflated into one buffer sized from the gzip trailer (ISIZE, the inflated size
@@ -67,29 +53,6 @@ export function gunzip(bytes: Uint8Array, what: string, maxBytes: number): Buffe
   }
 }
 
-/** Parses decompressed payload JSON; returns undefined when it is JSON but not a subscription payload. */
-export function parseCloudWatchLogsData(text: string, what: string): CloudWatchLogsData | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new BadRecordError(`${what} is not valid JSON: ${(err as Error).message}`, { cause: err });
-  }
-  if (!isObject(parsed) || (parsed.messageType !== "DATA_MESSAGE" && parsed.messageType !== "CONTROL_MESSAGE")) return undefined;
-  if (parsed.messageType === "CONTROL_MESSAGE") return parsed as unknown as CloudWatchLogsData;
-  for (const field of ["owner", "logGroup", "logStream"] as const) {
-    if (typeof parsed[field] !== "string") throw new BadRecordError(`${what}: field ${field} is missing or not a string`);
-  }
-  if (!Array.isArray(parsed.logEvents)) throw new BadRecordError(`${what}: field logEvents is missing or not an array`);
-  parsed.logEvents.forEach((ev: unknown, i: number) => {
-    if (!isObject(ev) || typeof ev.message !== "string" || typeof ev.timestamp !== "number") {
-      const timestamp = isObject(ev) ? `, got timestamp ${describeValue(ev.timestamp)}` : "";
-      throw new BadRecordError(`${what}: logEvents[${i}] needs a numeric timestamp and a string message${timestamp}`);
-    }
-  });
-  return parsed as unknown as CloudWatchLogsData;
-}
-
 export interface CloudWatchGroupOptions {
   /** Labels of the carrying source (e.g. `__aws_log_type`, the Kinesis stream ARN). */
   sourceLabels: Labels;
@@ -102,54 +65,175 @@ export interface CloudWatchGroupOptions {
   what: string;
 }
 
-/** Builds the entry group of one DATA_MESSAGE: lambda-promtail's labels, timestamps from each event. */
-export function cloudWatchGroup(data: CloudWatchLogsData, opts: CloudWatchGroupOptions): EntryGroup {
-  const labels: Labels = {
-    ...opts.sourceLabels,
-    __aws_cloudwatch_log_group: data.logGroup,
-    __aws_cloudwatch_owner: data.owner,
-  };
-  if (opts.keepStream) labels.__aws_cloudwatch_log_stream = data.logStream;
-  const events = data.logEvents;
-  const entries: LogEntry[] = new Array(events.length);
-  for (let i = 0; i < events.length; i++) {
-    const ev = events[i];
-    // Validated here, once per event: Loki refuses a whole push holding one unstorable time.
-    // fromMillis, which throws naming the event, runs only then: building that name for every
-    // event cost as much as the rest of the loop.
-    const { sec, nsec } = millisToTime(ev.timestamp) ?? fromMillis(ev.timestamp, `${opts.what}: logEvents[${i}].timestamp`);
-    entries[i] = opts.wantEventId && typeof ev.id === "string"
-      ? { sec, nsec, line: ev.message, metadata: { cloudwatch_event_id: ev.id } }
-      : { sec, nsec, line: ev.message };
-  }
-  return {
-    labels,
-    metadata: { ...opts.extraMetadata, cloudwatch_log_stream: data.logStream, cloudwatch_owner: data.owner },
-    entries,
-  };
+export type CloudWatchPayloadGroup = { control: true } | { group: EntryGroup; logGroup: string; owner: string; control?: undefined };
+
+/** Inflates a gzip payload (see gunzip), after relieving memory pressure from the previous one's garbage. */
+export function inflate(bytes: Uint8Array, what: string, maxBytes: number): Buffer {
+  relieveMemoryPressure();
+  return gunzip(bytes, what, maxBytes);
 }
 
 /**
- * A gzip subscription payload -> its entry group, or undefined for a CONTROL_MESSAGE (CloudWatch
- * checking that the destination is reachable: nothing to ship) or for JSON that is not a
- * subscription payload (`notPayload` says whether that is an error).
+ * A subscription payload (its inflated bytes) -> its entry group, or undefined for a
+ * CONTROL_MESSAGE (CloudWatch checking that the destination is reachable: nothing to ship) or
+ * for JSON that is not a subscription payload (the source says whether that is an error).
+ * Throws a BadRecordError when it is not valid JSON or its fields are not those of the format;
+ * a payload holding one malformed event, or one time Loki cannot store, makes no entry at all.
  *
- * Not a generator, so that the inflated bytes, their text and the parsed JSON are garbage once it
- * returns: only the group's entries (which hold the lines) stay alive while they are shipped. A
- * generator's frame would keep them all for as long as the group is read.
+ * `eventByEvent` (under memory pressure, see readsEventByEvent): the whole payload is scanned
+ * first (subscription-scan.ts: it is valid JSON, every event is well formed, and where each
+ * one's parts lie), then each line is decoded from the bytes when the pipeline reads its entry.
+ * Only the bytes, not their text nor the parsed JSON of every event, stay alive while the group
+ * ships, and the entries of a batch are garbage once it is pushed. Otherwise the payload is
+ * parsed whole, which costs less CPU and holds about three times the payload.
  */
-export function cloudWatchPayloadGroup(text: string, opts: CloudWatchGroupOptions): CloudWatchPayloadGroup | undefined {
-  const data = parseCloudWatchLogsData(text, opts.what);
-  if (!data || data.messageType === "CONTROL_MESSAGE") return data && { control: true };
-  return { group: cloudWatchGroup(data, opts), logGroup: data.logGroup, owner: data.owner };
+export function cloudWatchPayloadGroup(payload: Buffer, opts: CloudWatchGroupOptions, eventByEvent = readsEventByEvent(payload.length)): CloudWatchPayloadGroup | undefined {
+  const { ascii, decode } = rangeDecoder(payload);
+  if (!eventByEvent) return parsedPayloadGroup(parseJson(decode(0, payload.length), opts.what), opts);
+  let layout: SubscriptionLayout | undefined;
+  try {
+    layout = scanSubscriptionPayload(payload, decode, opts.wantEventId);
+  } catch (err) {
+    if (!(err instanceof JsonScanError)) throw err;
+    // JSON.parse words the error, as when payloads were parsed whole (and reads the payload,
+    // were it ever to accept what the scan refused).
+    return parsedPayloadGroup(parseJson(decode(0, payload.length), opts.what), opts);
+  }
+  if (layout === undefined) return undefined;
+  const events = layout.logEvents;
+  return payloadGroup(layout, events ? events.count : null, () => {
+    // As when the payload was parsed whole: no entry of a payload holding a malformed event, then
+    // one whose time Loki cannot store. The event, parsed, words the error.
+    const refused = events!.firstMalformed ?? events!.firstUnstorable;
+    if (refused) {
+      eventEntry(parseJson(decode(refused.start, refused.end), opts.what), refused.index, opts);
+      throw new Error(`${opts.what}: logEvents[${refused.index}] was refused by the scan but not by its check`);
+    }
+    return new ScannedEntries(events!, decode, ascii);
+  }, opts);
 }
 
-export type CloudWatchPayloadGroup = { control: true } | { group: EntryGroup; logGroup: string; owner: string; control?: undefined };
+/**
+ * The entries of scanned events, each line decoded from the payload's bytes when it is read.
+ * Read to its end, it lets go of the bytes: the group holding it may outlive its reading (a
+ * frame of the pipeline still held the previous record's group while the next record was
+ * inflated, and with it two payloads).
+ *
+ * An ASCII payload (most) is decoded a piece of TEXT_PIECE bytes at a time, and each line is a
+ * slice of its piece's text: one native call per piece instead of one per line cost a third of
+ * the time of parsing the payload whole.
+ */
+class ScannedEntries implements IterableIterator<LogEntry> {
+  private index = 0;
+  /** ASCII payloads: the text of bytes pieceStart..pieceEnd. */
+  private piece = "";
+  private pieceStart = 0;
+  private pieceEnd = 0;
 
-/** Inflates and decodes a gzip payload; the inflated bytes are garbage once it returns. */
-export function inflateText(bytes: Uint8Array, what: string, maxBytes: number): string {
-  relieveMemoryPressure();
-  return decodeText(gunzip(bytes, what, maxBytes));
+  constructor(private events: LogEventsLayout | undefined, private decode: ((start: number, end: number) => string) | undefined, private readonly ascii: boolean) {}
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(): IteratorResult<LogEntry, undefined> {
+    const events = this.events;
+    const i = this.index++;
+    if (events === undefined || i >= events.count) {
+      this.events = this.decode = undefined;
+      this.piece = "";
+      return { done: true, value: undefined };
+    }
+    const { sec, nsec } = millisToTime(events.timestamps[i])!;
+    const flags = events.flags[i];
+    const line = this.text(events.messageStart[i], events.messageEnd[i], (flags & MESSAGE_ESCAPED) !== 0);
+    return {
+      done: false,
+      value: events.idStart && (flags & ID_STRING) !== 0
+        ? { sec, nsec, line, metadata: { cloudwatch_event_id: this.text(events.idStart[i], events.idEnd![i], (flags & ID_ESCAPED) !== 0) } }
+        : { sec, nsec, line },
+    };
+  }
+
+  /** The string inside quotes at start..end: with escapes, JSON.parse decodes it (quotes included); without, it is its bytes. */
+  private text(start: number, end: number, escaped: boolean): string {
+    if (!this.ascii) return escaped ? JSON.parse(this.decode!(start - 1, end + 1)) as string : this.decode!(start, end);
+    if (start - 1 < this.pieceStart || end + 1 > this.pieceEnd) {
+      this.pieceStart = start - 1;
+      this.pieceEnd = Math.max(end + 1, Math.min(start - 1 + TEXT_PIECE, this.events!.payloadLength));
+      this.piece = this.decode!(this.pieceStart, this.pieceEnd);
+    }
+    const from = start - this.pieceStart;
+    const to = end - this.pieceStart;
+    return escaped ? JSON.parse(this.piece.slice(from - 1, to + 1)) as string : this.piece.slice(from, to);
+  }
+}
+
+/** Bytes of an ASCII payload decoded at once (ScannedEntries): small enough for V8's young generation. */
+const TEXT_PIECE = 64 * 1024;
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new BadRecordError(`${what} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** A payload parsed whole: every event is checked before any entry is made, as the scan does. */
+function parsedPayloadGroup(parsed: unknown, opts: CloudWatchGroupOptions): CloudWatchPayloadGroup | undefined {
+  if (!isObject(parsed)) return undefined;
+  const events = parsed.logEvents;
+  if (!Array.isArray(events)) return payloadGroup(parsed, null, () => [], opts);
+  return payloadGroup(parsed, events.length, () => {
+    for (let i = 0; i < events.length; i++) checkedEvent(events[i], i, opts.what);
+    const entries: LogEntry[] = new Array(events.length);
+    for (let i = 0; i < events.length; i++) entries[i] = eventEntry(events[i], i, opts);
+    return entries;
+  }, opts);
+}
+
+/**
+ * The checks and the group of a payload, whether scanned or parsed whole: `fields` are its
+ * top-level fields, `count` the number of its events (null when logEvents is not an array),
+ * `entries()` makes its entries or throws why the payload is refused.
+ */
+function payloadGroup(fields: Omit<SubscriptionLayout, "logEvents">, count: number | null, entries: () => Iterable<LogEntry>, opts: CloudWatchGroupOptions): CloudWatchPayloadGroup | undefined {
+  const { what } = opts;
+  if (fields.messageType !== "DATA_MESSAGE" && fields.messageType !== "CONTROL_MESSAGE") return undefined;
+  if (fields.messageType === "CONTROL_MESSAGE") return { control: true };
+  for (const field of ["owner", "logGroup", "logStream"] as const) {
+    if (typeof fields[field] !== "string") throw new BadRecordError(`${what}: field ${field} is missing or not a string`);
+  }
+  if (count === null) throw new BadRecordError(`${what}: field logEvents is missing or not an array`);
+  const { owner, logGroup, logStream } = fields as { owner: string; logGroup: string; logStream: string };
+  const labels: Labels = { ...opts.sourceLabels, __aws_cloudwatch_log_group: logGroup, __aws_cloudwatch_owner: owner };
+  if (opts.keepStream) labels.__aws_cloudwatch_log_stream = logStream;
+  return {
+    group: { labels, metadata: { ...opts.extraMetadata, cloudwatch_log_stream: logStream, cloudwatch_owner: owner }, entries: entries() },
+    logGroup,
+    owner,
+  };
+}
+
+interface CloudWatchLogEvent { id?: unknown; timestamp: number; message: string }
+
+/** A log event, checked: `{timestamp: number, message: string}`. */
+function checkedEvent(ev: unknown, i: number, what: string): CloudWatchLogEvent {
+  if (!isObject(ev) || typeof ev.message !== "string" || typeof ev.timestamp !== "number") {
+    const timestamp = isObject(ev) ? `, got timestamp ${describeValue(ev.timestamp)}` : "";
+    throw new BadRecordError(`${what}: logEvents[${i}] needs a numeric timestamp and a string message${timestamp}`);
+  }
+  return ev as unknown as CloudWatchLogEvent;
+}
+
+/** One log event -> its entry, with lambda-promtail's timestamp (the event's) and, when asked, its id. */
+function eventEntry(ev: unknown, i: number, opts: CloudWatchGroupOptions): LogEntry {
+  const { timestamp, message, id } = checkedEvent(ev, i, opts.what);
+  // Loki refuses a whole push holding one unstorable time. fromMillis, which throws naming the
+  // event, runs only then: building that name for every event cost as much as the rest.
+  const { sec, nsec } = millisToTime(timestamp) ?? fromMillis(timestamp, `${opts.what}: logEvents[${i}].timestamp`);
+  return opts.wantEventId && typeof id === "string" ? { sec, nsec, line: message, metadata: { cloudwatch_event_id: id } } : { sec, nsec, line: message };
 }
 
 /**

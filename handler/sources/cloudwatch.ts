@@ -5,14 +5,14 @@
 import type { CloudWatchLogsEvent } from "aws-lambda";
 import { BadRecordError, SourceRecord } from "../types";
 import type { SourceAdapter } from "./context";
-import { cloudWatchPayloadGroup, decodeBase64, inflateText, withTagLabels } from "./cloudwatch-payload";
+import { cloudWatchPayloadGroup, decodeBase64, inflate, withTagLabels } from "./cloudwatch-payload";
 
 export const cloudWatchRecords: SourceAdapter<CloudWatchLogsEvent> = (event, ctx) => {
   const record: SourceRecord = {
     describe: "cloudwatch subscription event",
     async *groups() {
       const what = "awslogs.data";
-      const read = cloudWatchPayloadGroup(inflateText(decodeBase64(event.awslogs.data, what), what, ctx.config.maxDecompressedSize), {
+      const read = cloudWatchPayloadGroup(inflate(decodeBase64(event.awslogs.data, what), what, ctx.config.maxDecompressedSize), {
         sourceLabels: { __aws_log_type: "cloudwatch" },
         keepStream: ctx.config.keepStream,
         wantEventId: ctx.config.structuredMetadata.includes("cloudwatch_event_id"),
