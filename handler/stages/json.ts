@@ -11,7 +11,7 @@
 import type * as Jmespath from "@jmespath-community/jmespath";
 import { StageOptions } from "./stage-options";
 import { readSource, SOURCE_FORM } from "./source";
-import type { Stage, StageEntry, StageFactory } from "./types";
+import { setValue, type Stage, type StageEntry, type StageFactory } from "./types";
 
 let engine: typeof Jmespath | undefined;
 function jmespath(): typeof Jmespath {
@@ -41,7 +41,7 @@ export const jsonStage: StageFactory = (raw, where) => {
       const data = parseObjectOnce(input);
       if (data === undefined) return dropMalformed ? { drop: "malformed_json" } : undefined;
       const extracted = entry.extracted;
-      for (let i = 0; i < names.length; i++) extracted[names[i]] = extractedValue(getters[i](data));
+      for (let i = 0; i < names.length; i++) setValue(extracted, names[i], extractedValue(getters[i](data)));
       return undefined;
     },
   } satisfies Stage;

@@ -7,7 +7,7 @@
 import { isValidLabelName } from "../labels/names";
 import { describeJson } from "../describe";
 import { ConfigError } from "../config";
-import { setLabel, type Stage, type StageEntry, type StageFactory, writableMetadata } from "./types";
+import { setLabel, setValue, type Stage, type StageEntry, type StageFactory, writableMetadata } from "./types";
 import { valueToString } from "./values";
 
 const FORM = 'an object of names to extracted names, e.g. {"level":"","app":"service"} (empty: the same name); names are label names ([a-zA-Z_][a-zA-Z0-9_]*)';
@@ -47,5 +47,5 @@ function copyStage(name: string, set: (entry: StageEntry, name: string, value: s
 export const labelsStage = copyStage("labels", setLabel);
 export const structuredMetadataStage = copyStage("structured_metadata", (entry, name, value) => {
   // Writing the value a field already has would copy the entry's metadata for nothing.
-  if (entry.metadata[name] !== value) writableMetadata(entry)[name] = value;
+  if (entry.metadata[name] !== value) setValue(writableMetadata(entry), name, value);
 });

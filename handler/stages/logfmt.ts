@@ -7,7 +7,7 @@
  */
 import { StageOptions } from "./stage-options";
 import { readSource, SOURCE_FORM } from "./source";
-import type { Stage, StageFactory } from "./types";
+import { setValue, type Stage, type StageFactory } from "./types";
 
 const MAPPING_FORM = 'an object of extracted names to logfmt keys, e.g. {"level":"","status":"http_status"} (empty: the same name)';
 
@@ -26,7 +26,7 @@ export const logfmtStage: StageFactory = (raw, where) => {
       if (input === undefined) return undefined;
       readLogfmt(input, (key, value) => {
         const names = wanted.get(key);
-        if (names !== undefined) for (const name of names) entry.extracted[name] = value;
+        if (names !== undefined) for (const name of names) setValue(entry.extracted, name, value);
       });
       return undefined;
     },

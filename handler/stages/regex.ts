@@ -5,7 +5,7 @@
  */
 import { StageOptions } from "./stage-options";
 import { readSource, SOURCE_FORM } from "./source";
-import type { Stage, StageFactory } from "./types";
+import { setValue, type Stage, type StageFactory } from "./types";
 
 export const regexStage: StageFactory = (raw, where) => {
   const options = new StageOptions(raw, where, ["expression", "source"]);
@@ -20,7 +20,7 @@ export const regexStage: StageFactory = (raw, where) => {
       if (input === undefined) return undefined;
       const match = expression.find(input);
       if (match === null) return undefined;
-      for (const [name, index] of named) entry.extracted[name] = match.group(index) ?? "";
+      for (const [name, index] of named) setValue(entry.extracted, name, match.group(index) ?? "");
       return undefined;
     },
   } satisfies Stage;

@@ -16,7 +16,7 @@ import { TemplateExecError, type Value } from "./gotemplate";
 import { StageOptions } from "./stage-options";
 import { readSource, SOURCE_FORM, writeSource } from "./source";
 import { parseStageTemplate } from "./template";
-import type { Stage, StageContext, StageEntry, StageFactory } from "./types";
+import { setValue, type Stage, type StageContext, type StageEntry, type StageFactory } from "./types";
 import { valueToString } from "./values";
 
 const REPLACE_FORM = "a Go text/template using .Value (the captured text), extracted names and the functions of the template stage, e.g. \"****\" or \"{{ .Value | ToUpper }}\"";
@@ -67,7 +67,7 @@ export const replaceStage: StageFactory = (raw, where) => {
       }
       if (!matched) return undefined;
       writeSource(entry, source, out + input.slice(copied));
-      for (const [name, replacement] of named) entry.extracted[name] = replacement;
+      for (const [name, replacement] of named) setValue(entry.extracted, name, replacement);
       return undefined;
     },
   } satisfies Stage;

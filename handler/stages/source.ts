@@ -3,7 +3,7 @@
  * map, as Promtail's stages do. A missing source leaves the entry alone; a value without a
  * string form (an object) too.
  */
-import type { StageEntry } from "./types";
+import { setValue, type StageEntry } from "./types";
 import { valueToString } from "./values";
 
 export function readSource(entry: StageEntry, source: string | undefined): string | undefined {
@@ -15,7 +15,7 @@ export function readSource(entry: StageEntry, source: string | undefined): strin
 /** Writes a result back where it was read from. */
 export function writeSource(entry: StageEntry, source: string | undefined, value: string): void {
   if (source === undefined) entry.line = value;
-  else entry.extracted[source] = value;
+  else setValue(entry.extracted, source, value);
 }
 
 export const SOURCE_FORM = "the name of an extracted value to read instead of the log line";

@@ -15,7 +15,7 @@ import { valueToString } from "./values";
 import { Template, TemplateExecError, TemplateSyntaxError, type Value } from "./gotemplate";
 import { StageOptions } from "./stage-options";
 import { regexProblem, TEMPLATE_FUNCS } from "./template-funcs";
-import type { Stage, StageContext, StageEntry, StageFactory } from "./types";
+import { setValue, type Stage, type StageContext, type StageEntry, type StageFactory } from "./types";
 
 const OPTIONS = ["source", "template"] as const;
 const TEMPLATE_FORM = "a Go text/template using .Value, .Entry, extracted names and the functions Promtail documents (ToLower, ToUpper, Replace, Trim…, Hash, Sha2Hash, regexReplaceAll, …)";
@@ -63,7 +63,7 @@ class TemplateStage implements Stage {
       return undefined;
     }
     if (out === "") delete entry.extracted[this.source];
-    else entry.extracted[this.source] = out;
+    else setValue(entry.extracted, this.source, out);
     return undefined;
   }
 }

@@ -37,6 +37,17 @@ export interface StageEntry {
   metadata: Readonly<Metadata>;
 }
 
+/**
+ * Writes one value into an extracted map or a metadata object. Those are ordinary objects (one
+ * without a prototype made every write measurably slower), on which an assignment to
+ * `__proto__` calls Object.prototype's setter and the value is silently lost: that one name is
+ * defined as an own property instead. Reads need nothing: an own `__proto__` shadows the setter.
+ */
+export function setValue(map: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === "__proto__") Object.defineProperty(map, name, { value, writable: true, enumerable: true, configurable: true });
+  else map[name] = value;
+}
+
 /** The entry's labels, ready to change: a frozen (shared) set is replaced by the entry's own copy first. */
 export function writableLabels(entry: StageEntry): Labels {
   if (Object.isFrozen(entry.labels)) entry.labels = newLabels(entry.labels);
