@@ -260,6 +260,27 @@ describe("CloudWatch payloads read event by event: memory", () => {
     });
   }
 
+  it("collects garbage every megabyte of a payload read under memory pressure", () => {
+    const text = `{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/g","logStream":"s","logEvents":[${Array.from({ length: 3500 }, (_, i) => `{"timestamp":${T0 + i},"message":"${String(i).padEnd(1024, "x")}"}`).join(",")}]}`;
+    const read = scannedGroup(text);
+    const saved = { gc: (globalThis as { gc?: () => void }).gc, memory: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE };
+    let collections = 0;
+    (globalThis as { gc?: () => void }).gc = () => collections++;
+    // A function of 1 MB: the process is always past half of it.
+    process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = "1";
+    try {
+      let count = 0;
+      for (const entry of read.group.entries as Iterable<LogEntry>) count += entry.line.length === 1024 ? 1 : 0;
+      expect(count).to.equal(3500);
+    } finally {
+      (globalThis as { gc?: () => void }).gc = saved.gc;
+      if (saved.memory === undefined) delete process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
+      else process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = saved.memory;
+    }
+    // 3.5 MB of messages: one collection after each of the first three megabytes.
+    expect(collections).to.equal(3);
+  });
+
   it("lets go of the payload's bytes once its entries are read, though the group is still held", async () => {
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc") as () => void;
