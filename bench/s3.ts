@@ -12,14 +12,14 @@
  *   npx ts-node bench/s3.ts [--mb 100] [--runs 3]
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { LAMBDA_HEAP_FLAGS, LAMBDA_MEMORY_MB } from "../tests/support/lambda-heap";
-import { LocalS3 } from "../tests/support/s3-server";
-import { mb, plainGunzipReference, row, seededRandom, startNullSink } from "./support";
+import { runBench, withBenchServers } from "./servers";
+import { mb, plainGunzipReference, row, seededRandom } from "./support";
 
 const BUCKET = "bench-logs";
 const KEY = "alb/AWSLogs/123456789012/elasticloadbalancing/us-east-1/2024/06/01/123456789012_elasticloadbalancing_us-east-1_app.shop-frontend.50dc6c495c0c9188_20240601T1205Z_10.0.12.34_5x7k2p9q.log.gz";
@@ -109,9 +109,7 @@ async function main(): Promise<void> {
   const targetMb = option("mb", 100);
   const runs = option("runs", 3);
   const dir = await mkdtemp(join(tmpdir(), "bench-s3-"));
-  const s3 = await LocalS3.start([BUCKET]);
-  const sink = await startNullSink();
-  try {
+  await withBenchServers([BUCKET], dir, async ({ s3, sink }) => {
     const { text, lines } = albLog(targetMb * 1024 * 1024);
     const gz = gzipSync(text);
     const gzPath = join(dir, "alb.log.gz");
@@ -144,14 +142,7 @@ async function main(): Promise<void> {
     row("same, push replaced by a no-op", `${(textMb / result.noNetworkSeconds).toFixed(1)} MB/s, ratio to gunzip ${(gunzip / result.noNetworkSeconds).toFixed(2)}`);
     row(`the ${result.pushes} pushes alone`, `${result.pushesOnlySeconds.toFixed(2)} s, ${(result.pushesOnlySeconds / gunzip).toFixed(1)}x gunzip`);
     row("peak RSS (target < 128 MB)", `${mb(result.peakRssFull).toFixed(0)} MB full path, ${mb(result.peakRssParse).toFixed(0)} MB S3 side only, ${mb(result.startRss).toFixed(0)} MB after loading the bundle`);
-  } finally {
-    sink.stop();
-    await s3.stop();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

@@ -4,16 +4,13 @@
  */
 import { expect } from "chai";
 import { gzipSync } from "node:zlib";
-import { handler, resetForTests } from "../handler/index";
+import { handler } from "../handler/index";
 import { ShipperMetrics } from "../handler/metrics";
 import type { ShipStats } from "../handler/pipeline";
-import { resetS3Clients } from "../handler/sources/s3-object";
 import { EmfRecord, emfLinesOf, parseEmf, valueOf } from "./support/emf";
-import { setEnv } from "./support/env";
 import { cloudWatchEvent, cloudWatchPayload, kinesisEvent, kinesisRecord } from "./support/events";
-import { LokiReceiver } from "./support/loki-receiver";
+import { useHandlerWithLoki } from "./support/handler-harness";
 import { s3Notification, s3Record } from "./support/s3-events";
-import { LocalS3 } from "./support/s3-server";
 
 const FUNCTION_NAME = "shipper-fn";
 const BUCKET = "metrics-logs";
@@ -59,38 +56,18 @@ function expectLag(record: EmfRecord, name: string, entryMs: number, before: num
 
 describe("shipper metrics (embedded metric format)", function () {
   this.timeout(30_000);
-  const loki = new LokiReceiver();
-  let s3: LocalS3;
-  let restoreEnv: (() => void) | undefined;
-
-  function configure(extra: Record<string, string | undefined> = {}): void {
-    restoreEnv?.();
-    restoreEnv = setEnv({
-      ...s3.env(), WRITE_ADDRESS: loki.url, LOG_LEVEL: "error", AWS_LAMBDA_FUNCTION_NAME: FUNCTION_NAME,
-      BATCH_SIZE: undefined, RELABEL_CONFIGS: undefined, METRICS: undefined, METRICS_NAMESPACE: undefined, POWERTOOLS_DEV: undefined,
-      POWERTOOLS_METRICS_DISABLED: undefined, ...extra,
-    });
-    resetForTests();
-  }
+  const harness = useHandlerWithLoki({ s3: { buckets: [BUCKET] } });
+  const loki = harness.loki;
+  const configure = (extra: Record<string, string | undefined> = {}): void => harness.configure({
+    LOG_LEVEL: "error", AWS_LAMBDA_FUNCTION_NAME: FUNCTION_NAME, POWERTOOLS_DEV: undefined, POWERTOOLS_METRICS_DISABLED: undefined, ...extra,
+  });
 
   before(async () => {
-    await loki.start();
-    s3 = await LocalS3.start([BUCKET]);
     const now = Date.now();
     const lines = [albLine(new Date(now - 600_000).toISOString(), 1), albLine(new Date(now - 300_000).toISOString(), 2), albLine(new Date(now - 120_000).toISOString(), 3)];
-    await s3.put(BUCKET, ALB_KEY, gzipSync(lines.join("\n") + "\n"));
+    await harness.s3.put(BUCKET, ALB_KEY, gzipSync(lines.join("\n") + "\n"));
   });
-  beforeEach(() => {
-    loki.reset();
-    configure();
-  });
-  after(async () => {
-    restoreEnv?.();
-    resetForTests();
-    resetS3Clients();
-    await loki.stop();
-    await s3.stop();
-  });
+  beforeEach(() => configure());
 
   it("CloudWatch: one line per invocation with every count, the lag of the newest and oldest entry, service and source kind", async () => {
     const now = Date.now();

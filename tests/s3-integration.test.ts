@@ -8,16 +8,14 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { handler, resetForTests } from "../handler/index";
+import { handler } from "../handler/index";
 import { limitLine } from "../handler/line-size";
-import { resetS3Clients } from "../handler/sources/s3-object";
 import { captureFunctionLogs } from "./support/function-logs";
-import { countEntries, LokiReceiver, parseLabels, ReceivedEntry } from "./support/loki-receiver";
+import { useHandlerWithLoki } from "./support/handler-harness";
+import { countEntries, parseLabels, ReceivedEntry } from "./support/loki-receiver";
 import {
   eventBridgeEvent, EVENT_TIMESTAMP, notificationKey, s3Notification, s3Record, S3_TEST_EVENT, snsEnvelope, snsEvent, sqsEvent, sqsMessage,
 } from "./support/s3-events";
-import { setEnv } from "./support/env";
-import { LocalS3 } from "./support/s3-server";
 
 const BUCKET = "logs";
 const fixture = (name: string): Buffer => readFileSync(join(__dirname, "fixtures", "s3", name));
@@ -61,22 +59,10 @@ interface Arrived extends ReceivedEntry {
 
 describe("S3-delivered logs end to end (handler + s3rver + Loki receiver)", function () {
   this.timeout(60_000);
-  let s3: LocalS3;
-  let loki: LokiReceiver;
-  let restoreEnv: () => void;
-
-  const configure = (extra: Record<string, string> = {}): void => {
-    restoreEnv?.();
-    restoreEnv = setEnv({
-      ...s3.env(),
-      WRITE_ADDRESS: loki.url,
-      LOG_LEVEL: "error",
-      STRUCTURED_METADATA: "s3_key,lb_client_ip,cloudtrail_event_id",
-      BATCH_SIZE: undefined,
-      ...extra,
-    });
-    resetForTests();
-  };
+  const harness = useHandlerWithLoki({ s3: { buckets: [BUCKET] } });
+  const loki = harness.loki;
+  const configure = (extra: Record<string, string> = {}): void =>
+    harness.configure({ LOG_LEVEL: "error", STRUCTURED_METADATA: "s3_key,lb_client_ip,cloudtrail_event_id", ...extra });
 
   /** Every entry Loki accepted, with parsed labels, in arrival order. */
   const arrived = (): Arrived[] =>
@@ -84,9 +70,7 @@ describe("S3-delivered logs end to end (handler + s3rver + Loki receiver)", func
   const linesOf = (source: string): string[] => arrived().filter((e) => Object.values(e.labels).includes(source)).map((e) => e.line);
 
   before(async () => {
-    s3 = await LocalS3.start([BUCKET]);
-    loki = new LokiReceiver();
-    await loki.start();
+    const s3 = harness.s3;
     const gz = (name: string) => gzipSync(fixture(name));
     await Promise.all([
       s3.put(BUCKET, KEYS.alb, gz("alb.log")),
@@ -113,18 +97,7 @@ describe("S3-delivered logs end to end (handler + s3rver + Loki receiver)", func
     ]);
   });
 
-  beforeEach(() => {
-    loki.reset();
-    configure();
-  });
-
-  after(async () => {
-    restoreEnv?.();
-    resetForTests();
-    resetS3Clients();
-    await loki?.stop();
-    await s3?.stop();
-  });
+  beforeEach(() => configure());
 
   it("S3 notification: every format arrives with lambda-promtail's labels, exact lines and timestamps", async () => {
     const event = s3Notification(...[KEYS.alb, KEYS.vpc, KEYS.cloudtrail, KEYS.digest, KEYS.cloudfront, KEYS.waf, KEYS.guardduty, KEYS.access, KEYS.accessSimple].map((k) => s3Record(BUCKET, k)));
@@ -303,7 +276,7 @@ describe("S3-delivered logs end to end (handler + s3rver + Loki receiver)", func
 
   it("lines without a time of their own are stamped with the event time, never the clock", async () => {
     const key = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/01/123456789012_vpcflowlogs_us-east-1_fl-nostart_20240601T1200Z_fe123456.log.gz";
-    await s3.put(BUCKET, key, gzipSync(fixture("vpc-flow-no-start.log")));
+    await harness.s3.put(BUCKET, key, gzipSync(fixture("vpc-flow-no-start.log")));
     await handler(s3Notification(s3Record(BUCKET, key)));
     await handler(s3Notification(s3Record(BUCKET, key)));
     expect(arrived().map((e) => [e.sec, e.nsec])).to.deep.equal([[EVENT_TIMESTAMP.sec, EVENT_TIMESTAMP.nsec], [EVENT_TIMESTAMP.sec, EVENT_TIMESTAMP.nsec]]);

@@ -6,13 +6,11 @@
  */
 import { expect } from "chai";
 import { createHash } from "node:crypto";
-import { handler, resetForTests } from "../handler/index";
+import { handler } from "../handler/index";
 import { DEFAULT_MAX_LINE_SIZE } from "../handler/line-size";
-import { resetS3Clients } from "../handler/sources/s3-object";
 import { captureFunctionLogs } from "./support/function-logs";
-import { setEnv } from "./support/env";
-import { LokiReceiver, ReceivedPush } from "./support/loki-receiver";
-import { LocalS3 } from "./support/s3-server";
+import { useHandlerWithLoki } from "./support/handler-harness";
+import type { ReceivedPush } from "./support/loki-receiver";
 import { newlineFreeObject } from "./support/large-events";
 import { s3Notification, s3Record } from "./support/s3-events";
 
@@ -20,15 +18,13 @@ const BUCKET = "long-lines";
 const KEY = "AWSLogs/123456789012/elasticloadbalancing/us-east-1/2024/06/01/123456789012_elasticloadbalancing_us-east-1_app.newline-free.50dc6c495c0c9188_20240601T1200Z_10.0.0.1_2et2e1mx.log.gz";
 describe("MAX_LINE_SIZE_ACTION=split: a 300 MB S3 object without a newline (handler + s3rver + Loki receiver)", function () {
   this.timeout(300_000);
-  let s3: LocalS3;
-  let restoreEnv: (() => void) | undefined;
   // Checked push by push: a 300 MB line is not kept in the test process.
   const hash = createHash("sha256");
   let pieces = 0;
   let bytes = 0;
   let longest = 0;
   const stamps = new Set<string>();
-  const loki = new LokiReceiver({
+  const harness = useHandlerWithLoki({ s3: { buckets: [BUCKET] }, loki: {
     keepReceived: false,
     onPush: (push: ReceivedPush) => {
       for (const stream of push.streams) {
@@ -42,28 +38,17 @@ describe("MAX_LINE_SIZE_ACTION=split: a 300 MB S3 object without a newline (hand
         }
       }
     },
-  });
+  } });
   let object: { gz: Buffer; sha256: string; bytes: number };
 
   before(async () => {
     object = await newlineFreeObject(300 * 1024 * 1024);
-    s3 = await LocalS3.start([BUCKET]);
-    await s3.put(BUCKET, KEY, object.gz);
-    await loki.start();
-  });
-
-  after(async () => {
-    restoreEnv?.();
-    resetForTests();
-    resetS3Clients();
-    await loki.stop();
-    await s3?.stop();
+    await harness.s3.put(BUCKET, KEY, object.gz);
   });
 
   it("ships the whole line as consecutive pieces of at most MAX_LINE_SIZE bytes, cut between characters, in order, with one timestamp", async () => {
     // One push at a time, so that the pieces arrive in the order they were cut.
-    restoreEnv = setEnv({ ...s3.env(), WRITE_ADDRESS: loki.url, LOG_LEVEL: "info", MAX_LINE_SIZE_ACTION: "split", PUSH_CONCURRENCY: "1", STRUCTURED_METADATA: undefined, BATCH_SIZE: undefined });
-    resetForTests();
+    harness.configure({ LOG_LEVEL: "info", MAX_LINE_SIZE_ACTION: "split", PUSH_CONCURRENCY: "1" });
     const logs = captureFunctionLogs();
     try {
       // A Lambda's longest timeout: a loaded machine reads 300 MB in more than the 60 s the
