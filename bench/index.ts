@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
 
 const ROOT = resolve(__dirname, "..");
-const BENCHMARKS = ["coldstart.ts", "cloudwatch.ts", "encode.ts", "regex.ts", "s3.ts", "memory.ts", "extension.ts"];
+const BENCHMARKS = ["coldstart.ts", "cloudwatch.ts", "encode.ts", "regex.ts", "s3.ts", "s3-long-line.ts", "memory.ts", "extension.ts"];
 
 function run(command: string, args: string[]): void {
   execFileSync(command, args, { cwd: ROOT, stdio: "inherit", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" } });

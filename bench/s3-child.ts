@@ -15,6 +15,9 @@ import { InvocationDeadline } from "../handler/deadline";
 import { LokiClient } from "../handler/loki/client";
 import { snappyCompressor } from "../handler/loki/snappy";
 import { objectGroups } from "../handler/sources/s3-log-object";
+import { BoundedBody, type ObjectOpener } from "../handler/sources/s3-object";
+import { boundedRequestHandler } from "../handler/aws-http";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { LogEntry, SourceRecord } from "../handler/types";
 import { Push, pushAll, shipOffline, silentLog } from "./offline";
 import { peakRssMb } from "./support";
@@ -50,6 +53,40 @@ function shipWithoutNetwork(config: ShipperConfig, keep?: Push[]): Promise<void>
   return shipOffline([record], config, keep && (({ body }) => keep.push({ streams: placeholder, body })));
 }
 
+/** GetObject -> gunzip -> lines -> ALB parse, entries counted and not shipped; `open` replaces the handler's GetObject. */
+async function parseObject(open?: ObjectOpener): Promise<number> {
+  const ref = { bucket: args.bucket, key: args.key, region: "us-east-1", eventTime: "2024-06-01T12:05:00.000Z" };
+  let entries = 0;
+  for await (const group of objectGroups(ref, { want: new Set(), log: silentLog, deadline: InvocationDeadline.in(900_000), ...(open ? { open } : {}) })) {
+    for await (const batch of group.entries as AsyncIterable<LogEntry[]>) entries += batch.length;
+  }
+  return entries;
+}
+
+const CHUNK = new Uint8Array(16 * 1024);
+
+async function* memoryChunks(n: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < n; i++) yield CHUNK;
+}
+
+async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {
+  for await (const _chunk of body) void _chunk;
+}
+
+let plainClient: S3Client | undefined;
+
+/**
+ * The handler's GetObject (same client settings and request handler) with the body read as the
+ * SDK hands it: no idle bound. Only for measuring what the bound costs.
+ */
+const openWithoutIdleBound: ObjectOpener = async (location) => {
+  plainClient ??= new S3Client({ region: "us-east-1", endpoint: process.env.AWS_ENDPOINT_URL_S3, forcePathStyle: true, requestHandler: boundedRequestHandler() });
+  const output = await plainClient.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }));
+  // The same iterator BoundedBody wraps, handed out as is.
+  const reads = (output.Body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  return { body: { [Symbol.asyncIterator]: () => reads }, lastModified: output.LastModified };
+};
+
 async function seconds(fn: () => Promise<unknown>): Promise<number> {
   const start = process.hrtime.bigint();
   await fn();
@@ -68,15 +105,7 @@ async function main(): Promise<void> {
   //    shipped). First, so that its peak RSS is its own.
   let entries = 0;
   const parseOnly: number[] = [];
-  for (let i = 0; i < args.runs; i++) {
-    entries = 0;
-    parseOnly.push(await seconds(async () => {
-      const ref = { bucket: args.bucket, key: args.key, region: "us-east-1", eventTime: "2024-06-01T12:05:00.000Z" };
-      for await (const group of objectGroups(ref, { want: new Set(), log: silentLog, deadline: InvocationDeadline.in(900_000) })) {
-        for await (const batch of group.entries as AsyncIterable<LogEntry[]>) entries += batch.length;
-      }
-    }));
-  }
+  for (let i = 0; i < args.runs; i++) parseOnly.push(await seconds(async () => (entries = await parseObject())));
   const peakRssParse = peakRssMb() * 1024 * 1024;
 
   // 2. The whole path through the real handler: GetObject -> gunzip -> lines -> ALB parse ->
@@ -115,6 +144,28 @@ async function main(): Promise<void> {
   for (let i = 0; i < args.runs; i++) pushesOnly.push(await seconds(() => pushAll(client, pushes, config.pushConcurrency)));
   client.close();
 
+  // 5. The cost of the body-idle bound (BoundedBody: a timer armed and a race per read): the S3
+  //    side alone, once with the handler's GetObject and once with the same request whose body
+  //    is read as the SDK hands it, alternating, so both see the same machine; more runs than
+  //    the others, because the difference is small against the noise.
+  const idleRuns = Math.max(5, args.runs * 2 + 1);
+  const bounded: number[] = [];
+  const unbounded: number[] = [];
+  await parseObject(openWithoutIdleBound); // warm-up: the second client's connection
+  for (let i = 0; i < idleRuns; i++) {
+    bounded.push(await seconds(() => parseObject()));
+    unbounded.push(await seconds(() => parseObject(openWithoutIdleBound)));
+  }
+  let reads = 0;
+  for await (const _chunk of (await openWithoutIdleBound({ bucket: args.bucket, key: args.key, region: "us-east-1" }, InvocationDeadline.in(900_000))).body) reads++;
+  // The same per read, where nothing else varies: BoundedBody over chunks already in memory
+  // against the bare iterator (S3 over TLS hands out reads of about 16 KB, more than s3rver's 64 KB).
+  const perRead = { bounded: [] as number[], bare: [] as number[], reads: 50_000 };
+  for (let i = 0; i < idleRuns; i++) {
+    perRead.bounded.push(await seconds(() => drain(new BoundedBody(memoryChunks(perRead.reads), InvocationDeadline.in(900_000).limit("bench"), () => 5000, "bench"))));
+    perRead.bare.push(await seconds(() => drain(memoryChunks(perRead.reads))));
+  }
+
   process.stdout.write(JSON.stringify({
     fullSeconds: median(full),
     parseOnlySeconds: median(parseOnly),
@@ -128,6 +179,10 @@ async function main(): Promise<void> {
     peakRssParse,
     peakRssFull,
     snappy: snappyCompressor().implementation,
+    idleTimer: {
+      boundedSeconds: median(bounded), unboundedSeconds: median(unbounded), runs: idleRuns, reads,
+      perReadMicros: ((median(perRead.bounded) - median(perRead.bare)) / perRead.reads) * 1e6,
+    },
   }) + "\n");
 }
 

@@ -37,6 +37,8 @@ interface ChildResult {
   peakRssParse: number;
   peakRssFull: number;
   snappy: string;
+  /** The S3 side alone with and without the body-idle bound (BoundedBody), same object, alternating runs. */
+  idleTimer: { boundedSeconds: number; unboundedSeconds: number; runs: number; reads: number; perReadMicros: number };
 }
 
 function option(name: string, fallback: number): number {
@@ -142,6 +144,11 @@ async function main(): Promise<void> {
     row("same, push replaced by a no-op", `${(textMb / result.noNetworkSeconds).toFixed(1)} MB/s, ratio to gunzip ${(gunzip / result.noNetworkSeconds).toFixed(2)}`);
     row(`the ${result.pushes} pushes alone`, `${result.pushesOnlySeconds.toFixed(2)} s, ${(result.pushesOnlySeconds / gunzip).toFixed(1)}x gunzip`);
     row("peak RSS (target < 128 MB)", `${mb(result.peakRssFull).toFixed(0)} MB full path, ${mb(result.peakRssParse).toFixed(0)} MB S3 side only, ${mb(result.startRss).toFixed(0)} MB after loading the bundle`);
+    const idle = result.idleTimer;
+    // What the bound would add at S3's ~16 KB reads over TLS, against the S3 side's own time.
+    const at16k = (idle.perReadMicros / 1e6) * (gz.length / (16 * 1024));
+    row("S3 body-idle timer, S3 side only", `${(idle.boundedSeconds / idle.unboundedSeconds).toFixed(3)}x the time without it (${idle.boundedSeconds.toFixed(2)} s against ${idle.unboundedSeconds.toFixed(2)} s, medians of ${idle.runs} alternating runs, ${idle.reads.toLocaleString("en")} reads of ${(gz.length / 1024 / idle.reads).toFixed(0)} KB)`);
+    row("  per read, in memory", `${idle.perReadMicros.toFixed(2)} µs; at 16 KB reads (S3 over TLS) ${(at16k * 1000).toFixed(0)} ms for this object, ${(1 + at16k / result.parseOnlySeconds).toFixed(3)}x the S3 side`);
   });
 }
 

@@ -7,6 +7,8 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { InvocationDeadline } from "../handler/deadline";
 import { localObjectGroups, objectGroups } from "../handler/sources/s3-log-object";
 import { BoundedBody, S3ReadError, type ObjectOpener } from "../handler/sources/s3-object";
@@ -123,6 +125,32 @@ describe("S3 object -> entry groups", () => {
       expect(destroyed, "the stream was destroyed").to.equal(true);
       const error = await pending.then(() => undefined, (err: unknown) => err);
       expect(error).to.be.instanceOf(S3ReadError);
+    } finally {
+      deadline.dispose();
+    }
+  });
+
+  it("keeps no chunk it handed out, so an object read to its end is never held in memory whole", async () => {
+    // Racing every read against one long-lived abort promise kept each read's result reachable.
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const handedOut: WeakRef<Uint8Array>[] = [];
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < 50; i++) {
+        const chunk = new Uint8Array(64 * 1024);
+        handedOut.push(new WeakRef(chunk));
+        yield chunk;
+      }
+    }
+    const deadline = InvocationDeadline.in(60_000);
+    try {
+      const body = new BoundedBody(chunks(), deadline.limit("GetObject s3://b/k"), () => 60_000, "GetObject s3://b/k");
+      for (let i = 0; i < 40; i++) await body.next();
+      // WeakRef targets live to the end of the current job.
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+      expect(handedOut.slice(0, 39).filter((ref) => ref.deref() !== undefined).length, "chunks still reachable while the body is read").to.equal(0);
+      await body.return();
     } finally {
       deadline.dispose();
     }

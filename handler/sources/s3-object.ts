@@ -86,7 +86,6 @@ export async function openS3Object(location: ObjectLocation, deadline: Invocatio
  * once, whether or not the stream under it notices.
  */
 export class BoundedBody implements AsyncIterableIterator<Uint8Array> {
-  private readonly aborted: Promise<never>;
   private bytes = 0;
 
   constructor(
@@ -96,14 +95,7 @@ export class BoundedBody implements AsyncIterableIterator<Uint8Array> {
     private readonly what: string,
     /** Destroys the stream under `inner` (a Node Readable in Lambda). */
     private readonly destroy: () => void = () => undefined,
-  ) {
-    const signal = limit.signal;
-    this.aborted = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-    });
-    this.aborted.catch(() => undefined);
-  }
+  ) {}
 
   [Symbol.asyncIterator](): this {
     return this;
@@ -112,8 +104,18 @@ export class BoundedBody implements AsyncIterableIterator<Uint8Array> {
   async next(): Promise<IteratorResult<Uint8Array>> {
     const ms = this.idleMs();
     this.limit.arm(ms);
+    // One abort promise per read, let go with it: a single one raced against every read would
+    // hold a reaction per read, and through it every chunk read, until the body is dropped
+    // (the whole compressed object, for an object read to its end).
+    const signal = this.limit.signal;
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
     try {
-      const next = await Promise.race([this.inner.next(), this.aborted]);
+      const next = await Promise.race([this.inner.next(), aborted]);
       if (next.done) this.limit.clear();
       else this.bytes += next.value.length;
       return next;
@@ -125,6 +127,7 @@ export class BoundedBody implements AsyncIterableIterator<Uint8Array> {
         ? `${this.what}: the body stalled after ${this.bytes} bytes (no bytes for ${Math.round(ms)} ms)`
         : `${this.what}: reading the body failed after ${this.bytes} bytes: ${reason.message}`, reason.name, { cause: reason });
     } finally {
+      if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
       this.limit.disarm();
     }
   }
