@@ -57,13 +57,18 @@ export class FlushCutoff implements Deadline {
     this.timer = undefined;
   }
 
+  /**
+   * Aborts once the clock reaches the end. Node's timers run on a monotonic clock and may fire a
+   * millisecond before `Date.now()` reaches the end: a timer that fires early is armed again for
+   * what is left, so an aborted signal always means no time is left.
+   */
   private arm(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.controller.signal.aborted) return;
     const ms = this.remainingMs();
     if (ms <= 0) this.abort();
-    else this.timer = setTimeout(() => this.abort(), ms);
+    else this.timer = setTimeout(() => this.arm(), ms);
   }
 
   private abort(): void {

@@ -265,13 +265,20 @@ class Cutoff {
         this.reachedFlag = true;
         resolve();
       };
+      // Node's timers may fire a millisecond before Date.now() reaches the deadline (a monotonic
+      // clock against the wall clock): an early timer waits again for what is left.
+      const reachWhenNoTimeLeft = () => {
+        const left = deadline.remainingMs();
+        if (left > 0) this.timer = setTimeout(reachWhenNoTimeLeft, left);
+        else reach();
+      };
       const signal = deadline.signal;
       if (signal?.aborted) reach();
       else if (signal) {
         this.onAbort = reach;
         signal.addEventListener("abort", reach, { once: true });
       } else {
-        this.timer = setTimeout(reach, Math.max(0, deadline.remainingMs()));
+        this.timer = setTimeout(reachWhenNoTimeLeft, Math.max(0, deadline.remainingMs()));
       }
     });
   }

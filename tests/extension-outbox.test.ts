@@ -211,6 +211,41 @@ describe("extension flush cutoff", () => {
   });
 });
 
+describe("extension flush cutoff against a timer that fires early", () => {
+  // Node's timers run on a monotonic clock and may fire a millisecond or so before Date.now()
+  // reaches the end; here the wall clock is made to lag by 15 ms to make that certain.
+  const LAG_MS = 15;
+
+  it("a FlushCutoff aborts only once no time is left", async () => {
+    const realNow = Date.now;
+    const cutoff = new FlushCutoff(realNow() + 40);
+    Date.now = () => realNow() - LAG_MS;
+    try {
+      await within(new Promise((resolve) => cutoff.signal.addEventListener("abort", resolve)), 2000, "cutoff");
+      expect(cutoff.remainingMs(), "time left when the signal aborted").to.be.at.most(0);
+    } finally {
+      Date.now = realNow;
+      cutoff.dispose();
+    }
+  });
+
+  it("a flush with a deadline without a signal answers only once no time is left", async () => {
+    const outbox = new Outbox(1 << 20);
+    outbox.add(STREAM, entry(0));
+    const realNow = Date.now;
+    const deadline = inMs(120);
+    const flushing = outbox.flush(new HangingLoki(), deadline, 1, 1);
+    Date.now = () => realNow() - LAG_MS;
+    try {
+      const result = await within(flushing, 3000, "flush");
+      expect(deadline.remainingMs(), "time left when the flush answered").to.be.at.most(0);
+      expect(result.outcome).to.equal("out-of-time");
+    } finally {
+      Date.now = realNow;
+    }
+  });
+});
+
 describe("extension flush policy", () => {
   const starts = (policy: FlushPolicy, times: number[]) => times.map((t) => policy.onInvoke(t));
 
