@@ -23,6 +23,7 @@ import type { PushReport } from "../handler/loki/client";
 import { encodeAndCompress } from "../handler/loki/encode";
 import type { Pusher } from "../handler/pipeline";
 import type { Deadline, LogEntry } from "../handler/types";
+import { FlushCutoff } from "./cutoff";
 
 /** A rough per-entry cost besides the line: the entry object, its timestamp, the queue slot. */
 export const ENTRY_OVERHEAD_BYTES = 100;
@@ -251,45 +252,33 @@ export class Outbox {
 
 /**
  * When a flush must stop waiting: the deadline's signal aborting, or, for a deadline without one,
- * the time it has left running out (a timer cleared by `dispose`).
+ * the time it has left running out (then a FlushCutoff of its own gives the signal, and
+ * `dispose` clears its timer).
  */
 class Cutoff {
   readonly reachedPromise: Promise<void>;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly signal: AbortSignal;
+  private readonly ownCutoff: FlushCutoff | undefined;
   private onAbort: (() => void) | undefined;
-  private reachedFlag = false;
 
   constructor(private readonly deadline: Deadline) {
-    this.reachedPromise = new Promise<void>((resolve) => {
-      const reach = () => {
-        this.reachedFlag = true;
-        resolve();
-      };
-      // Node's timers may fire a millisecond before Date.now() reaches the deadline (a monotonic
-      // clock against the wall clock): an early timer waits again for what is left.
-      const reachWhenNoTimeLeft = () => {
-        const left = deadline.remainingMs();
-        if (left > 0) this.timer = setTimeout(reachWhenNoTimeLeft, left);
-        else reach();
-      };
-      const signal = deadline.signal;
-      if (signal?.aborted) reach();
-      else if (signal) {
-        this.onAbort = reach;
-        signal.addEventListener("abort", reach, { once: true });
-      } else {
-        this.timer = setTimeout(reachWhenNoTimeLeft, Math.max(0, deadline.remainingMs()));
-      }
-    });
+    this.ownCutoff = deadline.signal ? undefined : new FlushCutoff(Date.now() + deadline.remainingMs());
+    const signal = (this.signal = deadline.signal ?? this.ownCutoff!.signal);
+    this.reachedPromise = signal.aborted
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+        this.onAbort = () => resolve();
+        signal.addEventListener("abort", this.onAbort, { once: true });
+      });
   }
 
   /** The signal aborted, or the clock says so (reading it does not wait for a late timer). */
   get reached(): boolean {
-    return this.reachedFlag || this.deadline.signal?.aborted === true || this.deadline.remainingMs() <= 0;
+    return this.signal.aborted || this.deadline.remainingMs() <= 0;
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
-    if (this.onAbort) this.deadline.signal?.removeEventListener("abort", this.onAbort);
+    this.ownCutoff?.dispose();
+    if (this.onAbort) this.signal.removeEventListener("abort", this.onAbort);
   }
 }
