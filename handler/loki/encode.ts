@@ -216,13 +216,9 @@ function writeMetadata(w: Writer, metadata: Metadata, last: MetadataBytes): bool
  * lines).
  */
 function writeTimestampAt(w: Writer, buf: Uint8Array, pos: number, sec: number, nsec: number): number {
-  // Anything else would be written as varints whose size disagrees with the length prefix
-  // reserved for them (or truncated to 64 bits): a body no decoder accepts, or a wrong time.
-  if (!(sec >= -INT64_LIMIT && sec < INT64_LIMIT && Number.isInteger(sec) && nsec >= 0 && nsec <= 999_999_999 && Number.isInteger(nsec))) {
-    throw new RangeError(`cannot encode the timestamp ${sec} s + ${nsec} ns: seconds must be an int64 integer and nanoseconds an integer from 0 to 999999999`);
-  }
-  if (!(sec > 0 && sec <= 0xffffffff)) {
-    // Before 1970, at 0 or after 2106: rare; protobufjs writes the int64 varint.
+  if (!(sec > 0 && sec <= 0xffffffff && Number.isInteger(sec) && nsec >= 0 && nsec <= 999_999_999 && Number.isInteger(nsec))) {
+    // Before 1970, at 0 or after 2106 (rare): writeTimestamp writes the int64 varint, or throws
+    // for a time no Timestamp holds.
     w.pos = pos;
     writeTimestamp(w, sec, nsec);
     return w.pos;
