@@ -9,7 +9,7 @@ import { isMetadataField, METADATA_FIELDS } from "./metadata";
 import { compileRelabelConfigs, RelabelRule } from "./labels/relabel";
 import { parseDropLabels, parseExtraLabels } from "./labels/pipeline";
 import { isValidLabelName, sanitizeLabelName } from "./labels/names";
-import { isValidTenantId } from "./labels/tenant";
+import { isValidTenantId, TENANT_ID_FORM } from "./labels/tenant";
 import { Regex, RegexSyntaxError } from "./regex";
 import { STAGE_CONFIGS_FORM } from "./stages/forms";
 import { parseStageConfigs, type StagePipeline } from "./stages/index";
@@ -118,7 +118,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: "USERNAME", stackKey: "username", defaultValue: "(none)", acceptedForm: "a string, or the ARN of a Secrets Manager secret or SSM parameter holding it", description: "Basic-auth user; needs PASSWORD.", secret: true },
   { env: "PASSWORD", stackKey: "password", defaultValue: "(none)", acceptedForm: "a string, or the ARN of a Secrets Manager secret or SSM parameter holding it", description: "Basic-auth password; needs USERNAME.", secret: true },
   { env: "BEARER_TOKEN", stackKey: "bearerToken", defaultValue: "(none)", acceptedForm: "a string, or the ARN of a Secrets Manager secret or SSM parameter holding it; not together with USERNAME", description: "Bearer token sent as `Authorization: Bearer …`.", secret: true },
-  { env: "TENANT_ID", stackKey: "tenantId", defaultValue: "(none)", acceptedForm: "a Loki tenant id (no '|' and at most 150 characters)", description: "Sent as `X-Scope-OrgID` with the entries that have no `__tenant_id__` label (see [The tenant label](#the-tenant-label-__tenant_id__))." },
+  { env: "TENANT_ID", stackKey: "tenantId", defaultValue: "(none)", acceptedForm: TENANT_ID_FORM, description: "Sent as `X-Scope-OrgID` with the entries that have no `__tenant_id__` label (see [The tenant label](#the-tenant-label-__tenant_id__))." },
   { env: "KEEP_STREAM", stackKey: "keepStream", defaultValue: "false", acceptedForm: BOOLEAN_FORM, description: "Add `__aws_cloudwatch_log_stream` as a label. High cardinality: prefer STRUCTURED_METADATA=cloudwatch_log_stream." },
   { env: "BATCH_SIZE", stackKey: "batchSize", defaultValue: String(DEFAULT_BATCH_SIZE), acceptedForm: `a whole number of bytes from 1 to ${MAX_BATCH_SIZE}`, description: "Size in bytes of a push request (the protobuf body before compression, framing included) at which it is sent." },
   { env: "PUSH_CONCURRENCY", stackKey: "pushConcurrency", defaultValue: String(DEFAULT_PUSH_CONCURRENCY), acceptedForm: `a whole number from 1 to ${MAX_PUSH_CONCURRENCY}`, description: "Push requests in flight at once. Concurrent pushes of one stream may reach Loki out of order, which Loki 2.4 and later accept (`unordered_writes`, on by default); set 1 for an older Loki or one with unordered writes off.", ours: true },

@@ -134,6 +134,7 @@ describe("shipper configuration", () => {
     ["an unknown STRUCTURED_METADATA field", { STRUCTURED_METADATA: "cloudwatch_log_stream,request_id" }, "STRUCTURED_METADATA", /request_id/],
     ["an unknown LOG_LEVEL", { LOG_LEVEL: "verbose" }, "LOG_LEVEL", /not a log level/],
     ["a TENANT_ID with a pipe", { TENANT_ID: "a|b" }, "TENANT_ID", /not a valid tenant id/],
+    ["a TENANT_ID with a character Loki refuses", { TENANT_ID: "team/a" }, "TENANT_ID", /not a valid tenant id/],
     ["a MAX_DECOMPRESSED_SIZE below 1 MB", { MAX_DECOMPRESSED_SIZE: "512KB" }, "MAX_DECOMPRESSED_SIZE", /not a size from 1048576/],
     ["a MAX_DECOMPRESSED_SIZE with an unknown unit", { MAX_DECOMPRESSED_SIZE: "16GB" }, "MAX_DECOMPRESSED_SIZE", /not a size/],
     ["a MAX_DECOMPRESSED_SIZE that is not a number", { MAX_DECOMPRESSED_SIZE: "lots" }, "MAX_DECOMPRESSED_SIZE", /not a size/],

@@ -142,4 +142,18 @@ describe("handler: Promtail's reserved __tenant_id__ label picks the tenant and 
     expect(result).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "2" }] });
     expect(linesByTenant(loki.acceptedPushes())).to.deep.equal({ a: ["-@1", "x@1"], base: ["c@3"] });
   });
+
+  it("never sends a tenant id with a character Loki refuses (a 400 storing nothing): those entries are dropped as invalid_tenant", async () => {
+    // A multi-tenant Loki answers "tenant ID 'team a' contains unsupported character ' '" with
+    // 400 before reading the push; the shipper takes a 400 for "the valid entries were stored".
+    loki.requireTenant();
+    harness.configure({ RELABEL_CONFIGS: byGroup("team $1"), TENANT_ID: "base", PUSH_CONCURRENCY: "1" });
+    const { result, logs } = await invoke(RECORDS);
+    expect(result).to.deep.equal({ batchItemFailures: [] });
+    expect(loki.requests.map((r) => r.headers["x-scope-orgid"])).to.deep.equal(["base"]);
+    expect(linesByTenant(loki.acceptedPushes())).to.deep.equal({ base: ["c@3"] });
+    const summary = logs.find((line) => line.message === "invocation summary");
+    expect(summary?.stageDropped).to.deep.equal({ invalid_tenant: 3 });
+    expect(summary).to.include({ rejected: 0 });
+  });
 });

@@ -14,10 +14,21 @@ export { TENANT_LABEL };
 /** Counted (stageDropped) for an entry whose tenant is not one Loki accepts. */
 export const INVALID_TENANT = "invalid_tenant";
 
-/** Loki's tenant id rules: not empty, no '|' (it separates tenants in a header), at most 150 characters, and not "." or "..". */
+const TENANT_ID_CHARACTERS = /^[A-Za-z0-9!\-_.*'()]{1,150}$/;
+
+/**
+ * Loki's tenant id rules (dskit's tenant.ValidTenantID, which Loki's push handler applies to
+ * X-Scope-OrgID): 1 to 150 characters among letters, digits and `! - _ . * ' ( )`, and not "."
+ * or "..". Any other character ('|', which separates tenants, a space, '/', ':', '@', non-ASCII)
+ * gets a 400 for the whole push with nothing stored, which the shipper would take for a push
+ * whose valid entries were stored: such a tenant must never be sent.
+ */
 export function isValidTenantId(id: string): boolean {
-  return id !== "" && !id.includes("|") && id.length <= 150 && id !== "." && id !== "..";
+  return TENANT_ID_CHARACTERS.test(id) && id !== "." && id !== "..";
 }
+
+/** The accepted form of a tenant id, for configuration errors and the settings reference. */
+export const TENANT_ID_FORM = "a Loki tenant id: 1 to 150 letters, digits and ! - _ . * ' ( ), not \".\" or \"..\"";
 
 /**
  * The tenant a label set picks: undefined without a (non-empty) `__tenant_id__` (TENANT_ID

@@ -8,11 +8,12 @@
  *
  * The shipper groups each invocation's entries by tenant and sends one push per tenant
  * (handler/pipeline.ts); a record succeeds only when every push holding its entries did.
- * A value that is not a tenant id Loki accepts (it contains '|', is longer than 150
- * characters, or is "." or "..") would fail its whole push: the entry is dropped and counted
- * as `invalid_tenant` rather than sent to another tenant.
+ * A value that is not a tenant id Loki accepts (a character other than letters, digits and
+ * `! - _ . * ' ( )`, more than 150 characters, "." or "..") gets its whole push a 400 with
+ * nothing stored: the entry is dropped and counted as `invalid_tenant` rather than sent to
+ * another tenant.
  */
-import { INVALID_TENANT, isValidTenantId, TENANT_LABEL } from "../labels/tenant";
+import { INVALID_TENANT, isValidTenantId, TENANT_ID_FORM, TENANT_LABEL } from "../labels/tenant";
 import { StageOptions } from "./stage-options";
 import { setLabel, type Stage, type StageFactory } from "./types";
 import { valueToString } from "./values";
@@ -23,11 +24,11 @@ export const tenantStage: StageFactory = (raw, where) => {
   const options = new StageOptions(raw, where, ["source", "label", "value"]);
   const source = options.string("source", "the name of an extracted value holding the tenant id");
   const label = options.string("label", "the name of a label holding the tenant id");
-  const value = options.string("value", "a tenant id (no '|', at most 150 characters)");
+  const value = options.string("value", TENANT_ID_FORM);
   const given = [["source", source], ["label", label], ["value", value]].filter(([, v]) => v !== undefined && v !== "");
   if (given.length === 0) throw options.fail("source", "is not set, and neither is label or value", TENANT_FORM);
   if (given.length > 1) throw options.fail(given[1][0] as string, `cannot be set together with ${given[0][0]}`, TENANT_FORM);
-  if (value !== undefined && value !== "" && !isValidTenantId(value)) throw options.fail("value", `${JSON.stringify(value)} is not a valid tenant id`, "a tenant id: no '|', at most 150 characters, not \".\" or \"..\"");
+  if (value !== undefined && value !== "" && !isValidTenantId(value)) throw options.fail("value", `${JSON.stringify(value)} is not a valid tenant id`, TENANT_ID_FORM);
   const invalid = { drop: INVALID_TENANT };
   return {
     name: "tenant",

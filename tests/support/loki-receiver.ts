@@ -162,7 +162,10 @@ export class LokiReceiver {
     return this;
   }
 
-  /** Answers like a Loki with `auth_enabled: true`: 401 "no org id" to a push without `X-Scope-OrgID`. */
+  /**
+   * Answers like a Loki with `auth_enabled: true`: 401 "no org id" to a push without
+   * `X-Scope-OrgID`, and 400 (nothing stored) to one whose tenant id dskit's ValidTenantID refuses.
+   */
   requireTenant(required = true): this {
     this.tenantRequired = required;
     return this;
@@ -239,6 +242,14 @@ export class LokiReceiver {
     }
     const tenant = req.headers["x-scope-orgid"];
     if (this.tenantRequired && !tenant) return plain(401, "no org id");
+    if (this.tenantRequired && typeof tenant === "string") {
+      // Loki's push handler: tenant.TenantID(ctx) fails -> 400, the push is not read at all.
+      if (tenant.includes("|")) return plain(400, "multiple org IDs present");
+      const unsupported = [...tenant].find((c) => !/[A-Za-z0-9!\-_.*'()]/.test(c));
+      if (unsupported !== undefined) return plain(400, `tenant ID '${tenant}' contains unsupported character '${unsupported}'`);
+      if (tenant.length > 150) return plain(400, "tenant ID is too long: max 150 characters");
+      if (tenant === "." || tenant === "..") return plain(400, "tenant ID is '.' or '..'");
+    }
     const refusal = typeof tenant === "string" ? this.refusedTenants.get(tenant) : undefined;
     if (refusal !== undefined) return plain(refusal, `tenant ${tenant} may not write here`);
     const contentType = (req.headers["content-type"] ?? "").split(";")[0].trim();
