@@ -126,6 +126,7 @@ describe("shipper configuration", () => {
     ["a huge BATCH_SIZE", { BATCH_SIZE: "10000000000" }, "BATCH_SIZE", /out of range/],
     ["an odd EXTRA_LABELS list", { EXTRA_LABELS: "env,prod,team" }, "EXTRA_LABELS", /./],
     ["an invalid EXTRA_LABELS name", { EXTRA_LABELS: "my-env,prod", OMIT_EXTRA_LABELS_PREFIX: "true" }, "EXTRA_LABELS", /my-env/],
+    ["an EXTRA_LABELS __tenant_id__ Loki refuses as a tenant id", { EXTRA_LABELS: "__tenant_id__,team a", OMIT_EXTRA_LABELS_PREFIX: "true" }, "EXTRA_LABELS", /"team a", is not a tenant id Loki accepts/],
     ["an invalid DROP_LABELS name", { DROP_LABELS: "ok,not-ok" }, "DROP_LABELS", /not-ok/],
     ["RELABEL_CONFIGS that is not JSON", { RELABEL_CONFIGS: "[{source_labels: x}]" }, "RELABEL_CONFIGS", /not valid JSON/],
     ["RELABEL_CONFIGS that is not an array", { RELABEL_CONFIGS: '{"action":"drop"}' }, "RELABEL_CONFIGS", /array/],

@@ -7,7 +7,7 @@
 import type { Labels } from "../types";
 import { formatLabels, isValidLabelName, isValidLabelValue, newLabels } from "./names";
 import { RelabelRule, relabel } from "./relabel";
-import { hasStreamLabels, tenantOf } from "./tenant";
+import { hasStreamLabels, isValidTenantId, TENANT_ID_FORM, TENANT_LABEL, tenantOf } from "./tenant";
 
 export interface LabelPipelineOptions {
   extraLabels: Labels;
@@ -161,6 +161,8 @@ export function parseExtraLabels(raw: string, omitPrefix: boolean): Labels {
     if (!isValidLabelName(name)) throw new Error(`${JSON.stringify(name)} is not a valid label name`);
     if (value === "") throw new Error(`the value of ${JSON.stringify(name)} is empty (an empty value means no label)`);
     if (!isValidLabelValue(value)) throw new Error(`the value of ${JSON.stringify(name)} is not valid Unicode`);
+    // Every entry would be dropped as invalid_tenant: a setting that ships nothing is an error.
+    if (name === TENANT_LABEL && !isValidTenantId(value)) throw new Error(`the value of ${JSON.stringify(name)}, ${JSON.stringify(value)}, is not a tenant id Loki accepts (${TENANT_ID_FORM})`);
     if (Object.hasOwn(labels, name)) throw new Error(`label ${JSON.stringify(name)} is given twice`);
     labels[name] = value;
   }
