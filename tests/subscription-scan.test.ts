@@ -298,3 +298,77 @@ describe("CloudWatch payloads read event by event: memory", () => {
     expect(read.group).to.have.property("entries");
   });
 });
+
+describe("CloudWatch payloads: read event by event and parsed whole give the same answer for generated payloads", () => {
+  /** What reading a payload gives, comparable across the two ways: its group, or the error it throws. */
+  function outcome(bytes: Buffer, eventByEvent: boolean, wantEventId: boolean): unknown {
+    try {
+      const read = cloudWatchPayloadGroup(bytes, { ...OPTIONS, keepStream: true, wantEventId }, eventByEvent);
+      if (read === undefined || read.control) return read;
+      return { labels: read.group.labels, metadata: read.group.metadata, entries: [...read.group.entries as Iterable<LogEntry>], logGroup: read.logGroup, owner: read.owner };
+    } catch (err) {
+      return { error: `${(err as Error).name}: ${(err as Error).message}` };
+    }
+  }
+
+  const rnd = seededRandom(2024);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)];
+  const STRINGS = ['"x"', '"é😀"', '"\\ud800"', '"\\udc00x"', '"\\ud83d\\ude00"', '"a\\"b"', '""', '"\\u0000"', '"\\/"', '"\u2028"', '"line\\nnext"'];
+  const NUMBERS = [
+    "0", "-0", "1763798400123", "1763798400123.5", "1e25", "-1e3", "9007199254740993", "123456789012345678", "1.7e12", "-62135596800001",
+    "253402300799999", "253402300800000", "-62135596800000", "0.0000001", "999.9999999", "1e-400", "-1e400", "12345678901234567890123", "1763798400123.9999999",
+  ];
+  const WHITESPACE = ["", "", " ", "\n", "\t\r "];
+  function value(depth: number): string {
+    const r = rnd();
+    if (r < 0.3) return pick(STRINGS);
+    if (r < 0.6) return pick(NUMBERS);
+    if (r < 0.7 || depth > 2) return pick(["true", "false", "null"]);
+    if (r < 0.85) return `[${Array.from({ length: Math.floor(rnd() * 3) }, () => value(depth + 1)).join(",")}]`;
+    return `{${Array.from({ length: Math.floor(rnd() * 3) }, () => `${pick(['"a"', '"message"', '"timestamp"'])}:${value(depth + 1)}`).join(",")}}`;
+  }
+  /** An event: mostly well formed, its keys in any order, repeated, escaped, among unknown fields. */
+  function event(): string {
+    if (rnd() < 0.05) return value(0);
+    const fields: string[] = [];
+    if (rnd() < 0.9) fields.push(`"id":${rnd() < 0.8 ? pick(STRINGS) : value(1)}`);
+    if (rnd() < 0.95) fields.push(`"timestamp":${rnd() < 0.85 ? pick(NUMBERS.slice(0, 4)) : rnd() < 0.5 ? pick(NUMBERS) : value(1)}`);
+    if (rnd() < 0.95) fields.push(`"message":${rnd() < 0.9 ? pick(STRINGS) : value(1)}`);
+    const extraKeys = ['"timestamp"', '"message"', '"id"', '"t\\u0069mestamp"', '"m\\u0065ssage"', '"\\u0069d"', '"extra"', '"__proto__"'];
+    for (let k = Math.floor(rnd() * 3); k > 0; k--) fields.splice(Math.floor(rnd() * (fields.length + 1)), 0, `${pick(extraKeys)}:${value(1)}`);
+    return `{${pick(WHITESPACE)}${fields.join(`${pick(WHITESPACE)},${pick(WHITESPACE)}`)}${pick(WHITESPACE)}}`;
+  }
+  function payload(): string {
+    const fields = [
+      `"messageType":${rnd() < 0.9 ? '"DATA_MESSAGE"' : pick(['"CONTROL_MESSAGE"', '"x"', "1"])}`,
+      `"owner":${rnd() < 0.95 ? '"123"' : value(0)}`,
+      `"logGroup":${rnd() < 0.95 ? pick(['"/g"', '"/é"', '"\\ud800"']) : value(0)}`,
+      `"logStream":${rnd() < 0.95 ? '"s"' : value(0)}`,
+      `"logEvents":${rnd() < 0.95 ? `[${Array.from({ length: Math.floor(rnd() * 6) }, event).join(",")}]` : value(0)}`,
+    ];
+    const repeated = ['"logEvents"', '"logGroup"', '"l\\u006fgGroup"', '"other"', '"messageType"'];
+    for (let k = Math.floor(rnd() * 3); k > 0; k--) fields.splice(Math.floor(rnd() * (fields.length + 1)), 0, `${pick(repeated)}:${rnd() < 0.5 ? value(0) : `[${event()}]`}`);
+    return `{${fields.join(",")}}`;
+  }
+  /** Bytes that break UTF-8 or JSON: lone and truncated sequences, surrogates encoded in UTF-8, structural characters. */
+  const BREAKING = [0xff, 0xc3, 0xe2, 0x82, 0x80, 0xed, 0xa0, 0xf0, 0x9f, 0x22, 0x5c, 0x20, 0x0a, 0x7b, 0x7d];
+
+  it("agrees on 3000 payloads: repeated and escaped keys, surrogates, huge and odd numbers, invalid UTF-8, a byte-order mark", () => {
+    const kinds = new Set<string>();
+    for (let k = 0; k < 3000; k++) {
+      let bytes = Buffer.from(payload(), "utf8");
+      const mutation = rnd();
+      if (mutation < 0.3) {
+        for (let changes = 1 + Math.floor(rnd() * 2); changes > 0; changes--) bytes[Math.floor(rnd() * bytes.length)] = pick(BREAKING);
+      } else if (mutation < 0.35) {
+        bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes]);
+      }
+      const wantEventId = rnd() < 0.5;
+      const scanned = outcome(bytes, true, wantEventId);
+      expect(scanned, bytes.toString("latin1")).to.deep.equal(outcome(bytes, false, wantEventId));
+      kinds.add(scanned === undefined ? "not a payload" : "error" in (scanned as object) ? String((scanned as { error: string }).error).replace(/^.*?(not valid JSON|needs a numeric|not a time Loki|field \w+ is missing).*$/s, "$1") : "control" in (scanned as object) ? "control" : "entries");
+    }
+    // Every kind of answer was generated.
+    expect([...kinds].sort()).to.deep.equal(["control", "entries", "field logEvents is missing", "field logGroup is missing", "field logStream is missing", "field owner is missing", "needs a numeric", "not a payload", "not a time Loki", "not valid JSON"].sort());
+  });
+});
