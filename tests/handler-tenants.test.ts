@@ -84,6 +84,20 @@ describe("handler: the tenant stage pushes each tenant's entries under its own X
     expect(loki.requests.filter((r) => r.headers["x-scope-orgid"] === "b")).to.have.length(1);
     expect(linesByTenant(loki.acceptedPushes())).to.deep.equal({ a: ["a@2", "a@4"] });
   });
+
+  it("splits a push answered 413 under its own tenant, and a tenant refused meanwhile fails only its records", async () => {
+    loki.refuseTenant("b", 403);
+    // Bodies of more than one entry are too large: every push of two or more entries is split down to single entries.
+    loki.rejectBodiesLargerThan(180, "decoded");
+    const { result, logs } = await invoke(RECORDS);
+    expect(result).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "2" }, { itemIdentifier: "3" }] });
+    expect(linesByTenant(loki.acceptedPushes())).to.deep.equal({ a: ["a@1", "a@1", "a@3"], base: ["-@4"] });
+    // Every request of a's split carried a's tenant; b's push was never split (refused whole).
+    const tenantsOf413 = loki.requests.filter((r) => r.status === 413).map((r) => r.headers["x-scope-orgid"]);
+    expect(tenantsOf413).to.include("a").and.not.include("b");
+    const summary = logs.find((line) => line.message === "invocation summary");
+    expect(summary).to.include({ shipped: 4, rejected: 0, failedRecords: 2 });
+  });
 });
 
 describe("handler: Promtail's reserved __tenant_id__ label picks the tenant and never reaches Loki", () => {
