@@ -188,8 +188,9 @@ export class Outbox {
       this.counters.splits += report.splits;
       if (report.outcome === "failed") {
         failure ??= (report.message ?? (report.status !== undefined ? `HTTP ${report.status}` : "push failed")) + (report.fix !== undefined ? ` (HTTP ${report.status}${tenant !== undefined ? ` for tenant ${JSON.stringify(tenant)}` : ""}; ${report.fix})` : "");
-        // Refused for this tenant only (its id, credentials or limits): the others go on.
-        if (report.fix !== undefined && tenant !== undefined) refused.add(tenant);
+        // Refused for this tenant only (its id, credentials or limits), or still rate limited
+        // after the retries (Loki's ingestion limits are per tenant): the others go on.
+        if ((report.fix !== undefined || report.status === 429) && tenant !== undefined) refused.add(tenant);
         // A push the cutoff ended says nothing about Loki; the loop ends by the clock anyway.
         else if (report.cutOff !== true) failed = true;
         this.setAside(taken);

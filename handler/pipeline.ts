@@ -16,7 +16,8 @@
  * labels/tenant.ts) may send entries to other tenants than TENANT_ID: each tenant has its own
  * batch and pushes (one X-Scope-OrgID per request), and the batches of all tenants together
  * hold at most HELD_BATCHES x BATCH_SIZE (then the largest is pushed). A tenant Loki refuses
- * (401, 403, ...) fails only the records with entries for it; the others go on.
+ * (401, 403, ...), or keeps answering 429 (its ingestion limits) until the retries run out, fails
+ * only the records with entries for it; the others go on.
  *
  * After the cutoff nothing is waited for: a 128 MB function gets a small share of a vCPU, so
  * its timers fire late and every step costs many times its CPU time, and the margin must
@@ -166,8 +167,9 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
     if (report.outcome === "failed") {
       // A definitive failure: its records must be retried, and the rest of the run is pointless.
       for (const owner of batch.owners) failed.add(owner);
-      // A refusal may concern one tenant only (its credentials or limits): the other tenants go on.
-      if (report.fix !== undefined && multiTenant) refusedTenants.add(tenant);
+      // A refusal, or a 429 that outlasted the retries (Loki's ingestion limits are per tenant),
+      // may concern one tenant only: the other tenants go on.
+      if (multiTenant && (report.fix !== undefined || report.status === 429)) refusedTenants.add(tenant);
       // A push the cutoff ended says nothing about Loki: the stop is logged once as time up.
       else if (report.cutOff !== true) lokiDown = true;
       // Pushes in flight together all get the same 401/403/404: one error says it all.

@@ -81,6 +81,20 @@ describe("extension outbox: held entries and their flush", () => {
     expect(outbox.held).to.equal(0);
   });
 
+  it("sets aside a tenant still answered 429 after the retries (its ingestion limits) like a refused one, and goes on with the other tenants", async () => {
+    const outbox = new Outbox(1 << 20);
+    const tenants = ["a", "b", "a", undefined, "a", "b"];
+    tenants.forEach((tenant, i) => outbox.add(STREAM, entry(i), tenant));
+    loki.refuseTenant("a", 429);
+    const first = await outbox.flush(client, inMs(2000), 1 << 20, 1);
+    expect(first.outcome).to.equal("failed");
+    expect(outbox.held).to.equal(3);
+    const linesOf = (pushes: ReturnType<typeof loki.acceptedPushes>) => pushes.map((p) => [p.tenant ?? "-", ...p.streams.flatMap((s) => s.entries.map((e) => e.line))].join(" "));
+    expect(linesOf(loki.acceptedPushes())).to.deep.equal(["b line 1", "- line 3", "b line 5"]);
+    // One push for a, retried twice (the client's maxRetries), then none for the rest of the flush.
+    expect(loki.requests.filter((r) => r.headers["x-scope-orgid"] === "a")).to.have.length(3);
+  });
+
   it("drops entries Loki refused for good (400) and counts them as rejected, never resending", async () => {
     const outbox = new Outbox(1 << 20);
     outbox.add(STREAM, entry(1));

@@ -397,10 +397,12 @@ describe("shipping pipeline: tenants set by a tenant stage", () => {
   /** Records each push's tenant (undefined: TENANT_ID) and the lines it held. */
   class TenantLoki implements Pusher {
     readonly pushes: Array<{ tenant: string | undefined; lines: string[] }> = [];
-    constructor(private readonly refused: ReadonlySet<string> = new Set()) {}
+    constructor(private readonly refused: ReadonlySet<string> = new Set(), private readonly rateLimited: ReadonlySet<string> = new Set()) {}
     async push(streams: readonly Stream[], _deadline: unknown, _body?: Uint8Array, tenant?: string): Promise<PushReport> {
       this.pushes.push({ tenant, lines: streams.flatMap((s) => s.entries.map((e) => e.line)) });
       if (tenant !== undefined && this.refused.has(tenant)) return { outcome: "failed", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0, status: 401, message: "no", fix: "check the tenant" };
+      // The client gave up after its retries: the tenant is over its ingestion limits.
+      if (tenant !== undefined && this.rateLimited.has(tenant)) return { outcome: "failed", pushes: 6, retries: 5, splits: 0, rejectedEntries: 0, status: 429, message: "Ingestion rate limit exceeded for user " + tenant };
       return { outcome: "ok", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0 };
     }
   }
@@ -436,5 +438,28 @@ describe("shipping pipeline: tenants set by a tenant stage", () => {
     expect(result.failed).to.deep.equal([0, 2]);
     expect(loki.pushes.filter((p) => p.tenant === "b")).to.have.length(1);
     expect(loki.pushes.filter((p) => p.tenant !== "b").flatMap((p) => p.lines)).to.deep.equal(["a 1", "a 2", "- 3"]);
+  });
+
+  it("a tenant still rate limited (429) after the retries fails only the records with entries for it: Loki's limits are per tenant, the others go on", async () => {
+    const loki = new TenantLoki(new Set(), new Set(["b"]));
+    const records = [
+      record("1", [{ labels: { app: "x" }, entries: [entry("a 1"), entry("b 1")] }]),
+      record("2", [{ labels: { app: "x" }, entries: [entry("a 2")] }]),
+      record("3", [{ labels: { app: "x" }, entries: [entry("b 3"), entry("- 3")] }]),
+      record("4", [{ labels: { app: "x" }, entries: [entry("c 4")] }]),
+    ];
+    const result = await ship(records, options(loki, { stages: byFirstWord(), batchSize: 1 }));
+    expect(result.failed).to.deep.equal([0, 2]);
+    expect(loki.pushes.filter((p) => p.tenant === "b")).to.have.length(1);
+    expect(loki.pushes.filter((p) => p.tenant !== "b").flatMap((p) => p.lines)).to.deep.equal(["a 1", "a 2", "- 3", "c 4"]);
+  });
+
+  it("without tenants, a 429 that outlasts the retries still stops the invocation (Loki is overloaded for everyone)", async () => {
+    const loki = new TenantLoki(new Set(), new Set(["b"]));
+    const records = [record("1", [{ labels: { app: "x" }, entries: [entry("b 1")] }]), record("2", [{ labels: { app: "x" }, entries: [entry("b 2")] }])];
+    // The tenant comes from a tenant stage's fixed value: every entry goes to b, and nothing else is left to deliver.
+    const result = await ship(records, options(loki, { stages: new StageRunner(compileStages([{ tenant: { value: "b" } }], "LOKI_STAGE_CONFIGS"), new MemoryLog()), batchSize: 1, multiTenant: false }));
+    expect(result.failed).to.deep.equal([0, 1]);
+    expect(loki.pushes).to.have.length(1);
   });
 });
