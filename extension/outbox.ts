@@ -19,7 +19,7 @@
  */
 import { DeliveryLag, type DeliveryLagFigures } from "../handler/delivery-lag";
 import { Batcher, PendingBatch } from "../handler/loki/batch";
-import type { PushReport } from "../handler/loki/client";
+import { thrownPushReport, type PushReport } from "../handler/loki/client";
 import { encodeAndCompress } from "../handler/loki/encode";
 import type { Pusher } from "../handler/pipeline";
 import type { Deadline, LogEntry } from "../handler/types";
@@ -221,7 +221,7 @@ export class Outbox {
           throw err;
         }
         const push: Promise<void> = pusher.push(batch.streams, deadline, body, tenant)
-          .then((report) => settle(taken, batch, tenant, report), (err: unknown) => settle(taken, batch, tenant, { outcome: "failed", pushes: 0, retries: 0, splits: 0, rejectedEntries: 0, message: (err as Error).message }))
+          .then((report) => settle(taken, batch, tenant, report), (err: unknown) => settle(taken, batch, tenant, thrownPushReport(err)))
           .finally(() => inFlight.delete(push));
         inFlight.set(push, taken);
         while (inFlight.size >= concurrency && !cutoff.reached) await Promise.race([...inFlight.keys(), cutoff.reachedPromise]);

@@ -27,7 +27,7 @@
  */
 import type { FinalLabels } from "./labels/pipeline";
 import { Batcher, PendingBatch, Stream } from "./loki/batch";
-import type { PushReport } from "./loki/client";
+import { thrownPushReport, type PushReport } from "./loki/client";
 import { encodeAndCompress } from "./loki/encode";
 import { limitCountedLine, LongLineAction } from "./line-size";
 import { errorFields } from "./log";
@@ -213,7 +213,12 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
     while (inFlight.size >= opts.pushConcurrency && !timeUp()) await Promise.race([...inFlight.keys(), cutoff]);
     if (stopped() || refusedTenants.has(tenant)) return failOwners();
     const push: Promise<void> = opts.pusher.push(batch.streams, opts.deadline, body, tenant === DEFAULT_TENANT ? undefined : tenant)
-      .then((report) => settle(batch, tenant, report))
+      // A push that throws stored nothing anyone knows of: its records fail like any failed push's
+      // (left unhandled, its records, read to their end already, were acknowledged).
+      .then((report) => settle(batch, tenant, report), (err: unknown) => {
+        opts.log.error("a Loki push failed with an error instead of an answer; its records fail", errorFields(err));
+        settle(batch, tenant, thrownPushReport(err));
+      })
       .finally(() => inFlight.delete(push));
     inFlight.set(push, batch);
   };

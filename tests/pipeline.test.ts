@@ -393,6 +393,39 @@ describe("shipping pipeline: LOKI_STAGE_CONFIGS", () => {
   });
 });
 
+describe("shipping pipeline: a push that throws instead of reporting", () => {
+  /** Pushes that throw (as Node does for a request it refuses to send, e.g. a header with a line break). */
+  class ThrowingLoki implements Pusher {
+    pushes = 0;
+    async push(): Promise<PushReport> {
+      this.pushes++;
+      throw new TypeError('Invalid character in header content ["Authorization"]');
+    }
+  }
+
+  for (const pushConcurrency of [1, 4]) {
+    it(`fails every record of the batch, none acknowledged (PUSH_CONCURRENCY ${pushConcurrency})`, async () => {
+      const loki = new ThrowingLoki();
+      const log = new MemoryLog();
+      const records = [1, 2, 3, 4].map((i) => record(String(i), [{ labels: { app: "x" }, entries: [entry(`line ${i}`)] }]));
+      // One batch for all four records: they are all read before the only push.
+      const result = await ship(records, options(loki, { pushConcurrency, log }));
+      expect(result.failed).to.deep.equal([0, 1, 2, 3]);
+      expect(result.stats.shipped).to.equal(0);
+      expect(loki.pushes).to.equal(1);
+      expect(log.lines.some((line) => line.level === "error" && /failed with an error instead of an answer/.test(line.message))).to.equal(true);
+    });
+  }
+
+  it("fails the records of every batch once pushes throw, and the records after them", async () => {
+    const loki = new ThrowingLoki();
+    const records = [1, 2, 3].map((i) => record(String(i), [{ labels: { app: "x" }, entries: [entry(`line ${i}`)] }]));
+    // BATCH_SIZE 1: every record's entry is its own push.
+    const result = await ship(records, options(loki, { batchSize: 1, pushConcurrency: 2 }));
+    expect(result.failed).to.deep.equal([0, 1, 2]);
+  });
+});
+
 describe("shipping pipeline: tenants set by a tenant stage", () => {
   /** Records each push's tenant (undefined: TENANT_ID) and the lines it held. */
   class TenantLoki implements Pusher {

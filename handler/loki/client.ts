@@ -173,6 +173,14 @@ class RequestTimeoutError extends Error {
 
 const SEVERITY: Record<PushReport["outcome"], number> = { ok: 0, rejected: 1, failed: 2 };
 
+/**
+ * The report of a push that threw instead of reporting (a pusher's bug, or a request Node refused
+ * to send): nothing is known to be stored, so its entries failed.
+ */
+export function thrownPushReport(err: unknown): PushReport {
+  return { outcome: "failed", pushes: 0, retries: 0, splits: 0, rejectedEntries: 0, message: err instanceof Error ? err.message : String(err) };
+}
+
 /** Sums the counters of two reports; the worse outcome (failed > rejected > ok) and its reason win. */
 export function combineReports(a: PushReport, b: PushReport): PushReport {
   const worse = SEVERITY[b.outcome] > SEVERITY[a.outcome] ? b : a;
