@@ -15,7 +15,7 @@ import { STAGE_CONFIGS_FORM } from "./stages/forms";
 import { parseStageConfigs, type StagePipeline } from "./stages/index";
 import { DURATION_FORM, parseByteSize, parseGoDuration } from "./stages/units";
 import { DEFAULT_MAX_LINE_SIZE, LONG_LINE_ACTIONS, LongLineAction } from "./line-size";
-import type { Labels } from "./types";
+import { isSendableInHeader, type Labels, UNSENDABLE_BEARER_TOKEN } from "./types";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -117,7 +117,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: "WRITE_ADDRESS", stackKey: "writeAddress", defaultValue: "(required)", acceptedForm: "an http:// or https:// URL of a Loki push endpoint, e.g. https://loki.example.com/loki/api/v1/push", description: "Where entries are pushed (Loki, Grafana Cloud, Alloy, Promtail push API)." },
   { env: "USERNAME", stackKey: "username", defaultValue: "(none)", acceptedForm: "a string, or the ARN of a Secrets Manager secret or SSM parameter holding it", description: "Basic-auth user; needs PASSWORD.", secret: true },
   { env: "PASSWORD", stackKey: "password", defaultValue: "(none)", acceptedForm: "a string, or the ARN of a Secrets Manager secret or SSM parameter holding it", description: "Basic-auth password; needs USERNAME.", secret: true },
-  { env: "BEARER_TOKEN", stackKey: "bearerToken", defaultValue: "(none)", acceptedForm: "a string, or the ARN of a Secrets Manager secret or SSM parameter holding it; not together with USERNAME", description: "Bearer token sent as `Authorization: Bearer …`.", secret: true },
+  { env: "BEARER_TOKEN", stackKey: "bearerToken", defaultValue: "(none)", acceptedForm: "a string an HTTP header can carry (no line break or other control character, nothing beyond Latin-1), or the ARN of a Secrets Manager secret or SSM parameter holding one; not together with USERNAME", description: "Bearer token sent as `Authorization: Bearer …`.", secret: true },
   { env: "TENANT_ID", stackKey: "tenantId", defaultValue: "(none)", acceptedForm: TENANT_ID_FORM, description: "Sent as `X-Scope-OrgID` with the entries that have no `__tenant_id__` label (see [The tenant label](#the-tenant-label-__tenant_id__))." },
   { env: "KEEP_STREAM", stackKey: "keepStream", defaultValue: "false", acceptedForm: BOOLEAN_FORM, description: "Add `__aws_cloudwatch_log_stream` as a label. High cardinality: prefer STRUCTURED_METADATA=cloudwatch_log_stream." },
   { env: "BATCH_SIZE", stackKey: "batchSize", defaultValue: String(DEFAULT_BATCH_SIZE), acceptedForm: `a whole number of bytes from 1 to ${MAX_BATCH_SIZE}`, description: "Size in bytes of a push request (the protobuf body before compression, framing included) at which it is sent." },
@@ -192,6 +192,9 @@ function parseUnprefixed(env: Readonly<Record<string, string | undefined>>): Shi
   if (Boolean(username) !== Boolean(password)) {
     const missing = username ? "PASSWORD" : "USERNAME";
     throw new ConfigError(missing, `must be set because ${missing === "PASSWORD" ? "USERNAME" : "PASSWORD"} is set`, "USERNAME and PASSWORD together, or neither");
+  }
+  if (bearerToken?.kind === "value" && !isSendableInHeader(bearerToken.value)) {
+    throw new ConfigError("BEARER_TOKEN", UNSENDABLE_BEARER_TOKEN, spec("BEARER_TOKEN").acceptedForm);
   }
   if (username && bearerToken) {
     throw new ConfigError("BEARER_TOKEN", "cannot be used together with USERNAME/PASSWORD", "either basic auth (USERNAME and PASSWORD) or BEARER_TOKEN, not both");

@@ -9,6 +9,7 @@
  */
 import { boundedRequestHandler, sendWithin, SendOptions } from "./aws-http";
 import type { Credential } from "./config";
+import { isSendableInHeader, UNSENDABLE_BEARER_TOKEN } from "./types";
 import type { InvocationDeadline } from "./deadline";
 
 export type SecretFetcher = (credential: Exclude<Credential, { kind: "value" }>, options: SendOptions) => Promise<string>;
@@ -46,11 +47,15 @@ export async function resolveCredential(
   if (!credential) return undefined;
   if (credential.kind === "value") return credential.value;
   const limit = deadline.limit(credential.kind === "ssm" ? "SSM GetParameter" : "Secrets Manager GetSecretValue");
+  let value: string;
   try {
-    return await sendWithin(limit, deadline.waitMs(SECRET_READ_CAP_MS), (options) => fetch(credential, options));
+    value = await sendWithin(limit, deadline.waitMs(SECRET_READ_CAP_MS), (options) => fetch(credential, options));
   } catch (err) {
     throw new Error(`${setting}: could not read ${credential.arn}: ${(err as Error).message}`, { cause: err });
   } finally {
     limit.clear();
   }
+  // The bearer token is sent as it is (USERNAME and PASSWORD are base64-encoded): BEARER_TOKEN, LOKI_BEARER_TOKEN.
+  if (setting.endsWith("BEARER_TOKEN") && !isSendableInHeader(value)) throw new Error(`${setting}: the value of ${credential.arn} ${UNSENDABLE_BEARER_TOKEN}`);
+  return value;
 }

@@ -146,3 +146,16 @@ export interface Deadline {
   /** Aborted when nothing may wait any longer (the invocation's cutoff, see deadline.ts); absent: only `remainingMs` bounds waits. */
   readonly signal?: AbortSignal;
 }
+
+/**
+ * Whether Node can send `value` in an HTTP header: no line break or other control character but
+ * tab, nothing beyond Latin-1 (Node's own check). A bearer token goes into the Authorization header
+ * as it is; one Node refuses to send made every push throw (a secret stored with a trailing
+ * newline, e.g. created from a file).
+ */
+export function isSendableInHeader(value: string): boolean {
+  return !/[^\t\x20-\x7e\x80-\xff]/.test(value);
+}
+
+/** Why a bearer token is refused (see isSendableInHeader). */
+export const UNSENDABLE_BEARER_TOKEN = "holds a character an HTTP header cannot carry (a line break or another control character, or one beyond Latin-1): every push would fail";

@@ -135,6 +135,8 @@ describe("shipper configuration", () => {
     ["an unknown STRUCTURED_METADATA field", { STRUCTURED_METADATA: "cloudwatch_log_stream,request_id" }, "STRUCTURED_METADATA", /request_id/],
     ["an unknown LOG_LEVEL", { LOG_LEVEL: "verbose" }, "LOG_LEVEL", /not a log level/],
     ["a TENANT_ID with a pipe", { TENANT_ID: "a|b" }, "TENANT_ID", /not a valid tenant id/],
+    ["a BEARER_TOKEN with a line break", { BEARER_TOKEN: "tok\nen" }, "BEARER_TOKEN", /HTTP header cannot carry/],
+    ["a BEARER_TOKEN with a character beyond Latin-1", { BEARER_TOKEN: "t\u00f6k\u20acn" }, "BEARER_TOKEN", /HTTP header cannot carry/],
     ["a TENANT_ID with a character Loki refuses", { TENANT_ID: "team/a" }, "TENANT_ID", /not a valid tenant id/],
     ["a MAX_DECOMPRESSED_SIZE below 1 MB", { MAX_DECOMPRESSED_SIZE: "512KB" }, "MAX_DECOMPRESSED_SIZE", /not a size from 1048576/],
     ["a MAX_DECOMPRESSED_SIZE with an unknown unit", { MAX_DECOMPRESSED_SIZE: "16GB" }, "MAX_DECOMPRESSED_SIZE", /not a size/],

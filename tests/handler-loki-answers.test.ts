@@ -93,6 +93,15 @@ describe("handler: Loki's answers decide what is acknowledged", () => {
     expect(await handler(kinesisEvent(...RECORDS), context())).to.deep.equal({ batchItemFailures: [] });
   });
 
+  it("a bearer token no HTTP header can carry fails the cold start, naming BEARER_TOKEN, instead of acknowledging records Loki never received", async () => {
+    // Node refuses to send such a header: every push threw, and the records were acknowledged.
+    configure({ BATCH_SIZE: "256", PUSH_CONCURRENCY: "2", BEARER_TOKEN: "t\u00f6k\u20acn" });
+    const { result, error } = await withLogs(() => handler(kinesisEvent(...RECORDS), context()));
+    expect(result).to.equal(undefined);
+    expect((error as Error).message).to.match(/^BEARER_TOKEN: holds a character an HTTP header cannot carry/);
+    expect(loki.requests).to.have.length(0);
+  });
+
   it("a multi-tenant Loki without TENANT_ID answers 401 \"no org id\": records fail until TENANT_ID is set", async () => {
     loki.requireTenant();
     configure({ BATCH_SIZE: "256" });

@@ -53,6 +53,15 @@ describe("credentials given as secret ARNs", () => {
     expect(await resolveCredential("BEARER_TOKEN", config.bearerToken, roomy(), fetchWithPowertools)).to.equal("token-from-ssm");
   });
 
+  it("refuses a bearer token read from a secret that no HTTP header can carry (a trailing newline from a file), naming the setting and the ARN", async () => {
+    for (const [setting, value] of [["BEARER_TOKEN", "token-from-a-file\n"], ["LOKI_BEARER_TOKEN", "t\u00f6k\u20acn"]]) {
+      const err = await failure(resolveCredential(setting, { kind: "ssm", arn: PARAMETER_ARN }, roomy(), async () => value));
+      expect(err.message).to.equal(`${setting}: the value of ${PARAMETER_ARN} holds a character an HTTP header cannot carry (a line break or another control character, or one beyond Latin-1): every push would fail`);
+    }
+    // A password is base64-encoded into its header: any text goes.
+    expect(await resolveCredential("PASSWORD", { kind: "ssm", arn: PARAMETER_ARN }, roomy(), async () => "p\u00e4ss\u20ac\n")).to.equal("p\u00e4ss\u20ac\n");
+  });
+
   it("fails naming the setting and the ARN when the secret cannot be read", async () => {
     const missing = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:missing-XyZ123";
     const err = await failure(resolveCredential("PASSWORD", { kind: "secretsmanager", arn: missing }, roomy(), fetchWithPowertools));
