@@ -107,7 +107,17 @@ export function describeValue(value: unknown): string {
 
 /** fromMillis without the error: undefined when `ms` is not a time Loki can store. */
 export function millisToTime(ms: unknown): { sec: number; nsec: number } | undefined {
-  if (typeof ms !== "number") return undefined;
+  const entry = typeof ms === "number" ? entryAtMillis(ms, "") : undefined;
+  return entry && { sec: entry.sec, nsec: entry.nsec };
+}
+
+/**
+ * The entry of `line` at `ms` milliseconds since the epoch (the time millisToTime gives), or
+ * undefined when Loki cannot store that time. One object per entry: a time object, then an entry
+ * made from it, was a second allocation per log event (a megabyte of garbage per CloudWatch
+ * payload of 24,000 events).
+ */
+export function entryAtMillis(ms: number, line: string): LogEntry | undefined {
   let sec = Math.floor(ms / 1000);
   let nsec = Math.round((ms - sec * 1000) * 1e6);
   // A fraction such as 999.9999999 ms rounds up to a whole second.
@@ -115,7 +125,7 @@ export function millisToTime(ms: unknown): { sec: number; nsec: number } | undef
     sec++;
     nsec = 0;
   }
-  return sec >= MIN_ENTRY_SEC && sec <= MAX_ENTRY_SEC ? { sec: sec + 0 /* no -0 */, nsec } : undefined;
+  return sec >= MIN_ENTRY_SEC && sec <= MAX_ENTRY_SEC ? { sec: sec + 0 /* no -0 */, nsec, line } : undefined;
 }
 
 /**

@@ -12,7 +12,7 @@ import { timestampBodySize } from "../handler/loki/varint";
 import { parseIsoTimestamp, utcSeconds } from "../handler/parsers/time";
 import { rawLines } from "../handler/sources/kinesis";
 import { ship } from "../handler/pipeline";
-import { BadRecordError, fromMillis, MAX_ENTRY_SEC, MIN_ENTRY_SEC, type LogEntry, type SourceRecord } from "../handler/types";
+import { BadRecordError, entryAtMillis, fromMillis, MAX_ENTRY_SEC, MIN_ENTRY_SEC, type LogEntry, type SourceRecord } from "../handler/types";
 import { cloudWatchEvent, cloudWatchPayload, gzipBase64, kinesisEvent, kinesisRecord, MemoryLog } from "./support/events";
 import { useHandlerWithLoki } from "./support/handler-harness";
 import { countEntries } from "./support/loki-receiver";
@@ -38,6 +38,10 @@ describe("timestamps: milliseconds from events", () => {
       const converted = fromMillis(ms);
       expect(converted).to.deep.equal({ sec, nsec });
       expect(Object.is(converted.sec, -0)).to.equal(false);
+      // The entry made straight from the milliseconds (CloudWatch events) has the same time.
+      const entry = entryAtMillis(ms as number, "a line");
+      expect(entry).to.deep.equal({ sec, nsec, line: "a line" });
+      expect(Object.is(entry!.sec, -0)).to.equal(false);
     });
   }
 
@@ -47,6 +51,7 @@ describe("timestamps: milliseconds from events", () => {
       expect(() => fromMillis(ms, "logEvents[3].timestamp"))
         .to.throw(BadRecordError, /^logEvents\[3\]\.timestamp .* is not a time Loki can store \(milliseconds since the epoch from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59\.999999999Z\)$/)
         .with.property("message").that.includes(typeof ms === "number" ? String(ms) : String(JSON.stringify(ms) ?? ms));
+      if (typeof ms === "number") expect(entryAtMillis(ms, "a line")).to.equal(undefined);
     });
   }
 

@@ -4,7 +4,7 @@
  * Format: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html
  */
 import { gunzipSync } from "node:zlib";
-import { BadRecordError, describeValue, EntryGroup, fromMillis, Labels, LogEntry, Metadata, millisToTime } from "../types";
+import { BadRecordError, describeValue, entryAtMillis, EntryGroup, fromMillis, Labels, LogEntry, Metadata, millisToTime } from "../types";
 import { readsEventByEvent, relieveMemoryPressure } from "../memory";
 import { rangeDecoder } from "../parsers/text";
 import type { SourceContext } from "./context";
@@ -150,14 +150,13 @@ class ScannedEntries implements IterableIterator<LogEntry> {
       this.nextCollection = events.messageStart[i] + COLLECT_EVERY;
       relieveMemoryPressure();
     }
-    const { sec, nsec } = millisToTime(events.timestamps[i])!;
     const flags = events.flags[i];
-    const line = this.text(events.messageStart[i], events.messageEnd[i], (flags & MESSAGE_ESCAPED) !== 0);
+    const entry = entryAtMillis(events.timestamps[i], this.text(events.messageStart[i], events.messageEnd[i], (flags & MESSAGE_ESCAPED) !== 0))!;
     return {
       done: false,
       value: events.idStart && (flags & ID_STRING) !== 0
-        ? { sec, nsec, line, metadata: { cloudwatch_event_id: this.text(events.idStart[i], events.idEnd![i], (flags & ID_ESCAPED) !== 0) } }
-        : { sec, nsec, line },
+        ? { sec: entry.sec, nsec: entry.nsec, line: entry.line, metadata: { cloudwatch_event_id: this.text(events.idStart[i], events.idEnd![i], (flags & ID_ESCAPED) !== 0) } }
+        : entry,
     };
   }
 
@@ -201,9 +200,20 @@ function parsedPayloadGroup(parsed: unknown, opts: CloudWatchGroupOptions): Clou
   const events = parsed.logEvents;
   if (!Array.isArray(events)) return payloadGroup(parsed, null, () => [], opts);
   return payloadGroup(parsed, events.length, () => {
-    for (let i = 0; i < events.length; i++) checkedEvent(events[i], i, opts.what);
+    // One pass: a malformed event refuses the payload wherever it lies (the first one is named),
+    // then the first whose time Loki cannot store.
     const entries: LogEntry[] = new Array(events.length);
-    for (let i = 0; i < events.length; i++) entries[i] = eventEntry(events[i], i, opts);
+    let unstorable = -1;
+    for (let i = 0; i < events.length; i++) {
+      const { timestamp, message, id } = checkedEvent(events[i], i, opts.what);
+      const entry = entryAtMillis(timestamp, message);
+      if (entry === undefined) {
+        if (unstorable < 0) unstorable = i;
+      } else {
+        entries[i] = opts.wantEventId && typeof id === "string" ? { sec: entry.sec, nsec: entry.nsec, line: message, metadata: { cloudwatch_event_id: id } } : entry;
+      }
+    }
+    if (unstorable >= 0) eventEntry(events[unstorable], unstorable, opts);
     return entries;
   }, opts);
 }
