@@ -398,6 +398,14 @@ class EventsBuilder {
     };
   }
 
+  /** Describes another logEvents array instead (a repeated key: the last counts), in the same arrays. */
+  restart(): void {
+    const layout = this.layout;
+    this.index = 0;
+    layout.count = 0;
+    layout.firstMalformed = layout.firstUnstorable = undefined;
+  }
+
   malformed(start: number, end: number): void {
     this.layout.firstMalformed ??= { index: this.index, start, end };
     this.index++;
@@ -455,6 +463,8 @@ export function scanSubscriptionPayload(bytes: Uint8Array, decode: (start: numbe
     return undefined;
   }
   const layout: SubscriptionLayout = {};
+  /** One set of arrays for every logEvents key: sized from the payload, allocating them per repeated key cost O(keys x payload). */
+  let events: EventsBuilder | undefined;
   i = s.ws(i + 1);
   if (b[i] === CLOSE_BRACE) i++;
   else {
@@ -465,7 +475,8 @@ export function scanSubscriptionPayload(bytes: Uint8Array, decode: (start: numbe
       i = s.ws(s.expect(s.ws(i), COLON));
       if (key === "logEvents" && b[i] === OPEN_BRACKET) {
         // About one event per 200 bytes of payload in CloudWatch's own; the arrays grow as needed.
-        const events = new EventsBuilder(Math.ceil(b.length / 200), wantIds, b.length);
+        if (events === undefined) events = new EventsBuilder(Math.ceil(b.length / 200), wantIds, b.length);
+        else events.restart();
         i = s.scanEvents(i, events);
         layout.logEvents = events.layout;
       } else {
