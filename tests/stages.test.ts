@@ -94,6 +94,26 @@ describe("stages: json", () => {
       }
     });
 
+    it("a stage whose expressions are all top-level fields (read in one loop) extracts what the interpreter does for each", () => {
+      // Keys with dots, quotes, backslashes, spaces, unicode and escapes; every kind of value; a repeated key (the last wins).
+      const lines = [
+        ...LINES,
+        '{"q\\"k":"quoted key","b\\\\k":"backslash key","tab":"a\\tb\\u0000c","emoji":"\ud83d\ude00 \\ud83d\\ude00","lone":"\\ud800","esc":"\\"\\\\\\/\\b\\f\\n\\r\\t"}',
+        '{"level":"info","level":"error","status":200,"ratio":-1.5e-3,"huge":1e400,"int":9007199254740993,"t":true,"arr":[1,"two",null,{"b":[]}],"o":{"z":1,"a":{"y":2,"b":3}}}',
+        '  {"level" : "spaced" , "n" : 0 }  ',
+        "{}",
+      ];
+      const fields = [
+        "level", "msg", "status", "ratio", "huge", "int", "t", "f", "n", "z", "arr", "o", "e", "ea", "s", "big", "neg", "exp", "u", "tags", "http", "none", "ok",
+        '"dotted.key"', '"a.b"', '"q\\"k"', '"b\\\\k"', '"a b"', '"1"', '""', '"é"', "tab", "emoji", "lone", "esc", "constructor", "toString", "__proto__", "missing",
+      ];
+      const expressions = Object.fromEntries(fields.map((field, i) => [`f${i}`, field]));
+      const interpreted = Object.fromEntries(fields.map((field, i) => [`f${i}`, `${field} | @`]));
+      for (const line of lines) {
+        expect(run([{ json: { expressions } }], line).extracted, line).to.deep.equal(run([{ json: { expressions: interpreted } }], line).extracted);
+      }
+    });
+
     it("an inherited name is no field: null, unless the JSON has it (also through the interpreter)", () => {
       for (const expression of ["constructor", "toString", "a.constructor", "constructor | @", "length(keys(@)) > `0` && constructor"]) {
         expect(extract(expression, '{"a":{"b":1}}'), expression).to.equal(null);

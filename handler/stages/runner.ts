@@ -38,6 +38,9 @@ export class StageRunner {
   /** The stream whose labels `template` holds, as an ordinary object (see extractedFor). */
   private templateOf: FinalLabels | undefined;
   private template: Record<string, unknown> | undefined;
+  /** Whether the labels of `templateOf` are frozen (FinalLabels are), so entries may share them. */
+  private streamFrozen = false;
+  private readonly staged: StageEntry = { labels: NO_METADATA as Readonly<Labels>, extracted: {}, line: "", sec: 0, nsec: 0, metadata: NO_METADATA };
 
   constructor(private readonly pipeline: StagePipeline, log: Log, now: () => number = Date.now, random: () => number = Math.random) {
     this.ctx = { log, now, random };
@@ -58,15 +61,15 @@ export class StageRunner {
    */
   run(stream: FinalLabels, entry: LogEntry): StagedEntry {
     const metadata = entry.metadata;
-    const staged: StageEntry = {
-      // FinalLabels are frozen; a caller's unfrozen set gets a copy rather than being changed.
-      labels: Object.isFrozen(stream.labels) ? stream.labels : newLabels(stream.labels),
-      extracted: this.extractedFor(stream),
-      line: entry.line,
-      sec: entry.sec,
-      nsec: entry.nsec,
-      metadata: metadata === undefined ? NO_METADATA : Object.isFrozen(metadata) ? metadata : { ...metadata },
-    };
+    // One StageEntry for every entry: run is synchronous and no stage keeps the entry it is given.
+    const staged = this.staged;
+    staged.extracted = this.extractedFor(stream);
+    // FinalLabels are frozen; a caller's unfrozen set gets a copy rather than being changed.
+    staged.labels = this.streamFrozen ? stream.labels : newLabels(stream.labels);
+    staged.line = entry.line;
+    staged.sec = entry.sec;
+    staged.nsec = entry.nsec;
+    staged.metadata = metadata === undefined ? NO_METADATA : Object.isFrozen(metadata) ? metadata : { ...metadata };
     const result = this.pipeline.run(staged, this.ctx);
     if (result !== undefined) return result;
     // An entry that had a line and lost it to the stages says nothing any more.
@@ -88,6 +91,7 @@ export class StageRunner {
   private extractedFor(stream: FinalLabels): Record<string, unknown> {
     if (stream !== this.templateOf) {
       this.templateOf = stream;
+      this.streamFrozen = Object.isFrozen(stream.labels);
       // An assignment to `__proto__` would set the prototype: such a (rare) set is spread instead.
       this.template = Object.hasOwn(stream.labels, "__proto__") ? undefined : { ...stream.labels };
     }
