@@ -4,7 +4,7 @@
  * This is the hot path of the shipper: every byte of every line goes through it. The
  * message is written straight into one reused protobufjs `Writer`: an entry's framing, timestamp
  * and line byte by byte into its buffer after one capacity check per entry, the rarer parts
- * (metadata pairs via `fork`/`ldelim`, times outside 1970-2106) through its methods.
+ * (times outside 1970-2106) through its methods; metadata pairs are written like entries.
  * Strings are the exception: protobufjs measures a long string's UTF-8 length first and
  * then encodes it, i.e. two passes over every line. Here a string is encoded once, directly
  * behind a length prefix whose size is guessed from the UTF-16 length (exact for ASCII, the
@@ -126,26 +126,40 @@ function writeTimestamp(w: Writer, sec: number, nsec: number): void {
   if (nsec !== 0) w.uint32(TIMESTAMP_NANOS).uint32(nsec);
 }
 
-/** Metadata names in byte order; sources usually build them sorted already, which saves a sort. */
-function sortedNames(metadata: Metadata): string[] {
-  const names: string[] = [];
-  let sorted = true;
+/**
+ * Writes the metadata's name/value pairs sorted by name. Names usually come sorted (sources and
+ * stages build them in order): the pairs are written as the names are enumerated, and only a
+ * name out of order sends them back to be written from a sorted copy. A structured_metadata
+ * stage gives every entry an object of its own, so this runs per entry: it allocates nothing.
+ */
+function writeStructuredMetadata(w: Writer, metadata: Metadata): void {
+  const start = w.pos;
+  let previous: string | undefined;
   for (const name in metadata) {
-    if (sorted && names.length > 0 && name < names[names.length - 1]) sorted = false;
-    names.push(name);
+    if (previous !== undefined && name < previous) {
+      w.pos = start;
+      for (const sorted of Object.keys(metadata).sort()) writeMetadataPair(w, sorted, metadata[sorted]);
+      return;
+    }
+    writeMetadataPair(w, name, metadata[name]);
+    previous = name;
   }
-  return sorted ? names : names.sort();
 }
 
-function writeStructuredMetadata(w: Writer, metadata: Metadata): void {
-  // Sorted names make the same entry encode to the same bytes, whatever the insertion order.
-  for (const name of sortedNames(metadata)) {
-    const value = metadata[name];
-    w.uint32(ENTRY_STRUCTURED_METADATA).fork();
-    if (name.length > 0) writeStringField(w, LABEL_PAIR_NAME, name);
-    if (value.length > 0) writeStringField(w, LABEL_PAIR_VALUE, value);
-    w.ldelim();
-  }
+/** A LabelPairAdapter field (empty name or value left out, as proto3 does), written like an entry: its body straight behind a guessed length prefix. */
+function writeMetadataPair(w: Writer, name: string, value: string): void {
+  // Tag and prefix of the pair, then of each field, and at most 3 UTF-8 bytes per UTF-16 unit.
+  const buf = ensureCapacity(w, 3 * (1 + 5) + 3 * (name.length + value.length));
+  let pos = w.pos;
+  buf[pos++] = ENTRY_STRUCTURED_METADATA;
+  const prefixAt = pos;
+  // Exact for ASCII fields shorter than 128 bytes: a tag and a one-byte length each.
+  const expectedBytes = name.length + value.length + 4;
+  pos += varint32Size(expectedBytes);
+  if (name.length > 0) pos = writeStringFieldAt(buf, pos, LABEL_PAIR_NAME, name);
+  if (value.length > 0) pos = writeStringFieldAt(buf, pos, LABEL_PAIR_VALUE, value);
+  w.pos = pos;
+  endDelimited(w, prefixAt, expectedBytes);
 }
 
 /**
