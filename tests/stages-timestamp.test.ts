@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ConfigError } from "../handler/config";
-import { compileTimeFormat, loadLocation, parseRFC3339, type Instant } from "../handler/stages/gotime";
+import { compileTimeFormat, loadLocation, parseRFC3339, triesRFC3339First, type Instant } from "../handler/stages/gotime";
 import { formatGoFloat } from "../handler/stages/values";
 import { MAX_FUDGE_STREAMS, timestamp } from "../handler/stages/timestamp";
 import { seededRandom } from "../bench/support";
@@ -167,6 +167,38 @@ describe("Go time layouts (handler/stages/gotime.ts)", () => {
         expect(taken).to.be.greaterThan(400);
       });
     }
+
+    it("the timestamp stage, which tries the fast path itself, sets what the compiled parsers give (format and fallback_formats)", () => {
+      const stageOptions: [Record<string, unknown>, ReturnType<typeof compileTimeFormat>[]][] = [
+        [{ format: "RFC3339Nano" }, [compileTimeFormat("RFC3339Nano")]],
+        [{ format: "2006-01-02T15:04:05Z07:00", location: "America/New_York" }, [compileTimeFormat("2006-01-02T15:04:05Z07:00", loadLocation("America/New_York"))]],
+        [{ format: "UnixMs", fallback_formats: ["RFC3339", "2006-01-02T15:04:05"] }, [compileTimeFormat("UnixMs"), compileTimeFormat("RFC3339"), compileTimeFormat("2006-01-02T15:04:05")]],
+      ];
+      for (const [options, parsers] of stageOptions) {
+        const stage = timestamp({ source: "ts", action_on_failure: "skip", ...options }, "LOKI_STAGE_CONFIGS[0].timestamp", noNested);
+        for (const value of [...VALUES, ...mutations(1000)]) {
+          let expected: Instant = { sec: 1, nsec: 0 };
+          for (const parse of parsers) {
+            const got = outcome(parse, value);
+            if (typeof got !== "string") {
+              expected = got;
+              break;
+            }
+          }
+          const entry = stageEntry({ extracted: { ts: value }, sec: 1, nsec: 0 });
+          stage.process(entry, stageContext(JULY_2026));
+          expect({ sec: entry.sec, nsec: entry.nsec }, `${JSON.stringify(options)}: ${JSON.stringify(value)}`).to.deep.equal(expected);
+        }
+      }
+    });
+
+    it("a format tries the fast path first exactly when it is RFC3339, RFC3339Nano or their layout", () => {
+      const table: [string, boolean][] = [
+        ["RFC3339", true], ["RFC3339Nano", true], ["2006-01-02T15:04:05Z07:00", true], ["2006-01-02T15:04:05.999999999Z07:00", true],
+        ["2006-01-02T15:04:05.000Z07:00", false], ["RFC1123Z", false], ["Unix", false], ["UnixMs", false], ["UnixNs", false], ["2006-01-02", false],
+      ];
+      for (const [format, expected] of table) expect(triesRFC3339First(format), format).to.equal(expected);
+    });
 
     it("the minute remembered from the value before never changes an answer", () => {
       // Each value right after one sharing its first 17 characters (its "2006-01-02T15:04:" when

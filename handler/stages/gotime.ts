@@ -783,8 +783,21 @@ export function compileTimeFormat(format: string, location: Location = UTC, opti
   // Go's parse tries its RFC 3339 fast path first for these two layouts and falls back to the
   // general parser when it declines; so here (4 times faster on "2025-11-22T08:00:00.123Z").
   // (`rfc3339FastPath: false` leaves it out, for the tests that compare the two.)
-  if (options.rfc3339FastPath !== false && (layout === GO_LAYOUTS.RFC3339 || layout === GO_LAYOUTS.RFC3339Nano)) return (value, now) => parseRFC3339(value) ?? general(value, now);
+  if (options.rfc3339FastPath !== false && isRFC3339Layout(layout)) return (value, now) => parseRFC3339(value) ?? general(value, now);
   return general;
+}
+
+function isRFC3339Layout(layout: string): boolean {
+  return layout === GO_LAYOUTS.RFC3339 || layout === GO_LAYOUTS.RFC3339Nano;
+}
+
+/**
+ * Whether compileTimeFormat's parser for `format` tries parseRFC3339 first (RFC3339,
+ * RFC3339Nano or their layouts written out): a caller may then try parseRFC3339Into itself,
+ * without an Instant per value, and call the parser only when that declines.
+ */
+export function triesRFC3339First(format: string): boolean {
+  return format !== "Unix" && EPOCH_FORMATS[format] === undefined && isRFC3339Layout(GO_LAYOUTS[format] ?? format);
 }
 
 /** The value of the decimal digits s[from..to), or -1 when one of them is not a digit. */
@@ -816,24 +829,30 @@ let lastMinuteSeconds = 0;
  * every value accepted here (tests/stages-timestamp.test.ts compares the two).
  */
 export function parseRFC3339(s: string): Instant | undefined {
-  if (s.length < 20) return undefined;
+  const at: Instant = { sec: 0, nsec: 0 };
+  return parseRFC3339Into(s, at) ? at : undefined;
+}
+
+/** parseRFC3339 writing the instant into `at`: false (and `at` unchanged) where parseRFC3339 answers undefined. */
+export function parseRFC3339Into(s: string, at: Instant): boolean {
+  if (s.length < 20) return false;
   let minuteSeconds: number;
   if (lastMinute !== "" && s.startsWith(lastMinute)) minuteSeconds = lastMinuteSeconds;
   else {
-    if (s.charCodeAt(4) !== 45 /* - */ || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 /* T */ || s.charCodeAt(13) !== 58 /* : */ || s.charCodeAt(16) !== 58) return undefined;
+    if (s.charCodeAt(4) !== 45 /* - */ || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 /* T */ || s.charCodeAt(13) !== 58 /* : */ || s.charCodeAt(16) !== 58) return false;
     const year = digitsValue(s, 0, 4);
     const month = digitsValue(s, 5, 7);
     const hour = digitsValue(s, 11, 13);
     const min = digitsValue(s, 14, 16);
-    if (year < 0 || month < 1 || month > 12 || hour < 0 || hour > 23 || min < 0 || min > 59) return undefined;
+    if (year < 0 || month < 1 || month > 12 || hour < 0 || hour > 23 || min < 0 || min > 59) return false;
     const day = digitsValue(s, 8, 10);
-    if (day < 1 || day > daysIn(month, year)) return undefined;
+    if (day < 1 || day > daysIn(month, year)) return false;
     minuteSeconds = daysFromCivil(year, month, day) * 86400 + hour * 3600 + min * 60;
     lastMinute = s.slice(0, 17);
     lastMinuteSeconds = minuteSeconds;
   }
   const sec = digitsValue(s, 17, 19);
-  if (sec < 0 || sec > 59) return undefined;
+  if (sec < 0 || sec > 59) return false;
   let i = 19;
   let nsec = 0;
   if (s.charCodeAt(i) === 46 /* . */ && isDigitAt(s, i + 1)) {
@@ -846,14 +865,16 @@ export function parseRFC3339(s: string): Instant | undefined {
   }
   let offset = 0;
   if (!(s.length === i + 1 && s.charCodeAt(i) === 90 /* Z */)) {
-    if (s.length !== i + 6) return undefined;
+    if (s.length !== i + 6) return false;
     const sign = s.charCodeAt(i);
     const hh = digitsValue(s, i + 1, i + 3);
     const mm = digitsValue(s, i + 4, i + 6);
-    if ((sign !== 43 /* + */ && sign !== 45 /* - */) || s.charCodeAt(i + 3) !== 58 || hh < 0 || hh > 23 || mm < 0 || mm > 59) return undefined;
+    if ((sign !== 43 /* + */ && sign !== 45 /* - */) || s.charCodeAt(i + 3) !== 58 || hh < 0 || hh > 23 || mm < 0 || mm > 59) return false;
     offset = (hh * 60 + mm) * 60 * (sign === 45 ? -1 : 1);
   }
-  return { sec: minuteSeconds + sec - offset, nsec };
+  at.sec = minuteSeconds + sec - offset;
+  at.nsec = nsec;
+  return true;
 }
 
 /**

@@ -15,7 +15,7 @@ import { ConfigError } from "../config";
 import type { Labels } from "../types";
 import { compareCodePoints, sortedLabelNames } from "../labels/names";
 import { valueToString } from "./values";
-import { compileTimeFormat, layoutElementCount, loadLocation, NAMED_TIME_FORMATS, UTC, type Instant, type Location, type TimeParser } from "./gotime";
+import { compileTimeFormat, layoutElementCount, loadLocation, NAMED_TIME_FORMATS, parseRFC3339Into, triesRFC3339First, UTC, type Instant, type Location, type TimeParser } from "./gotime";
 import { StageOptions } from "./stage-options";
 import type { Stage, StageContext, StageEntry, StageFactory } from "./types";
 
@@ -47,7 +47,7 @@ export const timestamp: StageFactory = (options, where) => {
     compileFormat(format, location, `${where}.format`),
     ...fallbacks.map((f, i) => compileFormat(f, location, `${where}.fallback_formats[${i}]`)),
   ];
-  return new TimestampStage(source, parsers, action === "fudge");
+  return new TimestampStage(source, parsers, [format, ...fallbacks].map(triesRFC3339First), action === "fudge");
 };
 
 function compileFormat(format: string, location: Location, setting: string): TimeParser {
@@ -62,12 +62,15 @@ class TimestampStage implements Stage {
   readonly name = "timestamp";
   /**
    * Label-set key -> last timestamp parsed or fudged (insertion order = recency), but for the
-   * most recent label set: its key and time are held in `newest`/`newestAt` (most entries
-   * continue the stream of the entry before, which then costs no map write).
+   * most recent label set: its key and time are held in `newest`/`newestSec`/`newestNsec` (most
+   * entries continue the stream of the entry before, which then costs no map write and no object).
    */
   private readonly last = new Map<string, Instant>();
   private newest: string | undefined;
-  private newestAt: Instant | undefined;
+  private newestSec = 0;
+  private newestNsec = 0;
+  /** Where parseRFC3339Into writes: parsed times are copied out of it at once. */
+  private readonly parsed: Instant = { sec: 0, nsec: 0 };
   /** The last frozen label set seen and its key: a stream's entries share one frozen set (see StageEntry). */
   private keyedLabels: Readonly<Labels> | undefined;
   private labelsKey = "";
@@ -75,6 +78,8 @@ class TimestampStage implements Stage {
   constructor(
     private readonly source: string,
     private readonly parsers: readonly TimeParser[],
+    /** Per parser: whether it tries parseRFC3339 first, which this stage then does without an Instant per entry. */
+    private readonly rfc3339First: readonly boolean[],
     private readonly fudge: boolean,
   ) {}
 
@@ -83,29 +88,44 @@ class TimestampStage implements Stage {
     if (parsed !== undefined) {
       entry.sec = parsed.sec;
       entry.nsec = parsed.nsec;
-      if (this.fudge) this.remember(this.keyOf(entry.labels), parsed);
+      if (this.fudge) this.remember(this.keyOf(entry.labels), parsed.sec, parsed.nsec);
       return undefined;
     }
     if (!this.fudge) return undefined;
     const key = this.keyOf(entry.labels);
-    const last = key === this.newest ? this.newestAt : this.last.get(key);
-    // Nothing parsed yet for this label set: the entry keeps its own timestamp.
-    if (last === undefined) return undefined;
-    const next = last.nsec === 999_999_999 ? { sec: last.sec + 1, nsec: 0 } : { sec: last.sec, nsec: last.nsec + 1 };
-    entry.sec = next.sec;
-    entry.nsec = next.nsec;
-    this.remember(key, next);
+    let sec: number;
+    let nsec: number;
+    if (key === this.newest) {
+      sec = this.newestSec;
+      nsec = this.newestNsec;
+    } else {
+      const last = this.last.get(key);
+      // Nothing parsed yet for this label set: the entry keeps its own timestamp.
+      if (last === undefined) return undefined;
+      sec = last.sec;
+      nsec = last.nsec;
+    }
+    if (nsec === 999_999_999) {
+      sec++;
+      nsec = 0;
+    } else nsec++;
+    entry.sec = sec;
+    entry.nsec = nsec;
+    this.remember(key, sec, nsec);
     return undefined;
   }
 
-  private parse(entry: StageEntry, ctx: StageContext): Instant | undefined {
+  /** The time the entry's source value gives, or undefined; the Instant answered may be reused by the next call. */
+  private parse(entry: StageEntry, ctx: StageContext): Readonly<Instant> | undefined {
     if (!Object.hasOwn(entry.extracted, this.source)) return undefined;
     const text = valueToString(entry.extracted[this.source]);
     if (text === undefined) return undefined;
     let firstError: unknown;
-    for (const parser of this.parsers) {
+    for (let i = 0; i < this.parsers.length; i++) {
+      // What the parser would try first; when it declines, the parser tries it again and goes on.
+      if (this.rfc3339First[i] && parseRFC3339Into(text, this.parsed)) return this.parsed;
       try {
-        return parser(text, ctx.now);
+        return this.parsers[i](text, ctx.now);
       } catch (err) {
         firstError ??= err;
       }
@@ -125,20 +145,19 @@ class TimestampStage implements Stage {
     return key;
   }
 
-  private remember(key: string, at: Instant): void {
-    if (key === this.newest) {
-      this.newestAt = at;
-      return;
+  private remember(key: string, sec: number, nsec: number): void {
+    if (key !== this.newest) {
+      // The label set the time was remembered for until now moves into the map.
+      if (this.newest !== undefined) this.last.set(this.newest, { sec: this.newestSec, nsec: this.newestNsec });
+      this.last.delete(key);
+      this.newest = key;
     }
-    if (this.newest !== undefined) this.last.set(this.newest, this.newestAt as Instant);
-    this.last.delete(key);
-    this.newest = key;
-    this.newestAt = at;
+    this.newestSec = sec;
+    this.newestNsec = nsec;
+    if (this.last.size < MAX_FUDGE_STREAMS) return;
     // The label sets remembered: the map's and the newest.
-    if (this.last.size + 1 > MAX_FUDGE_STREAMS) {
-      const oldest = this.last.keys().next().value as string;
-      this.last.delete(oldest);
-    }
+    const oldest = this.last.keys().next().value as string;
+    this.last.delete(oldest);
   }
 }
 
