@@ -11,7 +11,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { InvocationDeadline } from "../handler/deadline";
 import { localObjectGroups, objectGroups } from "../handler/sources/s3-log-object";
-import { BoundedBody, S3ReadError, type ObjectOpener } from "../handler/sources/s3-object";
+import { BoundedBody, getObjectError, S3ReadError, type ObjectOpener } from "../handler/sources/s3-object";
 import { BadRecordError, EntryGroup, LogEntry } from "../handler/types";
 import { entriesOf, MemoryLog, failure } from "./support/events";
 
@@ -154,6 +154,52 @@ describe("S3 object -> entry groups", () => {
     } finally {
       deadline.dispose();
     }
+  });
+
+  describe("an EventBridge key that is not the object's: the form-decoded key is tried next", () => {
+    /** S3 without s3:ListBucket (the deployed role) answers a missing key AccessDenied, with it NoSuchKey. */
+    const missingAnswers = ["NoSuchKey", "AccessDenied"];
+    const encoded = "alb+logs/" + ALB_KEY;
+    const decoded = "alb logs/" + ALB_KEY;
+    const keyedOpener = (existing: string, missing: string): ObjectOpener & { keys: string[] } => {
+      const open = Object.assign(async (location: { key: string }) => {
+        open.keys.push(location.key);
+        if (location.key !== existing) throw new S3ReadError(`GetObject s3://logs/${location.key} failed: ${missing}`, missing);
+        return { body: once(gzipSync(fixture("alb.log"))) };
+      }, { keys: [] as string[] });
+      return open;
+    };
+    for (const missing of missingAnswers) {
+      it(`after ${missing} for the key as it came`, async () => {
+        const open = keyedOpener(decoded, missing);
+        const [group] = await collect(objectGroups({ bucket: "logs", key: encoded, alternateKey: decoded, eventTime: "2024-06-01T12:00:00Z" }, { want: new Set(), log, deadline: roomy(), open }));
+        expect(open.keys).to.deep.equal([encoded, decoded]);
+        expect(group.metadata).to.deep.equal({ s3_bucket: "logs", s3_key: decoded });
+        expect(group.entries).to.have.length(4);
+      });
+    }
+
+    it("when neither exists, the error names both keys", async () => {
+      const open = keyedOpener("neither", "AccessDenied");
+      const err = await failure(collect(objectGroups({ bucket: "logs", key: encoded, alternateKey: decoded, eventTime: "2024-06-01T12:00:00Z" }, { want: new Set(), log, deadline: roomy(), open })));
+      expect(err).to.be.instanceOf(S3ReadError);
+      expect(err.message).to.contain(encoded).and.contain(decoded);
+    });
+
+    it("other failures (throttling, a stalled answer) are not taken for a missing key", async () => {
+      const open = keyedOpener(decoded, "SlowDown");
+      const err = await failure(collect(objectGroups({ bucket: "logs", key: encoded, alternateKey: decoded, eventTime: "2024-06-01T12:00:00Z" }, { want: new Set(), log, deadline: roomy(), open })));
+      expect((err as S3ReadError).code).to.equal("SlowDown");
+      expect(open.keys).to.deep.equal([encoded]);
+    });
+  });
+
+  it("GetObject AccessDenied says that S3 also answers it for an object that does not exist (deleted since the event)", () => {
+    const err = getObjectError("GetObject s3://logs/k", "eu-west-1", Object.assign(new Error("Access Denied"), { name: "AccessDenied" }));
+    expect(err.code).to.equal("AccessDenied");
+    expect(err.message).to.contain("GetObject s3://logs/k (region eu-west-1) failed: AccessDenied: Access Denied").and.contain("s3:ListBucket").and.contain("does not exist");
+    expect(getObjectError("GetObject s3://logs/k", "eu-west-1", Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey" })).message)
+      .to.equal("GetObject s3://logs/k (region eu-west-1) failed: NoSuchKey: The specified key does not exist.");
   });
 
   it("reads a local file as the object it would be (replay)", async () => {

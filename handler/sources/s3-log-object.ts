@@ -15,6 +15,12 @@ import type { SourceContext } from "./context";
 import type { S3ObjectRef } from "./s3-notification";
 import { ObjectOpener, openS3Object, S3ReadError } from "./s3-object";
 
+/**
+ * What GetObject answers for a key that does not exist: NoSuchKey, or AccessDenied when the role
+ * may not s3:ListBucket the bucket, as the role this program deploys (it may only s3:GetObject).
+ */
+const MISSING_OBJECT_CODES: ReadonlySet<string> = new Set(["NoSuchKey", "AccessDenied"]);
+
 export interface ObjectReadOptions {
   /** STRUCTURED_METADATA: per-entry fields outside it are not computed. */
   want: ReadonlySet<string>;
@@ -61,9 +67,14 @@ export async function* objectGroups(ref: S3ObjectRef, opts: ObjectReadOptions): 
   try {
     opened = await open(ref, opts.deadline);
   } catch (err) {
-    if (ref.alternateKey === undefined || !(err instanceof S3ReadError && err.code === "NoSuchKey")) throw err;
+    if (ref.alternateKey === undefined || !(err instanceof S3ReadError && MISSING_OBJECT_CODES.has(err.code ?? ""))) throw err;
     key = ref.alternateKey;
-    opened = await open({ ...ref, key }, opts.deadline);
+    try {
+      opened = await open({ ...ref, key }, opts.deadline);
+    } catch (second) {
+      if (!(second instanceof S3ReadError)) throw second;
+      throw new S3ReadError(`${err.message}; the form-decoded key ${JSON.stringify(key)} was tried too: ${second.message}`, second.code, { cause: second });
+    }
   }
   const fallback = parseTime(ref.eventTime) ?? fromDate(opened.lastModified);
   yield* bytesGroups(opened.body, { bucket: ref.bucket, key, info, fallback, want: opts.want, maxLineBytes: opts.maxLineBytes, splitLongLines: opts.splitLongLines });

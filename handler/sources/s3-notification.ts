@@ -10,7 +10,8 @@
  * Keys in S3 notifications are URL-encoded with `+` for spaces ("red flower.jpg" arrives as
  * "red+flower.jpg") and are decoded here. EventBridge keys are documented by example only and
  * observed unencoded: they are used as they come, and the form-decoded key is kept as a second
- * choice, tried only if the first does not exist.
+ * choice, tried only if the first does not exist (S3 answers NoSuchKey, or AccessDenied when the
+ * role may not s3:ListBucket, as the role this program deploys).
  */
 import { BadRecordError, Log } from "../types";
 import { isObject } from "./detect";

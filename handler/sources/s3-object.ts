@@ -68,8 +68,7 @@ export async function openS3Object(location: ObjectLocation, deadline: Invocatio
     output = await sendWithin(limit, deadline.waitMs(S3_ANSWER_CAP_MS), (options) => client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), options));
   } catch (err) {
     limit.clear();
-    const e = err as { name?: string; message?: string };
-    throw new S3ReadError(`${what} (region ${region}) failed: ${e.name ?? "Error"}: ${e.message ?? String(err)}`, e.name, { cause: err });
+    throw getObjectError(what, region, err);
   }
   if (!output.Body) {
     limit.clear();
@@ -78,6 +77,20 @@ export async function openS3Object(location: ObjectLocation, deadline: Invocatio
   const stream = output.Body as AsyncIterable<Uint8Array> & { destroy?: () => void };
   const body = new BoundedBody(stream[Symbol.asyncIterator](), limit, () => deadline.waitMs(S3_IDLE_CAP_MS), what, () => stream.destroy?.());
   return { body, lastModified: output.LastModified };
+}
+
+/**
+ * A failed GetObject as an S3ReadError naming the object. AccessDenied gets the other reading S3
+ * gives it: without s3:ListBucket on the bucket (the role this program deploys may only
+ * s3:GetObject), S3 answers AccessDenied, not NoSuchKey, for an object that does not exist, e.g.
+ * one deleted (by a lifecycle rule) since the event announced it.
+ */
+export function getObjectError(what: string, region: string, err: unknown): S3ReadError {
+  const e = err as { name?: string; message?: string };
+  const hint = e.name === "AccessDenied"
+    ? " (the role may not read it, or, without s3:ListBucket on the bucket, the object does not exist: deleted since the event, or the key is not the object's)"
+    : "";
+  return new S3ReadError(`${what} (region ${region}) failed: ${e.name ?? "Error"}: ${e.message ?? String(err)}${hint}`, e.name, { cause: err });
 }
 
 /**
