@@ -275,4 +275,40 @@ describe("S3 log formats", () => {
       expect(labels).to.deep.equal({ __aws_log_type: "s3_access", __aws_s3_access: "amzn-s3-demo-bucket1" });
     });
   });
+
+  describe("a line's own time outside what Loki can store counts as no time: the event time, the object still ships", () => {
+    // Loki refuses a whole push holding one time outside 0001..9999: such a line used to fail its
+    // object, and every retry of it, until the dead-letter queue.
+    const GOOD_ALB = "http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 \"GET http://www.example.com:80/ HTTP/1.1\" \"curl/7.46.0\" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 \"Root=1-58337262-36d228ad5d99923122bbe354\"";
+    const cases: { name: string; format: FormatId; lbVariant?: LbVariant; text: string; times: [number, number][] }[] = [
+      { name: "ALB access, year 0000", format: "lb", lbVariant: "alb", text: `${GOOD_ALB.replace("2018-07-02T22:23:00.186641Z", "0000-07-02T22:23:00.186641Z")}\n${GOOD_ALB}\n`,
+        times: [[FALLBACK.sec, FALLBACK.nsec], [1530570180, 186641000]] },
+      { name: "VPC flow, a 12-digit start", format: "vpc_flow",
+        text: "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+          + "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 999999999999 1418530070 ACCEPT OK\n"
+          + "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n",
+        times: [[FALLBACK.sec, FALLBACK.nsec], [1418530010, 0]] },
+      { name: "CloudFront, year 0000", format: "cloudfront", text: "0000-12-04\t21:02:31\tLAX1\n2019-12-04\t21:02:31\tLAX1\n",
+        times: [[FALLBACK.sec, FALLBACK.nsec], [1575493351, 0]] },
+      { name: "S3 access, year 0000", format: "s3_access", text: "o b [06/Feb/0000:00:00:38 +0000] 192.0.2.3 -\no b [06/Feb/2019:00:00:38 +0000] 192.0.2.3 -\n",
+        times: [[FALLBACK.sec, FALLBACK.nsec], [1549411238, 0]] },
+      // MSK: the line continues the one before it (here: the first line, so the event time + 1 ns).
+      { name: "MSK, year 0000", format: "msk", text: "[0000-07-04 11:57:55,836] INFO a\n[2025-07-04 11:57:55,836] INFO b\n",
+        times: [[FALLBACK.sec, FALLBACK.nsec + 1], [Date.UTC(2025, 6, 4, 11, 57, 55) / 1000, 836_000_000]] },
+    ];
+    for (const { name, format, lbVariant, text, times } of cases) {
+      it(name, async () => {
+        const entries = await parse(format, Buffer.from(text), { lbVariant });
+        expect(entries.map((e) => [e.sec, e.nsec])).to.deep.equal(times);
+      });
+    }
+
+    it("also with MAX_LINE_SIZE_ACTION=split: the pieces of such a line take the event time", async () => {
+      const line = "http 0000-07-02T22:23:00.186641Z " + "x".repeat(3000);
+      const entries: LogEntry[] = [];
+      for await (const batch of FORMATS.lb.parse(chunked(Buffer.from(line + "\n"), 512), { fallback: FALLBACK, want: new Set(), what: "s3://b/k", lbVariant: "alb", maxLineBytes: 1024, splitLongLines: true })) entries.push(...batch);
+      expect(entries).to.have.length(3);
+      expect(entries.map((e) => [e.sec, e.nsec])).to.deep.equal(Array(3).fill([FALLBACK.sec, FALLBACK.nsec]));
+    });
+  });
 });

@@ -2,7 +2,7 @@
  * What every S3 log format module provides, and the helper that turns a per-line parser into
  * a stream parser. Parsers are pure: plain bytes in, entries out, no S3, no clock.
  */
-import type { Labels, LogEntry } from "../types";
+import { isStorableTimestamp, Labels, LogEntry } from "../types";
 import type { KeyInfo, LbVariant } from "./keys";
 import { LinePiece, splitLines, splitLinesInPieces } from "./lines";
 import type { Timestamp } from "./time";
@@ -41,13 +41,13 @@ export function lineFormat(create: (opts: ParseOptions) => LineParser): LogForma
   return async function* parseLines(input, opts) {
     const parseLine = create(opts);
     if (opts.splitLongLines) {
-      yield* parsePieces(splitLinesInPieces(input, opts.maxLineBytes), parseLine);
+      yield* parsePieces(splitLinesInPieces(input, opts.maxLineBytes), (line) => storable(parseLine(line), opts.fallback));
       return;
     }
     for await (const lines of splitLines(input, opts.maxLineBytes)) {
       const entries: LogEntry[] = [];
       for (const line of lines) {
-        const entry = parseLine(line);
+        const entry = storable(parseLine(line), opts.fallback);
         if (entry) entries.push(entry);
       }
       if (entries.length > 0) yield entries;
@@ -74,6 +74,19 @@ async function* parsePieces(lines: AsyncIterable<(string | LinePiece)[]>, parseL
     }
     if (entries.length > 0) yield entries;
   }
+}
+
+/**
+ * A line's own time that Loki cannot store (year 0000 in a damaged or hand-made file, a VPC flow
+ * `start` of 12 digits) counts as no time: the entry gets the fallback (event) time, as a line
+ * without a time does. Left as it was, one such line failed its whole object (Loki refuses a
+ * push holding it), and every retry of the object failed the same way until the dead-letter queue.
+ */
+function storable(entry: LogEntry | undefined, fallback: Timestamp): LogEntry | undefined {
+  if (entry === undefined || isStorableTimestamp(entry.sec, entry.nsec)) return entry;
+  entry.sec = fallback.sec;
+  entry.nsec = fallback.nsec;
+  return entry;
 }
 
 /** An entry stamped with the fallback time (copied: entries are mutated downstream). */

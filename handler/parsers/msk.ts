@@ -13,7 +13,7 @@
  * the same timestamp. Lines before the first timed one take the object's event time the same way.
  * Never the clock, so a retried object produces identical entries.
  */
-import type { LogEntry } from "../types";
+import { isStorableTimestamp, LogEntry } from "../types";
 import { lineFormat, LogFormat, ParseOptions } from "./format";
 import { Timestamp, utcSeconds } from "./time";
 
@@ -24,7 +24,9 @@ export function mskLineTime(line: string): Timestamp | undefined {
   const m = LEADING_TIME.exec(line);
   if (!m) return undefined;
   const sec = utcSeconds(+m[1], +m[2], +m[3], +m[4], +m[5], +m[6]);
-  return Number.isFinite(sec) ? { sec, nsec: +m[7] * 1_000_000 } : undefined;
+  const nsec = +m[7] * 1_000_000;
+  // A time Loki cannot store (year 0000) is no time: the line continues the one before it.
+  return isStorableTimestamp(sec, nsec) ? { sec, nsec } : undefined;
 }
 
 function createMskParser(opts: ParseOptions) {
