@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { cloudWatchRecords } from "../handler/sources/cloudwatch";
 import { detectEvent } from "../handler/sources/detect";
-import { kinesisRecords } from "../handler/sources/kinesis";
+import { kinesisRecords, rawLines } from "../handler/sources/kinesis";
 import { BadRecordError } from "../handler/types";
 import {
   cloudWatchEvent, cloudWatchPayload, drain, gzipBase64, KINESIS_ARN, kinesisEvent, kinesisRecord, sourceContext,
@@ -106,14 +106,28 @@ describe("Kinesis events", () => {
     expect(group.metadata).to.include({ kinesis_partition_key: "pk-1", kinesis_sequence_number: "495001", kinesis_shard_id: "shardId-000000000003", cloudwatch_log_stream: payload.logStream });
   });
 
-  it("ships plain text records as raw lines stamped with the arrival time", async () => {
+  it("ships plain text records as raw lines stamped with the arrival time, line i i nanoseconds later", async () => {
     const data = Buffer.from("1763798402.123\t203.0.113.7\t200\n1763798402.124\t203.0.113.8\t404\r\n").toString("base64");
     const [group] = await drain(kinesisRecords(kinesisEvent(kinesisRecord("7", data, 1763798402.25)), sourceContext())[0]);
     expect(group.labels).to.deep.equal({ __aws_log_type: "kinesis", __aws_kinesis_event_source_arn: KINESIS_ARN });
     expect(group.entries).to.deep.equal([
       { sec: 1763798402, nsec: 250_000_000, line: "1763798402.123\t203.0.113.7\t200" },
-      { sec: 1763798402, nsec: 250_000_000, line: "1763798402.124\t203.0.113.8\t404" },
+      { sec: 1763798402, nsec: 250_000_001, line: "1763798402.124\t203.0.113.8\t404" },
     ]);
+  });
+
+  it("keeps the repeated lines of a plain record apart and in order: Loki drops an entry identical (time and line) to one it holds", async () => {
+    const trace = "java.lang.StackOverflowError\n\tat a.B.f(B.java:7)\n\tat a.B.f(B.java:7)\n\tat a.B.f(B.java:7)\n";
+    const [group] = await drain(kinesisRecords(kinesisEvent(kinesisRecord("11", Buffer.from(trace).toString("base64"), 1763798402.999)), sourceContext())[0]);
+    const keys = group.entries.map((e) => `${e.sec}.${String(e.nsec).padStart(9, "0")} ${e.line}`);
+    expect(new Set(keys).size, "distinct (time, line) pairs").to.equal(4);
+    expect([...keys].sort()).to.deep.equal(keys);
+    // A retry of the record gives the very same entries, which Loki then deduplicates.
+    const [again] = await drain(kinesisRecords(kinesisEvent(kinesisRecord("11", Buffer.from(trace).toString("base64"), 1763798402.999)), sourceContext())[0]);
+    expect(again.entries).to.deep.equal(group.entries);
+    // A million lines and more carry into the next second.
+    const many = rawLines("x\n".repeat(1_000_002), 1763798402.999);
+    expect(many.slice(-2).map((e) => [e.sec, e.nsec])).to.deep.equal([[1763798403, 0], [1763798403, 1]]);
   });
 
   it("ships JSON that is not a subscription payload as a raw line, never dropping it", async () => {

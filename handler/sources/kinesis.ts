@@ -75,6 +75,11 @@ function tryCloudWatchPayload(data: Buffer, opts: CloudWatchGroupOptions): Cloud
 /**
  * One entry per line of the record. A single trailing newline ends the last line rather than
  * starting an empty one; CRLF is accepted. `arrival` is seconds with millisecond fraction.
+ * Line i is stamped i nanoseconds after the arrival time (within its millisecond for any record
+ * under a million lines): Loki drops an entry identical (timestamp and line) to one it holds, so
+ * at one shared timestamp the repeated lines of a record (a blank separator, the identical frames
+ * of a recursive stack trace, a repeated heartbeat) were lost but the first, and the lines' order
+ * was left to the batcher. Still derived from the record alone, so a retry gives the same entries.
  */
 export function rawLines(text: string, arrivalSeconds: unknown, what = "kinesis record"): LogEntry[] {
   const arrival = `${what}: approximateArrivalTimestamp`;
@@ -83,5 +88,8 @@ export function rawLines(text: string, arrivalSeconds: unknown, what = "kinesis 
   }
   const { sec, nsec } = fromMillis(Math.round(arrivalSeconds * 1000), arrival);
   const body = text.endsWith("\n") ? text.slice(0, text.endsWith("\r\n") ? -2 : -1) : text;
-  return body.split(/\r?\n/).map((line) => ({ sec, nsec, line }));
+  return body.split(/\r?\n/).map((line, i) => {
+    const n = nsec + i;
+    return n < 1e9 ? { sec, nsec: n, line } : { sec: sec + Math.floor(n / 1e9), nsec: n % 1e9, line };
+  });
 }
