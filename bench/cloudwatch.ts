@@ -22,11 +22,13 @@ import { alternatingMedians, captureStdout, mb, medianCpuSeconds, medianSeconds,
 /**
  * The figures of main before the performance work of issues 12 and 14 (2026-12-01), printed next
  * to this run's: measured on a quiet machine, and at a load average of 12 on the shared 2-core
- * machine (this benchmark, then, at 17:00 UTC).
+ * machine (this benchmark, then, at 17:00 UTC); and before issue 14's third pass (entries made as
+ * they are read), in runs alternating with the code after it at a load average of 7-8.5 (22:58 UTC).
  */
 const BEFORE = {
-  ratio: "0.11 quiet, 0.14 at load 12",
-  cpuOnly: "0.18 quiet, 0.17 at load 12",
+  ratio: "0.11 quiet, 0.14 at load 12; 0.07-0.15 at load 7-8.5 before the third pass",
+  cpuOnly: "0.18 quiet, 0.17 at load 12; 0.10-0.26 at load 7-8.5 before the third pass",
+  cpu: "0.13-0.14 (111-130 ms) at load 7-8.5 before the third pass",
   stages: "0.18 quiet, 0.24 at load 12",
 };
 
@@ -98,7 +100,7 @@ async function main(): Promise<void> {
   row("same, push replaced by a no-op", `${(mb(textBytes) / cpuOnly).toFixed(1)} MB/s, ratio to gunzip ${(gunzip / cpuOnly).toFixed(2)} (before: ${BEFORE.cpuOnly})`);
   row("gunzip in plain node (reference)", `${(mb(textBytes) / gunzip).toFixed(1)} MB/s of log text`);
   row("ratio to gunzip (target >= 0.18)", `${(gunzip / pipeline).toFixed(2)} (before: ${BEFORE.ratio})`);
-  row("same, by CPU time", `${(reference.syncCpuSeconds / pipelineCpu).toFixed(2)} (gunzip ${(reference.syncCpuSeconds * 1000).toFixed(1)} ms, an invocation ${(pipelineCpu * 1000).toFixed(1)} ms of CPU)`);
+  row("same, by CPU time", `${(reference.syncCpuSeconds / pipelineCpu).toFixed(2)} (gunzip ${(reference.syncCpuSeconds * 1000).toFixed(1)} ms, an invocation ${(pipelineCpu * 1000).toFixed(1)} ms of CPU; before: ${BEFORE.cpu})`);
   row("gunzip + JSON.parse alone", `${(gunzipAndParse * 1000).toFixed(1)} ms, ${(gunzipAndParse / gunzip).toFixed(1)}x gunzip`);
   row(`the ${pushes.length} pushes alone`, `${(pushesOnly * 1000).toFixed(1)} ms, ${(pushesOnly / gunzip).toFixed(1)}x gunzip (BATCH_SIZE ${parseShipperConfig(process.env).batchSize})`);
   row("ratio if nothing else took time", `${(gunzip / (gunzipAndParse + pushesOnly)).toFixed(2)} (gunzip over the two above)`);
