@@ -13,7 +13,7 @@
  *   npx ts-node bench/memory.ts
  *   BENCH_CHILD_FLAGS="--trace-gc" BENCH_ONLY=Kinesis npx ts-node bench/memory.ts   # extra flags for the measured process, one scenario
  */
-import { rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_MAX_DECOMPRESSED_SIZE } from "../handler/config";
 import { DEFAULT_MAX_LINE_SIZE } from "../handler/line-size";
@@ -21,7 +21,8 @@ import { buildHandlerChild, handlerChildDir, LAMBDA_MEMORY_MB, LAMBDA_NODE_FLAGS
 import { BuiltPayload, cloudWatchEventOfSize, kinesisBatchOfSize, newlineFreeObject, realisticMessages, repetitiveMessages } from "../tests/support/large-events";
 import { s3Notification, s3Record } from "../tests/support/s3-events";
 import { LocalS3 } from "../tests/support/s3-server";
-import { mb, row, startNullSink } from "./support";
+import { runBench, withBenchServers } from "./servers";
+import { mb, row } from "./support";
 
 const TARGET_MB = 110;
 
@@ -77,9 +78,7 @@ const S3_KEY = "AWSLogs/123456789012/elasticloadbalancing/us-east-1/2024/06/01/1
 async function main(): Promise<void> {
   const flags = (process.env.BENCH_CHILD_FLAGS ?? "").split(" ").filter((flag) => flag !== "");
   const dir = await handlerChildDir();
-  const sink = await startNullSink();
-  const s3 = await LocalS3.start([S3_BUCKET]);
-  try {
+  await withBenchServers([S3_BUCKET], dir, async ({ s3, sink }) => {
     const script = await buildHandlerChild(dir, flags.length === 0);
     console.log(`Peak RSS of the largest events through the handler (bundle, node ${LAMBDA_NODE_FLAGS.join(" ")}: the flags and heap limits of a ${LAMBDA_MEMORY_MB} MB Lambda; push to a local sink)`);
     const only = (s: Scenario) => s.name.includes(process.env.BENCH_ONLY ?? "");
@@ -94,14 +93,7 @@ async function main(): Promise<void> {
       const target = scenario.targetMb ?? TARGET_MB;
       row("", `peak RSS ${peak.toFixed(0)} MB (target < ${target} MB: ${peak < target ? "met" : "NOT met"}), ${mb(run.startRss).toFixed(0)} MB with the event parsed, before the handler; ${run.seconds.toFixed(2)} s`);
     }
-  } finally {
-    sink.stop();
-    await s3.stop();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);
