@@ -45,8 +45,9 @@ export function logsWritePolicy(ownLogGroupArn: string): PolicyDocument {
   return doc({ Sid: "OwnLogGroup", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${ownLogGroupArn}:*` });
 }
 
+/** GetObject, and GetObjectVersion: in a versioned bucket the handler reads the version the event announced. */
 export function s3ReadPolicy(objectArns: string[]): PolicyDocument {
-  return doc({ Sid: "ReadLogObjects", Effect: "Allow", Action: ["s3:GetObject"], Resource: objectArns });
+  return doc({ Sid: "ReadLogObjects", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: objectArns });
 }
 
 /** What a Kinesis event source mapping needs from the stream (standard iterators, no enhanced fan-out). */

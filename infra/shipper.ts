@@ -64,7 +64,7 @@ export function resolveCode(code: CodeSource, projectDir: string, architecture: 
 
 /** What the role must be allowed to read or write, from the sources the component declares. */
 export interface ShipperGrants {
-  /** s3:GetObject, one ARN per bucket (and prefix). */
+  /** s3:GetObject and s3:GetObjectVersion, one ARN per bucket (and prefix). */
   bucketObjectArns: pulumi.Input<string>[];
   kinesisStreamArns: pulumi.Input<string>[];
   /** The S3 event queue the SQS mapping consumes. */

@@ -25,7 +25,7 @@ describe("infra policies: documents", () => {
   it("reads objects only under each bucket's prefix", () => {
     expect(policies.bucketObjectsArn("aws", "alb-logs", "AWSLogs/")).to.equal("arn:aws:s3:::alb-logs/AWSLogs/*");
     expect(policies.bucketObjectsArn("aws-cn", "alb-logs", "")).to.equal("arn:aws-cn:s3:::alb-logs/*");
-    expect(policies.s3ReadPolicy(["arn:aws:s3:::a/*"]).Statement).to.deep.equal([{ Sid: "ReadLogObjects", Effect: "Allow", Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::a/*"] }]);
+    expect(policies.s3ReadPolicy(["arn:aws:s3:::a/*"]).Statement).to.deep.equal([{ Sid: "ReadLogObjects", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: ["arn:aws:s3:::a/*"] }]);
   });
 
   it("reads Kinesis streams with read actions only, never kinesis:*", () => {

@@ -244,7 +244,7 @@ describe("infra program under Pulumi mocks", function () {
     });
 
     it("reads only the notified objects", () => {
-      expect(statementsOf(r, "s3-read")).to.deep.equal([{ Sid: "ReadLogObjects", Effect: "Allow", Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::alb-logs/*", "arn:aws:s3:::trail-logs/AWSLogs/*"] }]);
+      expect(statementsOf(r, "s3-read")).to.deep.equal([{ Sid: "ReadLogObjects", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: ["arn:aws:s3:::alb-logs/*", "arn:aws:s3:::trail-logs/AWSLogs/*"] }]);
     });
   });
 

@@ -5,13 +5,16 @@
  */
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { InvocationDeadline } from "../handler/deadline";
 import { localObjectGroups, objectGroups } from "../handler/sources/s3-log-object";
-import { BoundedBody, getObjectError, S3ReadError, type ObjectOpener } from "../handler/sources/s3-object";
+import { BoundedBody, getObjectError, openS3Object, resetS3Clients, S3ReadError, type ObjectOpener } from "../handler/sources/s3-object";
+import { setEnv } from "./support/env";
 import { BadRecordError, EntryGroup, LogEntry } from "../handler/types";
 import { entriesOf, MemoryLog, failure } from "./support/events";
 
@@ -192,6 +195,49 @@ describe("S3 object -> entry groups", () => {
       expect((err as S3ReadError).code).to.equal("SlowDown");
       expect(open.keys).to.deep.equal([encoded]);
     });
+  });
+
+  it("GetObject reads the version the event announced (versionId), and the current object without one", async () => {
+    const urls: string[] = [];
+    const server = createServer((req, res) => {
+      urls.push(req.url ?? "");
+      res.writeHead(200, { "content-type": "text/plain", "content-length": "3" });
+      res.end("abc");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const restore = setEnv({ AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_SESSION_TOKEN: undefined });
+    resetS3Clients();
+    try {
+      for (const versionId of ["3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY", undefined]) {
+        const deadline = roomy();
+        try {
+          const opened = await openS3Object({ bucket: "logs", key: "a b/k.log", region: "us-east-1", versionId }, deadline);
+          const chunks: Buffer[] = [];
+          for await (const chunk of opened.body) chunks.push(Buffer.from(chunk));
+          expect(Buffer.concat(chunks).toString()).to.equal("abc");
+        } finally {
+          deadline.dispose();
+        }
+      }
+      const query = urls.map((u) => new URL(u, "http://x").searchParams.get("versionId"));
+      expect(query).to.deep.equal(["3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY", null]);
+    } finally {
+      resetS3Clients();
+      restore();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("hands the announced version to GetObject, also when the form-decoded key is tried", async () => {
+    const seen: (string | undefined)[] = [];
+    const open: ObjectOpener = async (location) => {
+      seen.push(`${location.key}@${location.versionId}`);
+      if (location.key !== "a b/" + ALB_KEY) throw new S3ReadError("missing", "NoSuchKey");
+      return { body: once(gzipSync(fixture("alb.log"))) };
+    };
+    await collect(objectGroups({ bucket: "logs", key: "a+b/" + ALB_KEY, alternateKey: "a b/" + ALB_KEY, versionId: "v1", eventTime: "2024-06-01T12:00:00Z" }, { want: new Set(), log, deadline: roomy(), open }));
+    expect(seen).to.deep.equal([`a+b/${ALB_KEY}@v1`, `a b/${ALB_KEY}@v1`]);
   });
 
   it("GetObject AccessDenied says that S3 also answers it for an object that does not exist (deleted since the event)", () => {

@@ -76,6 +76,17 @@ describe("S3-announcing event sources", () => {
       expect(refFromEventBridge(eventBridgeEvent("logs", KEY), "e")).not.to.have.property("alternateKey");
     });
 
+    it("keeps the version a versioned bucket's event announces (S3 versionId, EventBridge version-id), none otherwise", () => {
+      const record = s3Record("logs", KEY);
+      const versioned = { ...record, s3: { ...record.s3, object: { ...record.s3.object, versionId: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY" } } };
+      const unversioned = { ...record, s3: { ...record.s3, object: { ...record.s3.object, versionId: null } } };
+      expect(refsFromMessage(JSON.stringify(s3Notification(versioned, unversioned)), "m", log).map((r) => r.versionId)).to.deep.equal(["3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY", undefined]);
+      const event = eventBridgeEvent("logs", KEY);
+      const versionedEvent = { ...event, detail: { ...event.detail, object: { ...event.detail.object, "version-id": "uhggCJ2_B6gU2JaXWXebnXFDstO0ID6G" } } };
+      expect(refFromEventBridge(versionedEvent, "e").versionId).to.equal("uhggCJ2_B6gU2JaXWXebnXFDstO0ID6G");
+      expect(refFromEventBridge(event, "e")).not.to.have.property("versionId");
+    });
+
     it("reads the S3 test event, also inside an SNS envelope, as nothing to do", () => {
       expect(refsFromMessage(JSON.stringify(S3_TEST_EVENT), "m", log)).to.deep.equal([]);
       expect(refsFromMessage(JSON.stringify(snsEnvelope(S3_TEST_EVENT)), "m", log)).to.deep.equal([]);

@@ -17,7 +17,7 @@ import { ObjectOpener, openS3Object, S3ReadError } from "./s3-object";
 
 /**
  * What GetObject answers for a key that does not exist: NoSuchKey, or AccessDenied when the role
- * may not s3:ListBucket the bucket, as the role this program deploys (it may only s3:GetObject).
+ * may not s3:ListBucket the bucket, as the role this program deploys (s3:GetObject and s3:GetObjectVersion, not s3:ListBucket).
  */
 const MISSING_OBJECT_CODES: ReadonlySet<string> = new Set(["NoSuchKey", "AccessDenied"]);
 

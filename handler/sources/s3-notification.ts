@@ -25,6 +25,12 @@ export interface S3ObjectRef {
   eventTime?: string;
   /** Key to try when `key` does not exist (EventBridge: the form-decoded key). */
   alternateKey?: string;
+  /**
+   * The version the event announced, in a bucket with versioning (`s3.object.versionId`,
+   * EventBridge `detail.object.version-id`): that version is read, not whatever the key holds
+   * when the event is handled (or retried, or redriven days later).
+   */
+  versionId?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -65,12 +71,15 @@ function refFromS3Record(record: unknown, what: string, log: Log): S3ObjectRef |
     log.warn("ignoring S3 event that does not create an object", { object: `s3://${bucket}/${key}`, eventName });
     return undefined;
   }
-  return {
+  const ref: S3ObjectRef = {
     bucket,
     key,
     region: typeof record.awsRegion === "string" && record.awsRegion !== "" ? record.awsRegion : undefined,
     eventTime: typeof record.eventTime === "string" ? record.eventTime : undefined,
   };
+  const versionId = isObject(record.s3.object) ? record.s3.object.versionId : undefined;
+  if (typeof versionId === "string" && versionId !== "") ref.versionId = versionId;
+  return ref;
 }
 
 /** `my+prefix/a%2Bb.log` -> `my prefix/a+b.log` (form encoding, like Go's url.QueryUnescape). */
@@ -110,6 +119,8 @@ export function refFromEventBridge(event: unknown, what: string): S3ObjectRef {
     region: typeof event.region === "string" && event.region !== "" ? event.region : undefined,
     eventTime: typeof event.time === "string" ? event.time : undefined,
   };
+  const versionId = isObject(detail.object) ? detail.object["version-id"] : undefined;
+  if (typeof versionId === "string" && versionId !== "") ref.versionId = versionId;
   const decoded = tryDecode(key);
   if (decoded !== undefined && decoded !== key) ref.alternateKey = decoded;
   return ref;

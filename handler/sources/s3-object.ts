@@ -22,6 +22,8 @@ export interface ObjectLocation {
   key: string;
   /** Region of the bucket (from the notification); the function's region when absent. */
   region?: string;
+  /** The object version to read (versioned buckets); the current one when absent. */
+  versionId?: string;
 }
 
 export interface OpenedObject {
@@ -58,14 +60,15 @@ const clients = new Map<string, S3Client>();
 export async function openS3Object(location: ObjectLocation, deadline: InvocationDeadline): Promise<OpenedObject> {
   const { bucket, key } = location;
   const region = location.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || "us-east-1";
-  const what = `GetObject s3://${bucket}/${key}`;
+  const { versionId } = location;
+  const what = `GetObject s3://${bucket}/${key}${versionId === undefined ? "" : ` (version ${versionId})`}`;
   let output;
   const { GetObjectCommand } = await loadSdk();
   const client = await clientFor(region);
   // One limit for the request and its body: aborting it closes the connection.
   const limit = deadline.limit(what);
   try {
-    output = await sendWithin(limit, deadline.waitMs(S3_ANSWER_CAP_MS), (options) => client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), options));
+    output = await sendWithin(limit, deadline.waitMs(S3_ANSWER_CAP_MS), (options) => client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId === undefined ? {} : { VersionId: versionId }) }), options));
   } catch (err) {
     limit.clear();
     throw getObjectError(what, region, err);
@@ -81,8 +84,8 @@ export async function openS3Object(location: ObjectLocation, deadline: Invocatio
 
 /**
  * A failed GetObject as an S3ReadError naming the object. AccessDenied gets the other reading S3
- * gives it: without s3:ListBucket on the bucket (the role this program deploys may only
- * s3:GetObject), S3 answers AccessDenied, not NoSuchKey, for an object that does not exist, e.g.
+ * gives it: without s3:ListBucket on the bucket (the role this program deploys may
+ * s3:GetObject and s3:GetObjectVersion), S3 answers AccessDenied, not NoSuchKey, for an object that does not exist, e.g.
  * one deleted (by a lifecycle rule) since the event announced it.
  */
 export function getObjectError(what: string, region: string, err: unknown): S3ReadError {
