@@ -40,18 +40,3 @@ export function readsEventByEvent(bytes: number, env: NodeJS.ProcessEnv = proces
   if (!(memoryMb > 0)) return false;
   return process.memoryUsage.rss() + WHOLE_PARSE_FACTOR * bytes > memoryMb * 1024 * 1024 * PRESSURE_SHARE;
 }
-
-/**
- * The size above which glibc's malloc (Lambda's) maps an allocation on its own whatever happened
- * before, and unmaps it when it is freed: DEFAULT_MMAP_THRESHOLD_MAX (32 MiB on 64-bit) plus room
- * for the chunk's header and page rounding.
- *
- * Below it, freeing a mapped allocation raises malloc's mmap threshold to its size (and the trim
- * threshold to twice that): the next payload of up to that size comes from the brk heap, whose
- * freed space is kept, and a payload that no longer fits in a hole left by the previous ones
- * extends it further. The 6 MB Kinesis batch of bench/memory.ts (1 MiB records inflating to
- * 11.2 MB) peaked 10-11 MB higher in one run out of four or five (101-103 MB otherwise) because of
- * that. A buffer of this size is mapped and given back on every payload, and only its pages the
- * payload touches are resident.
- */
-export const UNPOOLED_ALLOCATION_BYTES = 32 * 1024 * 1024 + 64 * 1024;

@@ -10,8 +10,8 @@ import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { DEFAULT_MAX_DECOMPRESSED_SIZE } from "../handler/config";
-import { PRESSURE_SHARE, relieveMemoryPressure, UNPOOLED_ALLOCATION_BYTES } from "../handler/memory";
-import { gunzip, inflate } from "../handler/sources/cloudwatch-payload";
+import { PRESSURE_SHARE, relieveMemoryPressure } from "../handler/memory";
+import { gunzip } from "../handler/sources/cloudwatch-payload";
 import { BadRecordError } from "../handler/types";
 import { buildHandlerChild, handlerChildDir, LAMBDA_MEMORY_MB, runHandlerChild } from "./support/lambda-heap";
 import { cloudWatchEventOfSize, kinesisBatchOfSize, repetitiveMessages } from "./support/large-events";
@@ -43,33 +43,6 @@ describe("payloads inflated whole: gunzip", () => {
 
   it("a payload inflating past the limit still fails with the limit named", () => {
     expect(() => gunzip(gz, "payload", 1024 * 1024)).to.throw(BadRecordError, /more than 1048576 bytes, the MAX_DECOMPRESSED_SIZE limit/);
-    expect(() => gunzip(gz, "payload", 1024 * 1024, true)).to.throw(BadRecordError, /more than 1048576 bytes, the MAX_DECOMPRESSED_SIZE limit/);
-  });
-
-  it("unpooled, inflates the same bytes into a buffer too large for malloc to pool (mapped on its own, given back when freed)", () => {
-    const out = gunzip(gz, "payload", DEFAULT_MAX_DECOMPRESSED_SIZE, true);
-    expect(out.equals(text)).to.equal(true);
-    expect(out.buffer.byteLength).to.be.at.least(UNPOOLED_ALLOCATION_BYTES);
-  });
-
-  // inflate decides from the function's memory (process.env, as readsEventByEvent).
-  const inflatedBufferBytes = (memoryMb: string | undefined): number => {
-    const saved = process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
-    if (memoryMb === undefined) delete process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
-    else process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = memoryMb;
-    try {
-      const out = inflate(gz, "payload", DEFAULT_MAX_DECOMPRESSED_SIZE);
-      expect(out.equals(text)).to.equal(true);
-      return out.buffer.byteLength;
-    } finally {
-      if (saved === undefined) delete process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
-      else process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = saved;
-    }
-  };
-  it("inflates a payload read event by event (memory pressure) unpooled, and others into a buffer of their size", () => {
-    expect(inflatedBufferBytes("1")).to.be.at.least(UNPOOLED_ALLOCATION_BYTES);
-    expect(inflatedBufferBytes(undefined)).to.equal(text.length + 1);
-    expect(inflatedBufferBytes("10240")).to.equal(text.length + 1);
   });
 });
 

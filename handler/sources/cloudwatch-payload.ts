@@ -5,7 +5,7 @@
  */
 import { gunzipSync } from "node:zlib";
 import { BadRecordError, describeValue, entryAtMillis, EntryGroup, fromMillis, Labels, LogEntry, Metadata } from "../types";
-import { readsEventByEvent, relieveMemoryPressure, UNPOOLED_ALLOCATION_BYTES } from "../memory";
+import { readsEventByEvent, relieveMemoryPressure } from "../memory";
 import { rangeDecoder } from "../parsers/text";
 import type { SourceContext } from "./context";
 import { isObject } from "./detect";
@@ -35,15 +35,11 @@ export function isGzip(bytes: Uint8Array): boolean {
  * modulo 4 GiB), bounded by `maxBytes`: in its default 16 KB chunks, zlib joins the chunks into a
  * copy at the end, and both were held at once (a 16 MB payload cost 32 MB for a moment). A trailer
  * that lies costs nothing but that copy again: ISIZE only sizes the first chunk.
- *
- * `unpooled` (under memory pressure, see inflate): the buffer is allocated at least
- * UNPOOLED_ALLOCATION_BYTES large, so that malloc maps it on its own and gives it back when it is
- * freed; only the pages the output fills are resident.
  */
-export function gunzip(bytes: Uint8Array, what: string, maxBytes: number, unpooled = false): Buffer {
-  const isize = gzipTrailerSize(bytes);
+export function gunzip(bytes: Uint8Array, what: string, maxBytes: number): Buffer {
+  const isize = bytes.length >= 18 ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readUInt32LE(bytes.length - 4) : 0;
   // One byte more than the output, or zlib asks for another chunk to see that the end was reached.
-  const chunkSize = Math.max(unpooled ? UNPOOLED_ALLOCATION_BYTES : 64 * 1024, Math.min(isize, maxBytes) + 1);
+  const chunkSize = Math.max(64 * 1024, Math.min(isize, maxBytes) + 1);
   try {
     return gunzipSync(bytes, { maxOutputLength: maxBytes, chunkSize });
   } catch (err) {
@@ -55,11 +51,6 @@ export function gunzip(bytes: Uint8Array, what: string, maxBytes: number, unpool
     }
     throw new BadRecordError(`${what} is not valid gzip: ${(err as Error).message}`, { cause: err });
   }
-}
-
-/** The inflated size a gzip member's trailer (ISIZE) claims, modulo 4 GiB; 0 when there is no room for one. */
-function gzipTrailerSize(bytes: Uint8Array): number {
-  return bytes.length >= 18 ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readUInt32LE(bytes.length - 4) : 0;
 }
 
 export interface CloudWatchGroupOptions {
@@ -76,15 +67,10 @@ export interface CloudWatchGroupOptions {
 
 export type CloudWatchPayloadGroup = { control: true } | { group: EntryGroup; logGroup: string; owner: string; control?: undefined };
 
-/**
- * Inflates a gzip payload (see gunzip), after relieving memory pressure from the previous one's
- * garbage. A payload that is read event by event (memory pressure: a 128 MB function, see
- * readsEventByEvent) is inflated into an unpooled buffer (memory.ts, UNPOOLED_ALLOCATION_BYTES);
- * elsewhere malloc's reuse of the previous payload's space is cheaper.
- */
+/** Inflates a gzip payload (see gunzip), after relieving memory pressure from the previous one's garbage. */
 export function inflate(bytes: Uint8Array, what: string, maxBytes: number): Buffer {
   relieveMemoryPressure();
-  return gunzip(bytes, what, maxBytes, readsEventByEvent(Math.min(gzipTrailerSize(bytes), maxBytes)));
+  return gunzip(bytes, what, maxBytes);
 }
 
 /**
