@@ -1,6 +1,7 @@
 /** S3 source, direct delivery: each bucket notifies the function itself. */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { encodeNotificationKey } from "../handler/sources/s3-notification";
 import { DeployContext } from "./context";
 import { slug } from "./names";
 import { bucketArn } from "./policies";
@@ -8,9 +9,17 @@ import { BucketSource } from "./settings";
 
 export const OBJECT_CREATED = ["s3:ObjectCreated:*"];
 
-/** A notification's key filters: only the ones that are set. */
+/**
+ * A notification's key filters: only the ones that are set, URL-encoded as S3 wants them (it
+ * matches them against the encoded key: a space is `+`, other special characters percent-encoded).
+ * A Hive-compatible prefix such as `AWSLogs/aws-account-id=123456789012/` written as is matched
+ * no object, and nothing was shipped, silently.
+ */
 export function keyFilters(bucket: BucketSource): { filterPrefix?: string; filterSuffix?: string } {
-  return { ...(bucket.prefix ? { filterPrefix: bucket.prefix } : {}), ...(bucket.suffix ? { filterSuffix: bucket.suffix } : {}) };
+  return {
+    ...(bucket.prefix ? { filterPrefix: encodeNotificationKey(bucket.prefix) } : {}),
+    ...(bucket.suffix ? { filterSuffix: encodeNotificationKey(bucket.suffix) } : {}),
+  };
 }
 
 export function configuredBucketArn(ctx: DeployContext, bucket: BucketSource): pulumi.Output<string> {

@@ -2,6 +2,7 @@
 import { expect } from "chai";
 import { slug } from "../infra/names";
 import * as policies from "../infra/policies";
+import { keyFilters } from "../infra/s3Direct";
 import { keyMatcher, objectCreatedPattern } from "../infra/s3EventBridge";
 import { BucketSource } from "../infra/settings";
 
@@ -121,5 +122,27 @@ describe("infra names: slugs", () => {
     expect(slug("/aws/lambda/app")).to.match(/^aws-lambda-app-[0-9a-f]{6}$/);
     expect(slug("/a/b")).to.not.equal(slug("a-b"));
     expect(slug("/a/b")).to.equal(slug("/a/b"));
+  });
+});
+
+describe("infra: S3 notification key filters are URL-encoded as S3 matches them", () => {
+  // S3 matches a notification's prefix/suffix against the encoded key: a space is +, other
+  // special characters percent-encoded (aws-cdk#28012: "schemaVersion=1/" never fired,
+  // "schemaVersion%3D1/" did). The IAM resource and EventBridge patterns keep the raw key.
+  const cases: [string, string, string, { filterPrefix?: string; filterSuffix?: string }][] = [
+    ["plain", "AWSLogs/", ".gz", { filterPrefix: "AWSLogs/", filterSuffix: ".gz" }],
+    ["Hive-compatible VPC flow log prefix", "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/", "", { filterPrefix: "AWSLogs/aws-account-id%3D123456789012/aws-service%3Dvpcflowlogs/" }],
+    ["space, plus, colon, comma", "my logs/a+b:c,d/", "", { filterPrefix: "my+logs/a%2Bb%3Ac%2Cd/" }],
+    ["unicode", "journaux/été/", "", { filterPrefix: "journaux/%C3%A9t%C3%A9/" }],
+    ["none", "", "", {}],
+  ];
+  for (const [name, prefix, suffix, expected] of cases) {
+    it(name, () => {
+      expect(keyFilters({ name: "logs", prefix, suffix, delivery: "direct" })).to.deep.equal(expected);
+    });
+  }
+
+  it("keeps the raw prefix in the IAM resource and the EventBridge pattern (EventBridge keys are not encoded)", () => {
+    expect(keyMatcher(bucket("logs", "AWSLogs/aws-account-id=1/"))).to.deep.equal([{ prefix: "AWSLogs/aws-account-id=1/" }]);
   });
 });

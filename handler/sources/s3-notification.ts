@@ -91,6 +91,16 @@ export function decodeNotificationKey(raw: string, what = "S3 event"): string {
   }
 }
 
+/**
+ * A key (or key prefix, suffix) as S3 notifications write it: form encoding, `+` for a space,
+ * `/` kept (`AWSLogs/aws-account-id=1/a b` -> `AWSLogs/aws-account-id%3D1/a+b`). The inverse of
+ * decodeNotificationKey. A notification's prefix and suffix filters are matched against this
+ * form: a filter with `=`, a space or another special character written as is never matches.
+ */
+export function encodeNotificationKey(key: string): string {
+  return key.split("/").map((part) => encodeURIComponent(part).replace(/%20/g, "+")).join("/");
+}
+
 /** A best-effort readable key for log lines; never throws. */
 export function displayKey(raw: string): string {
   try {

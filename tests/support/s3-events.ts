@@ -3,15 +3,14 @@
  * notifications (direct, in SQS bodies, in SNS messages), SNS envelopes and EventBridge
  * "Object Created" events.
  */
+import { encodeNotificationKey } from "../../handler/sources/s3-notification";
 
 export const EVENT_TIME = "2024-06-01T12:00:00.123Z";
 /** EVENT_TIME as an entry timestamp: what lines without a time of their own are stamped with. */
 export const EVENT_TIMESTAMP = { sec: Math.floor(Date.parse(EVENT_TIME) / 1000), nsec: 123_000_000 };
 
 /** Encodes a key the way S3 notifications do: form encoding (`+` for space), `/` kept. */
-export function notificationKey(key: string): string {
-  return key.split("/").map((part) => encodeURIComponent(part).replace(/%20/g, "+")).join("/");
-}
+export const notificationKey = encodeNotificationKey;
 
 export function s3Record(bucket: string, key: string, overrides: { eventName?: string; eventTime?: string; region?: string; rawKey?: string } = {}) {
   return {
