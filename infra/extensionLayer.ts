@@ -5,6 +5,7 @@
  * the bundle targets) can load it. One version per architecture anyway, so a function's layer ARN
  * states its architecture and a later native build can replace one without touching the other.
  */
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as aws from "@pulumi/aws";
@@ -43,7 +44,7 @@ export class ExtensionLayer extends pulumi.ComponentResource {
       this.layers[architecture] = new aws.lambda.LayerVersion(
         `${name}-${architecture.replace("_", "-")}`,
         {
-          layerName: `${name}-${pulumi.getStack()}-${architecture.replace("_", "-")}`,
+          layerName: layerVersionName(name, pulumi.getStack(), architecture),
           description: `lambda-promtail telemetry extension: ships the function's logs to Loki (${architecture})`,
           code: new pulumi.asset.FileArchive(zip),
           compatibleArchitectures: [architecture],
@@ -57,4 +58,21 @@ export class ExtensionLayer extends pulumi.ComponentResource {
     this.arns = pulumi.all(entries).apply((pairs) => Object.fromEntries(pairs));
     this.registerOutputs({ arns: this.arns });
   }
+}
+
+/** Lambda's rule for a layer name: letters, digits, '-' and '_', at most 140 characters. */
+const LAYER_NAME_MAX = 140;
+
+/**
+ * `<component>-<stack>-<architecture>` as a valid layer name. A Pulumi stack name may hold
+ * periods (`infra.dev`) and run to 100 characters, and the component name is the caller's: any
+ * other character becomes '-', and a name too long is cut and ends in a hash of the whole, so
+ * two stacks never share a layer. Left as it was, `pulumi up` failed on such a stack.
+ */
+export function layerVersionName(component: string, stack: string, architecture: string): string {
+  const full = `${component}-${stack}-${architecture.replace("_", "-")}`;
+  const cleaned = full.replace(/[^A-Za-z0-9_-]/g, "-");
+  if (cleaned === full && cleaned.length <= LAYER_NAME_MAX) return cleaned;
+  const hash = createHash("sha256").update(full).digest("hex").slice(0, 8);
+  return `${cleaned.slice(0, LAYER_NAME_MAX - hash.length - 1)}-${hash}`;
 }

@@ -10,7 +10,7 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import { expect } from "chai";
 import { LokiExtension, validateExtensionSettings } from "../infra/extension";
-import { EXTENSION_COMPATIBLE_RUNTIMES } from "../infra/extensionLayer";
+import { EXTENSION_COMPATIBLE_RUNTIMES, layerVersionName } from "../infra/extensionLayer";
 import { parseStackSettings, StackConfigError } from "../infra/settings";
 import { runInMocks, runProgram } from "./support/pulumi-mocks";
 
@@ -59,6 +59,25 @@ describe("the program publishes the extension layer", () => {
     fs.writeFileSync(zip, "PK");
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("names each layer version within Lambda's rule (letters, digits, - and _, at most 140) whatever the stack's name", () => {
+    const cases: [string, string, string][] = [
+      ["dev", "x86_64", "lambda-promtail-extension-dev-x86-64"],
+      // Pulumi stack names may hold periods: Lambda refused the layer at pulumi up.
+      ["infra.dev", "arm64", "lambda-promtail-extension-infra-dev-arm64"],
+    ];
+    for (const [stack, architecture, expected] of cases) {
+      const name = layerVersionName("lambda-promtail-extension", stack, architecture);
+      expect(name.startsWith(expected), name).to.equal(true);
+      expect(name).to.match(/^[A-Za-z0-9_-]{1,140}$/);
+    }
+    expect(layerVersionName("lambda-promtail-extension", "dev", "x86_64")).to.equal("lambda-promtail-extension-dev-x86-64");
+    // Stacks that differ only where characters were replaced, or past the cut, keep distinct layers.
+    expect(layerVersionName("lambda-promtail-extension", "infra.dev", "arm64")).to.not.equal(layerVersionName("lambda-promtail-extension", "infra-dev", "arm64"));
+    const long = (end: string) => layerVersionName("a-long-component-name-chosen-by-a-library-user", "s".repeat(99) + end, "x86_64");
+    expect(long("1")).to.match(/^[A-Za-z0-9_-]{140}$/);
+    expect(long("1")).to.not.equal(long("2"));
+  });
 
   it("declares one layer version per architecture, Node.js runtimes only, and exports their ARNs", async () => {
     const run = await runProgram({ writeAddress: WRITE, packageType: "image", imageUri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/lp:1", extensionLayer: true, extensionLayerZip: zip });
