@@ -112,32 +112,20 @@ export function millisToTime(ms: unknown): { sec: number; nsec: number } | undef
 }
 
 /**
- * The whole second millisToTime puts `ms` milliseconds since the epoch in: a fraction such as
- * 999.9999999 ms rounds up to the next second rather than to 1e9 nanoseconds.
- */
-function secondOfMillis(ms: number): number {
-  const sec = Math.floor(ms / 1000);
-  return Math.round((ms - sec * 1000) * 1e6) === 1_000_000_000 ? sec + 1 : sec + 0 /* no -0 */;
-}
-
-/** Whether millisToTime gives a time for `ms`, without making one (the check of every event of a payload). */
-export function isStorableMillis(ms: number): boolean {
-  const sec = secondOfMillis(ms);
-  return sec >= MIN_ENTRY_SEC && sec <= MAX_ENTRY_SEC;
-}
-
-/**
  * The entry of `line` at `ms` milliseconds since the epoch (the time millisToTime gives), or
  * undefined when Loki cannot store that time. One object per entry: a time object, then an entry
  * made from it, was a second allocation per log event (a megabyte of garbage per CloudWatch
  * payload of 24,000 events).
  */
 export function entryAtMillis(ms: number, line: string): LogEntry | undefined {
-  const sec = secondOfMillis(ms);
-  if (!(sec >= MIN_ENTRY_SEC && sec <= MAX_ENTRY_SEC)) return undefined;
-  // Below 0 only for a fraction rounded up to the next second, whose nanoseconds are 0.
-  const nsec = Math.round((ms - sec * 1000) * 1e6);
-  return { sec, nsec: nsec > 0 ? nsec : 0, line };
+  let sec = Math.floor(ms / 1000);
+  let nsec = Math.round((ms - sec * 1000) * 1e6);
+  // A fraction such as 999.9999999 ms rounds up to a whole second.
+  if (nsec === 1_000_000_000) {
+    sec++;
+    nsec = 0;
+  }
+  return sec >= MIN_ENTRY_SEC && sec <= MAX_ENTRY_SEC ? { sec: sec + 0 /* no -0 */, nsec, line } : undefined;
 }
 
 /**

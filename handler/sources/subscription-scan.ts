@@ -1,4 +1,4 @@
-import { isStorableMillis } from "../types";
+import { entryAtMillis } from "../types";
 
 /**
  * Where the parts of a CloudWatch Logs subscription payload lie in its inflated bytes, found
@@ -414,7 +414,7 @@ class EventsBuilder {
   add(start: number, end: number, timestamp: number, messageStart: number, messageEnd: number, messageEscaped: boolean, idStart: number, idEnd: number, idEscaped: boolean): void {
     const layout = this.layout;
     const index = this.index++;
-    if (!isStorableMillis(timestamp)) layout.firstUnstorable ??= { index, start, end };
+    if (entryAtMillis(timestamp, "") === undefined) layout.firstUnstorable ??= { index, start, end };
     // Once the payload is refused, the rest of its events need no room.
     if (layout.firstMalformed !== undefined || layout.firstUnstorable !== undefined) return;
     if (index === layout.messageStart.length) this.grow();
