@@ -26,6 +26,7 @@ import { LokiReceiver } from "../tests/support/loki-receiver";
 import { LocalS3 } from "../tests/support/s3-server";
 import { parseStageConfigs } from "./stages/index";
 import { traceStages } from "./stages/trace";
+import { encodeNotificationKey } from "./sources/s3-notification";
 
 /** What to replay: a recorded event, or a local log file standing in for an S3 object. */
 type Job = { kind: "event"; file: string } | { kind: "s3"; file: string; key: string };
@@ -80,7 +81,7 @@ function s3Notification(key: string, eventTime: Date, size: number) {
   return {
     Records: [{
       eventVersion: "2.1", eventSource: "aws:s3", awsRegion: "us-east-1", eventTime: eventTime.toISOString(), eventName: "ObjectCreated:Put",
-      s3: { s3SchemaVersion: "1.0", bucket: { name: REPLAY_BUCKET, arn: `arn:aws:s3:::${REPLAY_BUCKET}` }, object: { key: encodeURIComponent(key).replace(/%20/g, "+").replace(/%2F/g, "/"), size } },
+      s3: { s3SchemaVersion: "1.0", bucket: { name: REPLAY_BUCKET, arn: `arn:aws:s3:::${REPLAY_BUCKET}` }, object: { key: encodeNotificationKey(key), size } },
     }],
   };
 }
