@@ -5,7 +5,7 @@
 import type { ShipperConfig } from "../handler/config";
 import { StageRunner } from "../handler/stages/runner";
 import { createLabelPipeline } from "../handler/labels/pipeline";
-import type { Stream } from "../handler/loki/batch";
+import type { EncodedPush } from "../handler/loki/encode";
 import type { LokiClient } from "../handler/loki/client";
 import { ship } from "../handler/pipeline";
 import type { Log, SourceRecord } from "../handler/types";
@@ -15,11 +15,8 @@ export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
 /** Longer than any benchmark run: the client never gives up for lack of time. */
 const DEADLINE = { remainingMs: () => 900_000 };
 
-/** One push as the pipeline hands it to the client: its streams and their encoded body. */
-export interface Push {
-  streams: readonly Stream[];
-  body: Uint8Array;
-}
+/** One push as the pipeline hands it to the client: its body and entry count. */
+export type Push = EncodedPush;
 
 /**
  * Ships `records` as the handler does (labels, batching, encoding, snappy) with the push replaced
@@ -36,8 +33,8 @@ export async function shipOffline(records: SourceRecord[], config: ShipperConfig
     labelsFor: createLabelPipeline({ extraLabels: config.extraLabels, dropLabels: config.dropLabels, relabelRules: config.relabelRules }),
     stages: config.stages === undefined ? undefined : new StageRunner(config.stages, silentLog),
     pusher: {
-      push: async (streams, _deadline, body) => {
-        if (keep && body) keep({ streams, body });
+      push: async (request) => {
+        if (keep) keep({ body: request.body, entries: request.entries });
         return { outcome: "ok", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0 };
       },
     },
@@ -50,9 +47,9 @@ export async function shipOffline(records: SourceRecord[], config: ShipperConfig
 /** Sends the pushes through `client` with at most `concurrency` in flight, as the pipeline does. */
 export async function pushAll(client: LokiClient, pushes: readonly Push[], concurrency: number): Promise<void> {
   const inFlight = new Set<Promise<unknown>>();
-  for (const { streams, body } of pushes) {
+  for (const request of pushes) {
     while (inFlight.size >= concurrency) await Promise.race(inFlight);
-    const push: Promise<unknown> = client.push(streams, DEADLINE, body).then((report) => {
+    const push: Promise<unknown> = client.push(request, DEADLINE).then((report) => {
       inFlight.delete(push);
       if (report.outcome !== "ok") throw new Error(`push failed: ${JSON.stringify(report)}`);
     });

@@ -41,16 +41,13 @@ function s3Event() {
 }
 
 /**
- * The handler's work on the object without the network; `keep` receives the push bodies. The
- * client takes the streams beside a body for its logs and for splitting on a 413, which the null
- * sink never answers; one placeholder entry stands for them, so that each body is sent as it is
- * and the object's lines are not held in memory.
+ * The handler's work on the object without the network; `keep` receives the pushes (bodies and
+ * entry counts: the object's lines are not held in memory).
  */
 function shipWithoutNetwork(config: ShipperConfig, keep?: Push[]): Promise<void> {
   const ref = { bucket: args.bucket, key: args.key, region: "us-east-1", eventTime: "2024-06-01T12:05:00.000Z" };
   const record: SourceRecord = { describe: `s3://${args.bucket}/${args.key}`, groups: () => objectGroups(ref, { want: new Set(config.structuredMetadata), log: silentLog, deadline: InvocationDeadline.in(900_000) }) };
-  const placeholder = [{ labels: "{}", entries: [{ sec: 0, nsec: 0, line: "" }] }];
-  return shipOffline([record], config, keep && (({ body }) => keep.push({ streams: placeholder, body })));
+  return shipOffline([record], config, keep && ((push) => keep.push(push)));
 }
 
 /** GetObject -> gunzip -> lines -> ALB parse, entries counted and not shipped; `open` replaces the handler's GetObject. */

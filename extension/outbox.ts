@@ -18,9 +18,9 @@
  * entries are dropped and counted.
  */
 import { DeliveryLag, type DeliveryLagFigures } from "../handler/delivery-lag";
-import { Batcher, PendingBatch } from "../handler/loki/batch";
+import { Batcher } from "../handler/loki/batch";
 import { thrownPushReport, type PushReport } from "../handler/loki/client";
-import { encodeAndCompress } from "../handler/loki/encode";
+import { encodeBatch, type EncodedBatch } from "../handler/loki/encode";
 import type { Pusher } from "../handler/pipeline";
 import type { Deadline, LogEntry } from "../handler/types";
 import { FlushCutoff } from "./cutoff";
@@ -121,8 +121,12 @@ export class Outbox {
     this.bytes += size;
   }
 
-  /** Takes the oldest waiting entries of one tenant, up to one batch of `batchSize` bytes. */
-  private take(batchSize: number): { batch: PendingBatch; taken: Held[]; tenant: string | undefined } {
+  /**
+   * Takes the oldest waiting entries of one tenant, up to one batch of `batchSize` bytes, and
+   * encodes them (encodeBatch: the push keeps its body, not a second set of streams). On an
+   * encoding error the entries are set aside and the error thrown.
+   */
+  private take(batchSize: number): { batch: EncodedBatch; taken: Held[]; tenant: string | undefined } {
     const batcher = new Batcher(batchSize);
     const taken: Held[] = [];
     const tenant = this.queue[this.head].tenant;
@@ -135,7 +139,12 @@ export class Outbox {
     }
     this.compact();
     this.inFlightEntries += taken.length;
-    return { batch: batcher.take(), taken, tenant };
+    try {
+      return { batch: encodeBatch(batcher.take()), taken, tenant };
+    } catch (err) {
+      this.setAside(taken);
+      throw err;
+    }
   }
 
   /** Loki stored (or refused for good) these entries: they leave. */
@@ -180,7 +189,7 @@ export class Outbox {
     const cutoff = new Cutoff(deadline);
     /** Set when the flush has answered: pushes given up at the cutoff no longer count. */
     let over = false;
-    const settle = (taken: Held[], batch: PendingBatch, tenant: string | undefined, report: PushReport): void => {
+    const settle = (taken: Held[], batch: EncodedBatch, tenant: string | undefined, report: PushReport): void => {
       if (over) return;
       const entries = batch.entries;
       this.counters.pushes += report.pushes;
@@ -213,14 +222,7 @@ export class Outbox {
           continue;
         }
         const { batch, taken, tenant } = this.take(batchSize);
-        let body: Uint8Array;
-        try {
-          body = encodeAndCompress(batch.streams);
-        } catch (err) {
-          this.setAside(taken);
-          throw err;
-        }
-        const push: Promise<void> = pusher.push(batch.streams, deadline, body, tenant)
+        const push: Promise<void> = pusher.push(batch, deadline, tenant)
           .then((report) => settle(taken, batch, tenant, report), (err: unknown) => settle(taken, batch, tenant, thrownPushReport(err)))
           .finally(() => inFlight.delete(push));
         inFlight.set(push, taken);

@@ -1,7 +1,7 @@
 /**
  * Delivery lag: how old entries were when Loki acknowledged the push that carried them.
  */
-import type { PendingBatch } from "./loki/batch";
+import type { BatchSummary } from "./loki/batch";
 
 export interface DeliveryLagFigures {
   lagNewestMs?: number;
@@ -18,7 +18,7 @@ export class DeliveryLag {
   private newest = { ms: -Infinity, ackMs: 0 };
   private oldest = { ms: Infinity, ackMs: 0 };
 
-  acknowledged(batch: PendingBatch, ackMs: number): void {
+  acknowledged(batch: Pick<BatchSummary, "entries" | "oldestMs" | "newestMs">, ackMs: number): void {
     if (batch.entries === 0) return;
     if (batch.newestMs > this.newest.ms) this.newest = { ms: batch.newestMs, ackMs };
     if (batch.oldestMs < this.oldest.ms) this.oldest = { ms: batch.oldestMs, ackMs };

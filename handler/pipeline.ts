@@ -26,9 +26,9 @@
  * entry that did arrive is deduplicated by Loki when the record is retried.
  */
 import type { FinalLabels } from "./labels/pipeline";
-import { Batcher, PendingBatch, Stream } from "./loki/batch";
+import { Batcher } from "./loki/batch";
 import { thrownPushReport, type PushReport } from "./loki/client";
-import { encodeAndCompress } from "./loki/encode";
+import { encodeBatch, type EncodedBatch, type EncodedPush } from "./loki/encode";
 import { limitCountedLine, LongLineAction } from "./line-size";
 import { errorFields } from "./log";
 import { DeliveryLag } from "./delivery-lag";
@@ -39,10 +39,11 @@ import type { Deadline, EntryGroup, Log, LogEntry, Metadata, SourceRecord } from
 
 export interface Pusher {
   /**
-   * `body`, when given, is the already encoded and compressed request for `streams`; `tenant`,
-   * when given, is the X-Scope-OrgID of this push (set by a tenant stage) instead of TENANT_ID.
+   * Pushes an encoded request (its body and entry count: what a push in flight keeps, see
+   * EncodedPush); `tenant`, when given, is the X-Scope-OrgID of this push (set by a tenant
+   * stage) instead of TENANT_ID.
    */
-  push(streams: readonly Stream[], deadline: Deadline, body?: Uint8Array, tenant?: string): Promise<PushReport>;
+  push(request: EncodedPush, deadline: Deadline, tenant?: string): Promise<PushReport>;
 }
 
 /** The batches of several tenants together hold at most this many BATCH_SIZEs before the largest is pushed. */
@@ -147,9 +148,10 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
 
   /**
    * Up to `pushConcurrency` pushes are in flight while the next batch is read and encoded, so
-   * the network wait overlaps with CPU work and with other pushes instead of adding to it.
+   * the network wait overlaps with CPU work and with other pushes instead of adding to it. They
+   * hold their encoded batches only (encodeBatch): body, records and counts, not the entries.
    */
-  const inFlight = new Map<Promise<void>, PendingBatch>();
+  const inFlight = new Map<Promise<void>, EncodedBatch>();
   /** Resolves at the cutoff (never without a signal): every wait for a push races it. */
   const cutoff = new Promise<void>((resolve) => {
     if (signal?.aborted) resolve();
@@ -158,7 +160,10 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
   /** Set when ship answers: pushes given up at the cutoff no longer count. */
   let answered = false;
 
-  const settle = (batch: PendingBatch, tenant: string, report: PushReport): void => {
+  /** A batch whose entries were not (all) stored: its records fail and are retried. */
+  const failOwners = (batch: { owners: readonly number[] }): void => batch.owners.forEach((owner) => failed.add(owner));
+
+  const settle = (batch: EncodedBatch, tenant: string, report: PushReport): void => {
     if (answered) return;
     stats.pushes += report.pushes;
     stats.retries += report.retries;
@@ -166,7 +171,7 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
     stats.rejected += report.rejectedEntries;
     if (report.outcome === "failed") {
       // A definitive failure: its records must be retried, and the rest of the run is pointless.
-      for (const owner of batch.owners) failed.add(owner);
+      failOwners(batch);
       // A refusal, or a 429 that outlasted the retries (Loki's ingestion limits are per tenant),
       // may concern one tenant only: the other tenants go on.
       if (multiTenant && (report.fix !== undefined || report.status === 429)) refusedTenants.add(tenant);
@@ -191,28 +196,39 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
     }
   };
 
+  /**
+   * Takes what is batched for `tenant` and encodes it, or fails its records once nothing can be
+   * delivered (undefined). Synchronous, so that the batch's entries are garbage once it returns:
+   * the push that follows holds the encoded batch only.
+   */
+  const takeEncoded = (batcher: Batcher, tenant: string): EncodedBatch | undefined => {
+    heldBytes -= batcher.bytes;
+    const batch = batcher.take();
+    if (stopped() || refusedTenants.has(tenant)) {
+      failOwners(batch);
+      return undefined;
+    }
+    stats.streams += batch.streams.length;
+    try {
+      return encodeBatch(batch);
+    } catch (err) {
+      // The batch holds entries of other records too: none of them may pass as delivered.
+      failOwners(batch);
+      throw err;
+    }
+  };
+
   /** Pushes what is batched for `tenant`; once nothing can be delivered, fails the records of the batch instead. */
   const flush = async (tenant: string): Promise<void> => {
     const batcher = batchers.get(tenant);
     if (batcher === undefined || batcher.isEmpty) return;
-    heldBytes -= batcher.bytes;
-    const batch = batcher.take();
     // A tenant of a tenant stage may not come back: its empty batcher goes.
     if (tenant !== DEFAULT_TENANT) batchers.delete(tenant);
-    const failOwners = () => batch.owners.forEach((owner) => failed.add(owner));
-    if (stopped() || refusedTenants.has(tenant)) return failOwners();
-    stats.streams += batch.streams.length;
-    let body: Uint8Array;
-    try {
-      body = encodeAndCompress(batch.streams);
-    } catch (err) {
-      // The batch holds entries of other records too: none of them may pass as delivered.
-      failOwners();
-      throw err;
-    }
+    const batch = takeEncoded(batcher, tenant);
+    if (batch === undefined) return;
     while (inFlight.size >= opts.pushConcurrency && !timeUp()) await Promise.race([...inFlight.keys(), cutoff]);
-    if (stopped() || refusedTenants.has(tenant)) return failOwners();
-    const push: Promise<void> = opts.pusher.push(batch.streams, opts.deadline, body, tenant === DEFAULT_TENANT ? undefined : tenant)
+    if (stopped() || refusedTenants.has(tenant)) return failOwners(batch);
+    const push: Promise<void> = opts.pusher.push(batch, opts.deadline, tenant === DEFAULT_TENANT ? undefined : tenant)
       // A push that throws stored nothing anyone knows of: its records fail like any failed push's
       // (left unhandled, its records, read to their end already, were acknowledged).
       .then((report) => settle(batch, tenant, report), (err: unknown) => {
@@ -310,7 +326,7 @@ export async function ship(records: readonly SourceRecord[], opts: ShipOptions):
   answered = true;
   for (const [push, batch] of inFlight) {
     push.catch(() => undefined);
-    for (const owner of batch.owners) failed.add(owner);
+    failOwners(batch);
   }
 
   stats.failedRecords = failed.size;

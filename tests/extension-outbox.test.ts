@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { LokiClient } from "../handler/loki/client";
+import { decodePushBody } from "../handler/loki/decode";
 import type { Deadline } from "../handler/types";
 import { FlushCutoff } from "../extension/cutoff";
 import { ENTRY_OVERHEAD_BYTES, Outbox } from "../extension/outbox";
@@ -162,8 +163,8 @@ describe("extension outbox at its flush's cutoff", () => {
         expect(outbox.counters.delivered).to.equal(0);
         expect(outbox.held).to.equal(6);
         const sent: string[] = [];
-        await outbox.flush({ push: async (streams) => {
-          sent.push(...streams.flatMap((s) => s.entries.map((e) => e.line)));
+        await outbox.flush({ push: async (request) => {
+          sent.push(...decodePushBody(request.body).flatMap((s) => s.entries.map((e) => e.line)));
           return { outcome: "ok", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0 };
         } }, inMs(1000), 1 << 20, 1);
         expect(sent).to.deep.equal([0, 1, 2, 3, 4, 5].map((i) => `line ${i}`));

@@ -3,6 +3,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Deadline, Log, LogEntry } from "../handler/types";
 import type { Stream } from "../handler/loki/batch";
+import { encodePush, type EncodedPush } from "../handler/loki/encode";
 import { combineReports, DEFAULT_USER_AGENT, LokiClient, parseRetryAfter, type LokiClientOptions, type PushReport } from "../handler/loki/client";
 import { countEntries, LokiReceiver, parseLabels } from "./support/loki-receiver";
 
@@ -60,6 +61,11 @@ function streamsOf(count: number, lineLength = 50, streamCount = 3): Stream[] {
   return streams.filter((stream) => stream.entries.length > 0);
 }
 
+/** The push of streamsOf(...), as the pipeline hands it to the client. */
+function pushOf(...args: Parameters<typeof streamsOf>): EncodedPush {
+  return encodePush(streamsOf(...args));
+}
+
 describe("loki client", () => {
   const loki = new LokiReceiver();
   let url: string;
@@ -85,7 +91,7 @@ describe("loki client", () => {
 
   it("pushes protobuf with the expected headers and gets 204", async () => {
     const streams = streamsOf(10);
-    const report = await client().push(streams, roomyDeadline);
+    const report = await client().push(encodePush(streams), roomyDeadline);
     expect(report).to.deep.equal({ outcome: "ok", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0, status: 204 });
     expect(loki.requests).to.have.length(1);
     const { headers } = loki.requests[0];
@@ -104,7 +110,7 @@ describe("loki client", () => {
   });
 
   it("sends basic auth, the tenant header and a custom User-Agent", async () => {
-    await client({ auth: { username: "user", password: "päss:word" }, tenantId: "team-a", userAgent: "custom/1" }).push(streamsOf(1), roomyDeadline);
+    await client({ auth: { username: "user", password: "päss:word" }, tenantId: "team-a", userAgent: "custom/1" }).push(pushOf(1), roomyDeadline);
     const { headers } = loki.requests[0];
     expect(headers.authorization).to.equal(`Basic ${Buffer.from("user:päss:word").toString("base64")}`);
     expect(headers["x-scope-orgid"]).to.equal("team-a");
@@ -114,24 +120,24 @@ describe("loki client", () => {
   it("sends a push's own tenant (tenant stage) instead of TENANT_ID, on every retry and 413 half", async () => {
     loki.rejectBodiesLargerThan(4000);
     loki.respondWith(500);
-    const report = await client({ tenantId: "default-team", minBackoffMs: 1, maxBackoffMs: 2 }).push(streamsOf(300, 120, 4), roomyDeadline, undefined, "team-b");
+    const report = await client({ tenantId: "default-team", minBackoffMs: 1, maxBackoffMs: 2 }).push(pushOf(300, 120, 4), roomyDeadline, "team-b");
     expect(report.outcome).to.equal("ok");
     expect(report.splits).to.be.greaterThan(0);
     expect(report.retries).to.equal(1);
     expect(new Set(loki.requests.map((r) => r.headers["x-scope-orgid"]))).to.deep.equal(new Set(["team-b"]));
-    await client({ tenantId: "default-team" }).push(streamsOf(1), roomyDeadline);
+    await client({ tenantId: "default-team" }).push(pushOf(1), roomyDeadline);
     expect(loki.requests[loki.requests.length - 1].headers["x-scope-orgid"]).to.equal("default-team");
   });
 
   it("sends a bearer token", async () => {
-    await client({ auth: { bearerToken: "t0ken" } }).push(streamsOf(1), roomyDeadline);
+    await client({ auth: { bearerToken: "t0ken" } }).push(pushOf(1), roomyDeadline);
     expect(loki.requests[0].headers.authorization).to.equal("Bearer t0ken");
   });
 
   it("takes basic auth from credentials in the URL and keeps them out of logs", async () => {
     const withCredentials = url.replace("http://", "http://us%40er:s3cret@");
     const created = client({ url: withCredentials });
-    await created.push(streamsOf(1), roomyDeadline);
+    await created.push(pushOf(1), roomyDeadline);
     expect(loki.requests[0].headers.authorization).to.equal(`Basic ${Buffer.from("us@er:s3cret").toString("base64")}`);
     expect(JSON.stringify(created.records)).to.not.include("s3cret");
   });
@@ -144,13 +150,13 @@ describe("loki client", () => {
 
   it("reuses one keep-alive connection for consecutive pushes", async () => {
     const created = client();
-    for (let i = 0; i < 3; i++) expect((await created.push(streamsOf(5), roomyDeadline)).outcome).to.equal("ok");
+    for (let i = 0; i < 3; i++) expect((await created.push(pushOf(5), roomyDeadline)).outcome).to.equal("ok");
     expect(loki.requests).to.have.length(3);
     expect(loki.connectionCount).to.equal(1);
   });
 
   it("sends nothing for no entries", async () => {
-    const report = await client().push([{ labels: "{}", entries: [] }], roomyDeadline);
+    const report = await client().push(encodePush([{ labels: "{}", entries: [] }]), roomyDeadline);
     expect(report).to.deep.equal({ outcome: "ok", pushes: 0, retries: 0, splits: 0, rejectedEntries: 0 });
     expect(loki.requests).to.have.length(0);
   });
@@ -161,7 +167,7 @@ describe("loki client", () => {
     const draws = [0.99, 0.5, 0.01, 0.75, 0.999, 0.3, 0.6, 0.9];
     let draw = 0;
     const report = await client({ sleep: time.sleep, random: () => draws[draw++], minBackoffMs: 100, maxBackoffMs: 3000 }).push(
-      streamsOf(20),
+      pushOf(20),
       time.deadline(600_000),
     );
     expect(report).to.include({ outcome: "ok", pushes: 9, retries: 8 });
@@ -178,7 +184,7 @@ describe("loki client", () => {
   it("waits as long as Retry-After says on 429 and 503", async () => {
     loki.respondWith({ status: 429, headers: { "Retry-After": "2" } }, { status: 503, headers: { "Retry-After": "1" } });
     const time = new FakeTime();
-    const report = await client({ sleep: time.sleep, random: () => 0.5 }).push(streamsOf(3), time.deadline(60_000));
+    const report = await client({ sleep: time.sleep, random: () => 0.5 }).push(pushOf(3), time.deadline(60_000));
     expect(report).to.include({ outcome: "ok", pushes: 3, retries: 2 });
     expect(time.sleeps).to.deep.equal([2000, 1000]);
   });
@@ -187,7 +193,7 @@ describe("loki client", () => {
     loki.respondWith({ status: 429, headers: { "Retry-After": "120" }, body: "rate limited" });
     const time = new FakeTime();
     const created = client({ sleep: time.sleep });
-    const report = await created.push(streamsOf(3), time.deadline(60_000));
+    const report = await created.push(pushOf(3), time.deadline(60_000));
     expect(report).to.include({ outcome: "failed", pushes: 1, retries: 0, status: 429, message: "rate limited" });
     expect(time.sleeps).to.deep.equal([]);
     expect(created.records.some((r) => r.level === "error")).to.equal(true);
@@ -201,7 +207,7 @@ describe("loki client", () => {
     try {
       slow.respondWith(...Array<number>(50).fill(500));
       const total = 5000; // safety margin: min(1000, 5000 / 4) = 1000 ms, so 4000 ms to use
-      const report = await client({ url: slowUrl, sleep: time.sleep, random: () => 0.999, maxRetries: 50 }).push(streamsOf(3), time.deadline(total));
+      const report = await client({ url: slowUrl, sleep: time.sleep, random: () => 0.999, maxRetries: 50 }).push(pushOf(3), time.deadline(total));
       expect(report).to.include({ outcome: "failed", status: 500 });
       expect(report.pushes).to.equal(requestTimes.length).and.be.below(51);
       // Every request started with at least minRequestMs (100) left before deadline - margin,
@@ -222,7 +228,7 @@ describe("loki client", () => {
     loki.respondWith(...Array<number>(6).fill(503));
     const time = new FakeTime();
     const created = client({ sleep: time.sleep, random: () => 0.999, maxRetries: 50 });
-    const report = await created.push(streamsOf(3), time.deadline(5000));
+    const report = await created.push(pushOf(3), time.deadline(5000));
     expect(report).to.include({ outcome: "ok", pushes: 7, retries: 6 });
     expect(time.sleeps.map(Math.round)).to.deep.equal([100, 200, 400, 799, 1598, 803]);
     expect(countEntries(loki.acceptedPushes())).to.include({ total: 3, distinct: 3 });
@@ -233,7 +239,7 @@ describe("loki client", () => {
     const time = new FakeTime();
     const late = async (ms: number): Promise<void> => time.sleep(ms + 7); // every wake-up 7 ms late
     const created = client({ sleep: late, random: () => 0.999, maxRetries: 50 });
-    const report = await created.push(streamsOf(3), time.deadline(2000)); // 1500 ms to use
+    const report = await created.push(pushOf(3), time.deadline(2000)); // 1500 ms to use
     // 99.9, 199.8, 399.6 (+7 each) fit; the 799 ms draw is cut to 1500 - 720.3 - 100 = 679.7 ms,
     // which wakes 7 ms late with 93 ms left: the request is still made, and Loki stores it.
     expect(time.sleeps.map(Math.round)).to.deep.equal([107, 207, 407, 687]);
@@ -245,7 +251,7 @@ describe("loki client", () => {
     loki.respondWith(...Array<number>(8).fill(500));
     const time = new FakeTime();
     const created = client({ sleep: time.sleep, random: () => 0.999, maxRetries: 50 });
-    const report = await created.push(streamsOf(3), time.deadline(2000)); // margin 500 ms: 1500 ms to use
+    const report = await created.push(pushOf(3), time.deadline(2000)); // margin 500 ms: 1500 ms to use
     // 100, 200, 400 fit (699 ms); the 799 ms draw does not and is cut to 1500 - 699 - 100.
     expect(time.sleeps.map(Math.round)).to.deep.equal([100, 200, 400, 701]);
     expect(report).to.include({ outcome: "failed", pushes: 5, status: 500 });
@@ -255,7 +261,7 @@ describe("loki client", () => {
   });
 
   it("does not start a request when almost no time is left", async () => {
-    const report = await client().push(streamsOf(3), { remainingMs: () => 50 });
+    const report = await client().push(pushOf(3), { remainingMs: () => 50 });
     expect(report).to.include({ outcome: "failed", pushes: 0 });
     expect(loki.requests).to.have.length(0);
   });
@@ -263,7 +269,7 @@ describe("loki client", () => {
   it("derives the request timeout from the time left", async () => {
     loki.respondWith({ status: 204, delayMs: 5000 });
     const started = Date.now();
-    const report = await client({ sleep: (ms) => new Promise((r) => setTimeout(r, ms)) }).push(streamsOf(3), realDeadline(800));
+    const report = await client({ sleep: (ms) => new Promise((r) => setTimeout(r, ms)) }).push(pushOf(3), realDeadline(800));
     const elapsed = Date.now() - started;
     expect(report.outcome).to.equal("failed");
     expect(report.message).to.match(/no answer within|no time left/);
@@ -275,7 +281,7 @@ describe("loki client", () => {
     const reason = "entry for stream '{job=\"test\"}' has timestamp too old: entry too far behind";
     loki.respondWith({ status: 400, body: reason });
     const created = client();
-    const report = await created.push(streamsOf(7), roomyDeadline);
+    const report = await created.push(pushOf(7), roomyDeadline);
     expect(report).to.deep.equal({ outcome: "rejected", pushes: 1, retries: 0, splits: 0, rejectedEntries: 7, status: 400, message: reason });
     expect(loki.requests).to.have.length(1);
     const warning = created.records.find((r) => r.level === "warn");
@@ -284,7 +290,7 @@ describe("loki client", () => {
 
   it("keeps only the first kilobyte of a long error body and says it was cut", async () => {
     loki.respondWith({ status: 400, body: "é".repeat(5000) });
-    const report = await client().push(streamsOf(1), roomyDeadline);
+    const report = await client().push(pushOf(1), roomyDeadline);
     const [kept, note] = (report.message ?? "").split(" [truncated");
     expect(Buffer.byteLength(kept)).to.be.at.most(1024);
     expect(kept).to.match(/^(é)+/);
@@ -296,7 +302,7 @@ describe("loki client", () => {
       loki.reset();
       loki.respondWith({ status, body: "no org id" }, 204);
       const created = client();
-      const report = await created.push(streamsOf(2), roomyDeadline);
+      const report = await created.push(pushOf(2), roomyDeadline);
       expect(report).to.include({ outcome: "failed", pushes: 1, retries: 0, status, rejectedEntries: 0, message: "no org id" });
       expect(report.fix).to.match(fix);
       expect(loki.requests).to.have.length(1);
@@ -308,7 +314,7 @@ describe("loki client", () => {
   it("fails a half of a split push refused with 401 without pushing the other half", async () => {
     loki.rejectBodiesLargerThan(1500);
     loki.respondWith({ status: 401, body: "expired" });
-    const report = await client().push(streamsOf(30, 80, 1), roomyDeadline);
+    const report = await client().push(pushOf(30, 80, 1), roomyDeadline);
     expect(report).to.include({ outcome: "failed", status: 401, splits: 1, message: "expired" });
     expect(report.fix).to.match(/USERNAME/);
     expect(loki.requests.map((r) => r.status)).to.deep.equal([413, 401]);
@@ -318,7 +324,7 @@ describe("loki client", () => {
     const limit = 4000;
     loki.rejectBodiesLargerThan(limit);
     const streams = streamsOf(300, 120, 4);
-    const report = await client().push(streams, roomyDeadline);
+    const report = await client().push(encodePush(streams), roomyDeadline);
     expect(report.outcome).to.equal("ok");
     expect(report.splits).to.be.greaterThan(3);
     expect(loki.requests.filter((r) => r.status === 413)).to.have.length(report.splits);
@@ -339,7 +345,7 @@ describe("loki client", () => {
     const streams = streamsOf(40, 60, 2);
     streams[1].entries.splice(5, 0, { sec: 1_700_000_500, nsec: 0, line: noisyLine(999, 10_000) });
     const created = client();
-    const report = await created.push(streams, roomyDeadline);
+    const report = await created.push(encodePush(streams), roomyDeadline);
     expect(report).to.include({ outcome: "rejected", rejectedEntries: 1, status: 413 });
     const count = countEntries(loki.acceptedPushes());
     expect(count).to.include({ total: 40, distinct: 40 });
@@ -348,7 +354,7 @@ describe("loki client", () => {
 
   it("measures 413 on the decoded size when the limit is Loki's own", async () => {
     loki.rejectBodiesLargerThan(2000, "decoded");
-    const report = await client().push(streamsOf(100, 80, 2), roomyDeadline);
+    const report = await client().push(pushOf(100, 80, 2), roomyDeadline);
     expect(report.outcome).to.equal("ok");
     for (const push of loki.acceptedPushes()) expect(push.decodedBytes).to.be.at.most(2000);
     expect(countEntries(loki.acceptedPushes())).to.include({ total: 100, distinct: 100 });
@@ -359,7 +365,7 @@ describe("loki client", () => {
     const time = new FakeTime();
     // First request: 413 (size). Then the first half gets 500 until retries run out.
     loki.respondWith(500, 500, 500);
-    const report = await client({ sleep: time.sleep, maxRetries: 2 }).push(streamsOf(30, 80, 1), time.deadline(600_000));
+    const report = await client({ sleep: time.sleep, maxRetries: 2 }).push(pushOf(30, 80, 1), time.deadline(600_000));
     expect(report).to.include({ outcome: "failed", status: 500, splits: 1, retries: 2 });
     expect(report.pushes).to.equal(4);
   });
@@ -367,9 +373,9 @@ describe("loki client", () => {
   it("retries 408 but not 3xx (not Loki answering), naming where the redirect leads", async () => {
     loki.respondWith(408);
     const time = new FakeTime();
-    expect(await client({ sleep: time.sleep }).push(streamsOf(2), time.deadline(60_000))).to.include({ outcome: "ok", pushes: 2, retries: 1 });
+    expect(await client({ sleep: time.sleep }).push(pushOf(2), time.deadline(60_000))).to.include({ outcome: "ok", pushes: 2, retries: 1 });
     loki.respondWith({ status: 302, headers: { Location: "https://elsewhere.invalid/" } });
-    const report = await client({ sleep: time.sleep }).push(streamsOf(2), time.deadline(60_000));
+    const report = await client({ sleep: time.sleep }).push(pushOf(2), time.deadline(60_000));
     expect(report).to.include({ outcome: "failed", pushes: 1, status: 302 });
     expect(report.fix).to.include("redirected to https://elsewhere.invalid/");
   });
@@ -391,8 +397,8 @@ describe("loki client", () => {
     try {
       const time = new FakeTime();
       const created = client({ url: `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/loki/api/v1/push`, sleep: time.sleep });
-      expect(await created.push(streamsOf(2), time.deadline(60_000))).to.include({ outcome: "ok", pushes: 1 });
-      expect(await created.push(streamsOf(2), time.deadline(60_000))).to.include({ outcome: "ok", pushes: 2, retries: 1 });
+      expect(await created.push(pushOf(2), time.deadline(60_000))).to.include({ outcome: "ok", pushes: 1 });
+      expect(await created.push(pushOf(2), time.deadline(60_000))).to.include({ outcome: "ok", pushes: 2, retries: 1 });
       expect(time.sleeps).to.deep.equal([]);
     } finally {
       flaky.closeAllConnections();
@@ -416,7 +422,7 @@ describe("loki client", () => {
       loki.respondWith({ status: 0, hang: true });
       const created = client();
       const started = Date.now();
-      const report = await created.push(streamsOf(3), cutoffIn(200));
+      const report = await created.push(pushOf(3), cutoffIn(200));
       const elapsed = Date.now() - started;
       expect(report).to.include({ outcome: "failed", pushes: 1, retries: 0, cutOff: true });
       expect(report.message).to.equal("the invocation's time is up");
@@ -433,7 +439,7 @@ describe("loki client", () => {
       // A backoff of about 20 s, which fits in the time left: only the signal can cut it short.
       const created = client({ sleep: undefined, minBackoffMs: 20_000, maxBackoffMs: 20_000, random: () => 0.99 });
       const started = Date.now();
-      const report = await created.push(streamsOf(3), cutoffIn(200));
+      const report = await created.push(pushOf(3), cutoffIn(200));
       expect(report).to.include({ outcome: "failed", pushes: 1, cutOff: true });
       expect(Date.now() - started, "ms until the push answered").to.be.lessThan(10_000);
     });
@@ -441,7 +447,7 @@ describe("loki client", () => {
     it("does not start a request once the cutoff has passed", async () => {
       const controller = new AbortController();
       controller.abort(new Error("the invocation's time is up"));
-      const report = await client().push(streamsOf(3), { remainingMs: () => 600_000, signal: controller.signal });
+      const report = await client().push(pushOf(3), { remainingMs: () => 600_000, signal: controller.signal });
       expect(report).to.include({ outcome: "failed", pushes: 0, cutOff: true });
       expect(loki.requests).to.have.length(0);
     });
@@ -460,7 +466,7 @@ describe("loki client", () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const time = new FakeTime();
     const created = client({ url: `http://127.0.0.1:${port}/loki/api/v1/push`, sleep: time.sleep, maxRetries: 3 });
-    const report = await created.push(streamsOf(2), time.deadline(60_000));
+    const report = await created.push(pushOf(2), time.deadline(60_000));
     expect(report).to.include({ outcome: "failed", pushes: 4, retries: 3 });
     expect(report.status).to.equal(undefined);
     expect(report.message).to.match(/ECONNREFUSED/);

@@ -40,6 +40,18 @@ describe("loki snappy: block compression", () => {
         expect(uncompressWithTheOther(implementation, compress(backing.subarray(10, 20))).toString()).to.equal("A".repeat(10));
       });
 
+      it("uncompresses what the other implementation compressed, from a view into a larger buffer too", () => {
+        const other = implementation === "native" ? (input: Buffer) => snappyjs.compress(input) : (input: Buffer) => useSnappyImplementation("native").compress(input);
+        for (const input of inputs()) {
+          const compressed = other(input);
+          useSnappyImplementation(implementation);
+          expect(snappyCompressor().uncompress(compressed).equals(input), `${input.length} bytes`).to.equal(true);
+          const backing = new Uint8Array(compressed.length + 20);
+          backing.set(compressed, 10);
+          expect(snappyCompressor().uncompress(backing.subarray(10, 10 + compressed.length)).equals(input), `${input.length} bytes, in a view`).to.equal(true);
+        }
+      });
+
       it("returns a body that stays valid after later compressions", () => {
         const first = compress(Buffer.from("first body ".repeat(1000)));
         const copy = Buffer.from(first);
@@ -67,9 +79,12 @@ describe("loki snappy: block compression", () => {
       expect(uncompressWithTheOther("snappyjs", body).toString()).to.equal("still compresses");
     });
 
-    it("skips a module that is not a snappy binding", () => {
-      const chosen = chooseCompressor([() => ({}) as never, () => ({ compressSync: () => Buffer.from("x") })]);
-      expect(chosen.implementation).to.equal("native");
+    it("skips a module that is not a snappy binding, or one that cannot uncompress (a 413 split needs it)", () => {
+      const binding = { compressSync: () => Buffer.from("x"), uncompressSync: () => Buffer.from("y") };
+      expect(chooseCompressor([() => ({}) as never, () => binding]).implementation).to.equal("native");
+      const compressOnly = chooseCompressor([() => ({ compressSync: binding.compressSync }) as never]);
+      expect(compressOnly.implementation).to.equal("snappyjs");
+      expect(compressOnly.nativeLoadError).to.equal("module has no compressSync and uncompressSync");
     });
 
     it("names the binding package of each Lambda architecture", () => {

@@ -3,6 +3,8 @@ import { createLabelPipeline } from "../handler/labels/pipeline";
 import { compileRelabelConfigs } from "../handler/labels/relabel";
 import { Batcher, Stream } from "../handler/loki/batch";
 import type { PushReport } from "../handler/loki/client";
+import { decodePushBody } from "../handler/loki/decode";
+import type { EncodedPush } from "../handler/loki/encode";
 import { Pusher, ship, ShipOptions } from "../handler/pipeline";
 import { InvocationDeadline } from "../handler/deadline";
 import { compileStages } from "../handler/stages/index";
@@ -15,12 +17,12 @@ import { HangingLoki, within } from "./support/hanging-pusher";
 class FakeLoki implements Pusher {
   readonly pushes: Stream[][] = [];
   constructor(private readonly outcomes: PushReport["outcome"][] = [], private readonly delayMs = 0) {}
-  async push(streams: readonly Stream[]): Promise<PushReport> {
-    this.pushes.push(streams.map((s) => ({ labels: s.labels, entries: [...s.entries] })));
+  /** Records the streams its body holds (the pipeline hands over the encoded push only). */
+  async push(request: EncodedPush): Promise<PushReport> {
+    this.pushes.push(decodePushBody(request.body));
     const outcome = this.outcomes.shift() ?? "ok";
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
-    const entries = streams.reduce((n, s) => n + s.entries.length, 0);
-    return { outcome, pushes: 1, retries: 0, splits: 0, rejectedEntries: outcome === "rejected" ? entries : 0 };
+    return { outcome, pushes: 1, retries: 0, splits: 0, rejectedEntries: outcome === "rejected" ? request.entries : 0 };
   }
   lines(): string[] {
     return this.pushes.flatMap((p) => p.flatMap((s) => s.entries.map((e) => e.line)));
@@ -431,8 +433,8 @@ describe("shipping pipeline: tenants set by a tenant stage", () => {
   class TenantLoki implements Pusher {
     readonly pushes: Array<{ tenant: string | undefined; lines: string[] }> = [];
     constructor(private readonly refused: ReadonlySet<string> = new Set(), private readonly rateLimited: ReadonlySet<string> = new Set()) {}
-    async push(streams: readonly Stream[], _deadline: unknown, _body?: Uint8Array, tenant?: string): Promise<PushReport> {
-      this.pushes.push({ tenant, lines: streams.flatMap((s) => s.entries.map((e) => e.line)) });
+    async push(request: EncodedPush, _deadline: unknown, tenant?: string): Promise<PushReport> {
+      this.pushes.push({ tenant, lines: decodePushBody(request.body).flatMap((s) => s.entries.map((e) => e.line)) });
       if (tenant !== undefined && this.refused.has(tenant)) return { outcome: "failed", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0, status: 401, message: "no", fix: "check the tenant" };
       // The client gave up after its retries: the tenant is over its ingestion limits.
       if (tenant !== undefined && this.rateLimited.has(tenant)) return { outcome: "failed", pushes: 6, retries: 5, splits: 0, rejectedEntries: 0, status: 429, message: "Ingestion rate limit exceeded for user " + tenant };

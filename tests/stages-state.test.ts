@@ -4,8 +4,9 @@
  */
 import { expect } from "chai";
 import { createLabelPipeline } from "../handler/labels/pipeline";
-import type { Stream } from "../handler/loki/batch";
 import type { PushReport } from "../handler/loki/client";
+import { decodePushBody } from "../handler/loki/decode";
+import type { EncodedPush } from "../handler/loki/encode";
 import { Pusher, ship, ShipOptions } from "../handler/pipeline";
 import { compileStages } from "../handler/stages/index";
 import { StageRunner } from "../handler/stages/runner";
@@ -98,8 +99,8 @@ describe("stages: limit", () => {
     const runner = new StageRunner(compileStages([{ limit: { rate: 1, burst: 2, drop: true } }], "LOKI_STAGE_CONFIGS"), new MemoryLog(), () => clock);
     const pushed: string[] = [];
     const pusher: Pusher = {
-      async push(streams: readonly Stream[]): Promise<PushReport> {
-        pushed.push(...streams.flatMap((s) => s.entries.map((e) => e.line)));
+      async push(request: EncodedPush): Promise<PushReport> {
+        pushed.push(...decodePushBody(request.body).flatMap((s) => s.entries.map((e) => e.line)));
         return { outcome: "ok", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0 };
       },
     };

@@ -7,6 +7,7 @@
 import { expect } from "chai";
 import { handler } from "../handler/index";
 import { Batcher } from "../handler/loki/batch";
+import { decodePushBody } from "../handler/loki/decode";
 import { encodePushRequest } from "../handler/loki/encode";
 import { timestampBodySize } from "../handler/loki/varint";
 import { parseIsoTimestamp, utcSeconds } from "../handler/parsers/time";
@@ -174,7 +175,7 @@ describe("timestamps: the pipeline keeps unstorable times out of every push", ()
     ], {
       batchSize: 1e6, pushConcurrency: 1, structuredMetadata: [], printLogLine: false, maxLineSize: 262144, maxLineSizeAction: "truncate", log,
       labelsFor: () => ({ key: '{job="x"}', labels: { job: "x" } }),
-      pusher: { push: async (streams) => { for (const s of streams) pushed.push(...s.entries); return { outcome: "ok", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0 }; } },
+      pusher: { push: async (request) => { for (const s of decodePushBody(request.body)) pushed.push(...s.entries); return { outcome: "ok", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0 }; } },
       deadline: { remainingMs: () => 60_000 },
     });
     expect(result.failed).to.deep.equal([1]);

@@ -15,10 +15,11 @@ export interface Stream {
   entries: LogEntry[];
 }
 
-/** What `Batcher.take()` hands to the client. */
-export interface PendingBatch {
-  /** Streams in first-seen order; entries of each sorted by timestamp, ties kept in arrival order. */
-  streams: Stream[];
+/**
+ * What the shipper and the extension need of a batch once it is encoded (encodeBatch): whom its
+ * entries came from and its counts, for the report of its push; not the entries themselves.
+ */
+export interface BatchSummary {
   /** Distinct owners (source record indexes) of the entries, in first-seen order. */
   owners: number[];
   /** Number of entries over all streams. */
@@ -28,6 +29,12 @@ export interface PendingBatch {
   /** Timestamps, in Unix milliseconds, of the oldest and the newest entry: their ages when the push is acknowledged are the delivery lag. */
   oldestMs: number;
   newestMs: number;
+}
+
+/** What `Batcher.take()` hands over to be encoded: the streams and their summary. */
+export interface PendingBatch extends BatchSummary {
+  /** Streams in first-seen order; entries of each sorted by timestamp, ties kept in arrival order. */
+  streams: Stream[];
 }
 
 /** A stream's own framing besides its label string; 5 bytes covers any stream length. */
@@ -124,7 +131,7 @@ export class Batcher {
     return this.entryCount;
   }
 
-  /** Estimated encoded size of what is batched so far (see PendingBatch.bytes). */
+  /** Estimated encoded size of what is batched so far (see BatchSummary.bytes). */
   get bytes(): number {
     return this.byteCount;
   }

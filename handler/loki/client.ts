@@ -6,9 +6,10 @@
  *  - 429, 5xx, 408, network errors and timeouts: retried with exponential backoff and full
  *    jitter, or after `Retry-After` (429/503) when that fits in the time left. A random backoff
  *    longer than the time left is cut to it for one last request.
- *  - 413: the request is too large for Loki or a proxy in front of it; its entries are split
- *    in two halves pushed one after the other (recursively). A single entry that still gets
- *    413 can never be stored and is rejected.
+ *  - 413: the request is too large for Loki or a proxy in front of it; its body is decoded
+ *    back into streams (decode.ts: a push keeps only its body, not its entries) and its entries
+ *    split in two halves pushed one after the other (recursively). A single entry that still
+ *    gets 413 can never be stored and is rejected.
  *  - 400: Loki stored the valid entries and rejected the rest ("entry too far behind", "line
  *    too long", ...). Resending would not help; the request's entries are reported as
  *    rejected with Loki's reason.
@@ -30,9 +31,9 @@ import { untilAborted } from "../deadline";
 import type { Deadline, Log } from "../types";
 import { USER_AGENT } from "../version";
 import { answerRule } from "./answers";
-import type { Stream } from "./batch";
-import { encodeAndCompress } from "./encode";
-import { countEntries, splitInHalves } from "./split";
+import { decodePushBody } from "./decode";
+import { encodePush, type EncodedPush } from "./encode";
+import { splitInHalves } from "./split";
 
 export type LokiAuth = { username: string; password: string } | { bearerToken: string };
 
@@ -265,20 +266,17 @@ export class LokiClient {
   }
 
   /**
-   * Pushes all entries of `streams`, splitting on 413 and retrying transient failures until
+   * Pushes the entries of `request`, splitting on 413 and retrying transient failures until
    * shortly before `deadline`. Never throws for Loki's or the network's failures: the report
-   * says what happened. `body`, when given, is `encodeAndCompress(streams)` done by the caller;
-   * `tenant`, when given, is sent as X-Scope-OrgID instead of `tenantId`.
+   * says what happened. `tenant`, when given, is sent as X-Scope-OrgID instead of `tenantId`.
    */
-  async push(streams: readonly Stream[], deadline: Deadline, body?: Uint8Array, tenant?: string): Promise<PushReport> {
-    const nonEmpty = streams.filter((stream) => stream.entries.length > 0);
-    if (nonEmpty.length === 0) return { outcome: "ok", pushes: 0, retries: 0, splits: 0, rejectedEntries: 0 };
-    const encoded = body !== undefined && nonEmpty.length === streams.length ? body : undefined;
+  async push(request: EncodedPush, deadline: Deadline, tenant?: string): Promise<PushReport> {
+    if (request.entries === 0) return { outcome: "ok", pushes: 0, retries: 0, splits: 0, rejectedEntries: 0 };
     // A tenant set by the tenant stage replaces TENANT_ID for this push (Promtail's __tenant_id__).
     const target: Target = tenant === undefined
       ? { headers: this.headers, log: { url: this.target } }
       : { headers: { ...this.headers, "X-Scope-OrgID": tenant }, log: { url: this.target, tenant } };
-    return this.pushPart(nonEmpty, new TimeBudget(deadline, this.settings.safetyMarginMs), target, encoded);
+    return this.pushPart(request, new TimeBudget(deadline, this.settings.safetyMarginMs), target);
   }
 
   /** Closes idle keep-alive connections; the client must not be used afterwards. */
@@ -286,10 +284,8 @@ export class LokiClient {
     this.agent.destroy();
   }
 
-  /** `encoded` is the body of `streams` when the caller encoded it already (while the previous push was in flight). */
-  private async pushPart(streams: Stream[], budget: TimeBudget, target: Target, encoded?: Uint8Array): Promise<PushReport> {
-    const entries = countEntries(streams);
-    const body = encoded ?? encodeAndCompress(streams);
+  private async pushPart(request: EncodedPush, budget: TimeBudget, target: Target): Promise<PushReport> {
+    const { body, entries } = request;
     const delivery = await this.deliver(body, entries, budget, target);
     const { status, message, fix, cutOff } = delivery;
     const counters = { pushes: delivery.pushes, retries: delivery.retries, splits: 0 };
@@ -314,7 +310,7 @@ export class LokiClient {
       this.log.warn("Loki refused a single entry as too large; dropping it", {
         ...target.log,
         bytes: body.length,
-        labels: streams[0].labels,
+        labels: decodePushBody(body).find((stream) => stream.entries.length > 0)?.labels,
         status,
         reason: message,
       });
@@ -322,7 +318,7 @@ export class LokiClient {
     }
     this.log.info("Loki answered 413; splitting the push in two", { ...target.log, entries, bytes: body.length });
     let report: PushReport = { outcome: "ok", ...counters, splits: 1, rejectedEntries: 0 };
-    for (const half of splitInHalves(streams)) {
+    for (const half of splitBody(body)) {
       report = combineReports(report, await this.pushPart(half, budget, target));
       // The caller fails every record of this batch anyway; spending the time left on the
       // other half would only delay that.
@@ -471,6 +467,15 @@ export class LokiClient {
       request.end(body);
     });
   }
+}
+
+/**
+ * The two halves of a push body answered 413, each encoded on its own: the decoded streams live
+ * only during this call, so a half waiting for its turn holds its body, not its entries.
+ */
+function splitBody(body: Uint8Array): [EncodedPush, EncodedPush] {
+  const [first, second] = splitInHalves(decodePushBody(body));
+  return [encodePush(first), encodePush(second)];
 }
 
 function credentialsFromUrl(url: URL): LokiAuth | undefined {

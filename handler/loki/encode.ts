@@ -16,7 +16,8 @@
  */
 import { Writer } from "protobufjs/minimal";
 import type { LogEntry, Metadata } from "../types";
-import type { Stream } from "./batch";
+import type { BatchSummary, PendingBatch, Stream } from "./batch";
+import { countEntries } from "./split";
 import { snappyCompressor } from "./snappy";
 import { timestampBodySize, varint32Size } from "./varint";
 
@@ -334,4 +335,40 @@ export function compress(buf: Uint8Array): Uint8Array {
 /** The body of a push request: the encoded PushRequest, snappy-compressed. */
 export function encodeAndCompress(streams: readonly Stream[]): Uint8Array {
   return withEncoded(streams, compress);
+}
+
+/**
+ * A push ready to be sent, and all a push keeps while it is in flight: its body and the number
+ * of entries in it (what the client reports by). Its entries are not kept: a batch's lines would
+ * otherwise stay in memory twice, as strings and compressed, until Loki answers (with pushes in
+ * flight while the next batch is read, that decided whether the largest Kinesis batch fits a
+ * 128 MB function). A body Loki answers 413 is decoded again (decode.ts) to be split.
+ */
+export interface EncodedPush {
+  /** The snappy-compressed PushRequest (encodeAndCompress). */
+  body: Uint8Array;
+  entries: number;
+}
+
+/** A batch as the shipper and the extension keep it once encoded: its push and its summary. */
+export interface EncodedBatch extends EncodedPush, BatchSummary {}
+
+/** The push of `streams`. */
+export function encodePush(streams: readonly Stream[]): EncodedPush {
+  return { body: encodeAndCompress(streams), entries: countEntries(streams) };
+}
+
+/**
+ * The one place that decides what a batch keeps once it is encoded: its body and its summary,
+ * not its streams (see EncodedPush). Throws as encodeAndCompress does.
+ */
+export function encodeBatch(batch: PendingBatch): EncodedBatch {
+  return {
+    body: encodeAndCompress(batch.streams),
+    entries: batch.entries,
+    owners: batch.owners,
+    bytes: batch.bytes,
+    oldestMs: batch.oldestMs,
+    newestMs: batch.newestMs,
+  };
 }

@@ -18,6 +18,11 @@ export type SnappyImplementation = "native" | "snappyjs";
 export interface SnappyCompressor {
   implementation: SnappyImplementation;
   compress(input: Buffer): Uint8Array;
+  /**
+   * Reads a block back (a push body Loki answered 413, to split it: see decode.ts). Only ever
+   * given bodies this process compressed, whose size the batch bounds.
+   */
+  uncompress(input: Uint8Array): Buffer;
   /** Why the native binding could not be loaded, when the fallback is in use. */
   nativeLoadError?: string;
 }
@@ -33,6 +38,7 @@ export function lambdaSnappyBinding(architecture: "x86_64" | "arm64"): string {
 
 export interface NativeSnappy {
   compressSync(input: Uint8Array, options: { copyOutputData: boolean }): Buffer;
+  uncompressSync(input: Uint8Array, options: { asBuffer: true; copyOutputData: boolean }): Buffer;
 }
 
 /** The modules that may hold the binding for this process, most direct first. */
@@ -53,8 +59,8 @@ function loadNative(candidates: readonly (() => NativeSnappy)[]): NativeSnappy |
   for (const load of candidates) {
     try {
       const binding = load();
-      if (typeof binding.compressSync === "function") return binding;
-      failures.push("module has no compressSync");
+      if (typeof binding.compressSync === "function" && typeof binding.uncompressSync === "function") return binding;
+      failures.push("module has no compressSync and uncompressSync");
     } catch (error) {
       failures.push((error as Error).message.split("\n")[0]);
     }
@@ -68,12 +74,18 @@ function nativeCompressor(binding: NativeSnappy): SnappyCompressor {
     // copyOutputData: return a Buffer in V8's own memory. The default, an external buffer
     // released by a finaliser, costs more than the compression itself at push-body sizes.
     compress: (input) => binding.compressSync(input, { copyOutputData: true }),
+    uncompress: (input) => binding.uncompressSync(input, { asBuffer: true, copyOutputData: true }),
   };
 }
 
 function snappyjsCompressor(nativeLoadError?: string): SnappyCompressor {
   // snappyjs returns a value of the input's kind; a Buffer input saves it one more copy.
-  return { implementation: "snappyjs", compress: (input) => snappyjs.compress(input), nativeLoadError };
+  return {
+    implementation: "snappyjs",
+    compress: (input) => snappyjs.compress(input),
+    uncompress: (input) => snappyjs.uncompress(Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength)),
+    nativeLoadError,
+  };
 }
 
 /** The first candidate binding that loads, else snappyjs with the reasons the candidates failed. */
