@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { createLabelPipeline } from "../handler/labels/pipeline";
 import { compileRelabelConfigs } from "../handler/labels/relabel";
 import { Batcher, Stream } from "../handler/loki/batch";
@@ -236,6 +238,45 @@ describe("shipping pipeline", () => {
 function busy(ms: number): void {
   for (const end = Date.now() + ms; Date.now() < end;);
 }
+
+describe("shipping pipeline: what a push in flight holds", () => {
+  it("keeps a batch's encoded body, not its entries: they are garbage while Loki answers", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const made: WeakRef<LogEntry>[] = [];
+    // Entries made as they are read (as a stream's), so that only the pipeline can hold them.
+    function* entries(): Iterable<LogEntry> {
+      for (let i = 0; i < 200; i++) {
+        const created = entry(`line ${i} ${"x".repeat(100)}`);
+        made.push(new WeakRef(created));
+        yield created;
+      }
+    }
+    const answers: ((report: PushReport) => void)[] = [];
+    const loki: Pusher = { push: () => new Promise((resolve) => answers.push(resolve)) };
+    // Two pushes of 50 entries in flight, the third batch waits for one of them to answer.
+    const batchSize = (() => {
+      const batcher = new Batcher(Number.MAX_SAFE_INTEGER);
+      for (let i = 0; i < 50; i++) batcher.add('{app="x"}', entry(`line ${i} ${"x".repeat(100)}`), 0);
+      return batcher.bytes - 1;
+    })();
+    const shipping = ship([record("r", [{ labels: { app: "x" }, entries: entries() }])], options(loki, { batchSize, pushConcurrency: 2 }));
+    for (let i = 0; i < 100 && answers.length < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(answers, "pushes in flight").to.have.length(2);
+    // WeakRef targets live to the end of the current job.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    const held = made.slice(0, 100).filter((ref) => ref.deref() !== undefined).length;
+    expect(held, "entries of the two batches in flight still reachable").to.equal(0);
+    while (answers.length > 0) {
+      answers.shift()!({ outcome: "ok", pushes: 1, retries: 0, splits: 0, rejectedEntries: 0 });
+      for (let i = 0; i < 10 && answers.length === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const result = await shipping;
+    expect(result.failed).to.deep.equal([]);
+    expect(result.stats).to.include({ entries: 200, shipped: 200, pushes: 4 });
+  });
+});
 
 describe("shipping pipeline at the invocation's cutoff", () => {
   it("answers at the cutoff without waiting for the pushes still in flight, and fails their records", async () => {
