@@ -35,7 +35,7 @@ import { baseLabels, functionNameOf } from "./labels";
 import { FlushCutoff } from "./cutoff";
 import { Outbox } from "./outbox";
 import { FlushPolicy } from "./policy";
-import { RecordConverter, type TelemetryEvent } from "./records";
+import { isTelemetryEvent, RecordConverter } from "./records";
 
 /** Time kept before an invocation's deadline: the invocation must also complete after our push. */
 export const DEADLINE_MARGIN_MS = 200;
@@ -274,12 +274,12 @@ export class TelemetryExtension {
   }
 
   /** Converts a POSTed batch: entries go to the outbox, invalid events are counted and logged once per batch. */
-  onEvents(events: TelemetryEvent[]): void {
+  onEvents(events: readonly unknown[]): void {
     let invalid = 0;
     let firstReason: string | undefined;
     for (const event of events) {
       // Our own metric lines come back as `extension` telemetry: shipping them would feed back.
-      if (event.type === "extension" && this.metrics?.isOwnLine(event.record)) continue;
+      if (isTelemetryEvent(event) && event.type === "extension" && this.metrics?.isOwnLine(event.record)) continue;
       const converted = this.converter.convert(event);
       if (converted.kind !== "skip") this.stats.records++;
       if (converted.kind === "entry") {

@@ -14,7 +14,6 @@
 import { lookup } from "node:dns/promises";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { TelemetryEvent } from "./records";
 
 export const SANDBOX_HOST = "sandbox.localdomain";
 /** Lambda's own Runtime API port; the Telemetry API refuses it as a destination. */
@@ -57,7 +56,8 @@ export async function listenerHost(timeoutMs = 500): Promise<{ host: string; add
 }
 
 export interface ListenerOptions {
-  onEvents(events: TelemetryEvent[]): void;
+  /** The POSTed array as parsed: its elements are whatever the body held (records.ts checks each). */
+  onEvents(events: readonly unknown[]): void;
   /** Called for a POST answered 400, with the reason (logged by the caller). */
   onMalformed(reason: string): void;
   host?: { host: string; address: string };
@@ -119,7 +119,7 @@ export async function startListener(options: ListenerOptions): Promise<Telemetry
         if (seen.length > REMEMBERED_SEQUENCE_IDS) seen.shift();
       }
       counters.events += events.length;
-      options.onEvents(events as TelemetryEvent[]);
+      options.onEvents(events);
       answer(200, "OK");
     });
     request.on("error", () => response.destroy());

@@ -61,7 +61,9 @@ export class RecordConverter {
     this.wantLevel = options.metadata.includes("level");
   }
 
-  convert(event: TelemetryEvent): Converted {
+  /** `event`: one element of a POSTed array, whatever it holds (Lambda sends objects; nothing else may stop the batch). */
+  convert(event: unknown): Converted {
+    if (!isTelemetryEvent(event)) return { kind: "invalid", reason: `an event must be a JSON object, got ${describeValue(event)}` };
     const type = event.type;
     if (typeof type !== "string") return { kind: "invalid", reason: "the event has no type" };
     if (type === "function" || type === "extension") return this.logLine(event, type);
@@ -132,6 +134,15 @@ export class RecordConverter {
     }
     return metadata === undefined ? { sec, nsec, line } : { sec, nsec, line, metadata };
   }
+}
+
+/** Whether a POSTed array element is an object, as every Telemetry API event is: `null`, a number, a string or an array is not. */
+export function isTelemetryEvent(value: unknown): value is TelemetryEvent {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function describeValue(value: unknown): string {
+  return value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
 }
 
 function stripTrailingNewline(text: string): string {

@@ -156,6 +156,19 @@ describe("telemetry extension under the Lambda emulator", function () {
     expect(l.stderr()).to.include("malformed telemetry POST answered 400");
   });
 
+  it("a telemetry POST holding null, numbers, strings or arrays among its events: those are counted as invalid, the others shipped, and the extension keeps running", async () => {
+    const l = await start({ LOKI_TELEMETRY_TYPES: "function" }, { freeze: false });
+    const valid = { time: new Date().toISOString(), type: "function", record: "beside the odd ones\n" };
+    const answer = await l.postRawTelemetry(JSON.stringify([null, valid, 7, "text", [valid]]));
+    expect(answer.status).to.equal(200);
+    await l.invoke({ logs: ["next invocation"] });
+    const result = await l.shutdown();
+    expect(result.exitCode, l.stderr()).to.equal(0);
+    expect(storedLines().sort()).to.deep.equal(["beside the odd ones", "next invocation"]);
+    expect(summary(l)).to.deep.include({ invalidEvents: 4, delivered: 2 });
+    expect(l.stderr()).to.include("an event must be a JSON object, got null");
+  });
+
   it("bad settings: reports the validator's message to /extension/init/error and exits", async () => {
     const lambda = await harness.launch({ env: { LOKI_WRITE_ADDRESS: loki.url, LOKI_BATCH_SIZE: "128k" } });
     expect(lambda.initError).to.deep.equal({ errorType: "Extension.ConfigInvalid", message: 'LOKI_BATCH_SIZE: "128k" is out of range. Accepted form: a whole number of bytes from 1 to 67108864' });

@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import { startListener, type TelemetryListener } from "../extension/listener";
-import type { TelemetryEvent } from "../extension/records";
 
 async function post(uri: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   const response = await fetch(uri, { method: "POST", body, headers: { "Content-Type": "application/json", ...headers } });
@@ -9,7 +8,7 @@ async function post(uri: string, body: string, headers: Record<string, string> =
 
 describe("extension telemetry listener", () => {
   let listener: TelemetryListener;
-  const received: TelemetryEvent[][] = [];
+  const received: (readonly unknown[])[] = [];
   const malformed: string[] = [];
   before(async () => {
     listener = await startListener({ onEvents: (events) => received.push(events), onMalformed: (reason) => malformed.push(reason) });

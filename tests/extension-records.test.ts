@@ -4,7 +4,7 @@ import type { TelemetryType } from "../extension/config";
 
 const ALL: ReadonlySet<TelemetryType> = new Set(["function", "platform", "extension"]);
 
-function convertAll(events: TelemetryEvent[], shipTypes: ReadonlySet<TelemetryType> = ALL, metadata: string[] = []) {
+function convertAll(events: unknown[], shipTypes: ReadonlySet<TelemetryType> = ALL, metadata: string[] = []) {
   const converter = new RecordConverter({ shipTypes, metadata });
   return events.map((e) => converter.convert(e));
 }
@@ -39,7 +39,11 @@ describe("extension records: telemetry events to entries", () => {
     expect(e.nsec).to.equal(500_000_000);
   });
 
-  const invalid: [string, TelemetryEvent][] = [
+  const invalid: [string, unknown][] = [
+    ["null instead of an object", null],
+    ["a number instead of an object", 7],
+    ["a string instead of an object", "2022-10-12T00:03:50.000Z function x"],
+    ["an array instead of an object", [{ time: "2022-10-12T00:03:50.000Z", type: "function", record: "x" }]],
     ["no time at all", { type: "function", record: "x" }],
     ["a time that is not RFC 3339", { time: "12/10/2022 00:03:50", type: "function", record: "x" }],
     ["the 31st of a 30-day month", { time: "2022-09-31T00:00:00.000Z", type: "function", record: "x" }],
