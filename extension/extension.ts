@@ -291,8 +291,11 @@ export class TelemetryExtension {
         firstReason ??= converted.reason;
       }
     }
-    // Busy and loud: do not wait for the interval when half the memory bound is used.
-    if (this.policy.regime === "background" && !this.flushing && this.outbox.heldBytes > this.config.maxHeldBytes / 2) {
+    // Loud: half the memory bound is used. Push now, whatever the regime: waiting for the interval
+    // (busy) or for the end of the invocation (a long invocation logging more than
+    // LOKI_MAX_HELD_BYTES) would drop the oldest lines while Loki could take them. Only while an
+    // invocation runs: its deadline bounds the push, and the environment is not frozen then.
+    if (!this.flushing && this.outbox.heldBytes > this.config.maxHeldBytes / 2 && this.backgroundDeadline() > Date.now()) {
       void this.flush(this.backgroundDeadline());
     }
     if (invalid > 0) {

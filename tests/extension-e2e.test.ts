@@ -143,6 +143,25 @@ describe("telemetry extension under the Lambda emulator", function () {
     expect(summary(l)).to.deep.include({ delivered: 3, droppedPastBound: 0 });
   });
 
+  it("a loud invocation (more lines than LOKI_MAX_HELD_BYTES before its end) with Loki healthy: pushes while it runs, loses nothing", async () => {
+    const l = await start({ LOKI_TELEMETRY_TYPES: "function", LOKI_MAX_HELD_BYTES: "1048576" }, { timeoutMs: 30_000 });
+    // The function runs for a while and logs 2.4 MB meanwhile, as Lambda delivers it: one POST
+    // of 100 KB every 100 ms (the extension is thawed while the function runs).
+    const invoking = l.invoke({ logs: [], durationMs: 4000 });
+    const expected: string[] = [];
+    for (let post = 0; post < 24; post++) {
+      const lines = Array.from({ length: 10 }, (_, i) => `${post}-${i} ${"x".repeat(10_000)}`);
+      expected.push(...lines);
+      const events = lines.map((record) => ({ time: new Date().toISOString(), type: "function", record: `${record}\n` }));
+      expect((await l.postRawTelemetry(JSON.stringify(events))).status).to.equal(200);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect((await invoking).timedOut).to.equal(false);
+    await l.shutdown();
+    expect(summary(l)).to.deep.include({ droppedPastBound: 0 });
+    expect(storedLines().filter((line) => line.length > 10_000).sort()).to.deep.equal(expected.sort());
+  });
+
   it("answers a malformed telemetry POST with 400 and keeps shipping the valid ones", async () => {
     // Not frozen between invocations, so that the test can POST to the listener.
     const l = await start({ LOKI_TELEMETRY_TYPES: "function" }, { freeze: false });
