@@ -2,8 +2,8 @@
  * The extension's life: register, validate the settings, subscribe to the Telemetry API, then
  * loop on /event/next until SHUTDOWN.
  *
- *  INIT      register (INVOKE, SHUTDOWN; accountId) -> settings (a bad one is reported to
- *            /extension/init/error with the validator's message, then exit) -> credentials ->
+ *  INIT      register (INVOKE, SHUTDOWN; accountId) -> settings (a bad one: the validator's
+ *            message in one error line, then idle until SHUTDOWN, so the function still runs) -> credentials ->
  *            listener -> subscription (function + platform, extension by setting).
  *  INVOKE    end-of-invocation regime: wait for this request's platform.runtimeDone, push what is
  *            held (bounded by LOKI_FLUSH_TIMEOUT_MS and the invocation's deadline), then ask for the
@@ -112,6 +112,25 @@ function printError(message: string, err: unknown): void {
 }
 
 
+/**
+ * With settings it cannot run with, the extension says so once (above) and stays out of the way
+ * until SHUTDOWN. Reporting an init error instead would fail the function's own init, and so
+ * every invocation: a typo in a LOKI_ setting would take a production function down, when only
+ * its copy of the logs to Loki is at stake (they still reach CloudWatch Logs).
+ */
+async function idleUntilShutdown(api: LambdaApi): Promise<number> {
+  for (;;) {
+    let event;
+    try {
+      event = await api.next();
+    } catch (err) {
+      printError("the Extensions API failed; exiting", err);
+      return 1;
+    }
+    if (event.eventType === "SHUTDOWN") return 0;
+  }
+}
+
 /** Runs the extension until SHUTDOWN (or a fatal error); resolves to the process exit code. */
 export async function runExtension(options: RunOptions): Promise<number> {
   const { env } = options;
@@ -145,7 +164,13 @@ export async function runExtension(options: RunOptions): Promise<number> {
   try {
     config = parseExtensionConfig(env);
   } catch (err) {
-    return initFailure(err instanceof ConfigError ? "Extension.ConfigInvalid" : "Extension.InitFailed", "configuration error", err);
+    if (!(err instanceof ConfigError)) return initFailure("Extension.InitFailed", "configuration error", err);
+    printError("configuration error: the extension ships nothing from this execution environment, and the function runs as usual", err);
+    try {
+      return await idleUntilShutdown(api);
+    } finally {
+      api.close();
+    }
   }
   const log = createLogger(config.shipper.logLevel);
   const unknown = unknownPrefixedVariables(env);

@@ -188,11 +188,22 @@ describe("telemetry extension under the Lambda emulator", function () {
     expect(l.stderr()).to.include("an event must be a JSON object, got null");
   });
 
-  it("bad settings: reports the validator's message to /extension/init/error and exits", async () => {
+  it("bad settings: one error line with the validator's message at init, then the function runs as usual and nothing is shipped", async () => {
     const lambda = await harness.launch({ env: { LOKI_WRITE_ADDRESS: loki.url, LOKI_BATCH_SIZE: "128k" } });
-    expect(lambda.initError).to.deep.equal({ errorType: "Extension.ConfigInvalid", message: 'LOKI_BATCH_SIZE: "128k" is out of range. Accepted form: a whole number of bytes from 1 to 67108864' });
-    expect(lambda.startFailure).to.match(/init error Extension\.ConfigInvalid/);
-    expect(lambda.stderr()).to.include("LOKI_BATCH_SIZE");
+    expect(lambda.startFailure, "the function's init does not fail").to.equal(undefined);
+    expect(lambda.initError).to.equal(undefined);
+    const errors = lambda.stderr().split("\n").filter((line) => line.includes('"level":"ERROR"'));
+    expect(errors).to.have.length(1, lambda.stderr());
+    expect(JSON.parse(errors[0])).to.deep.include({ error: 'LOKI_BATCH_SIZE: "128k" is out of range. Accepted form: a whole number of bytes from 1 to 67108864' });
+    expect(lambda.subscription, "no telemetry subscription").to.equal(undefined);
+    for (let i = 0; i < 3; i++) {
+      const invoked = await lambda.invoke({ logs: [`still running ${i}`] });
+      expect(invoked.timedOut).to.equal(false);
+      expect(invoked.postRuntimeMs).to.be.below(1000);
+    }
+    const result = await lambda.shutdown();
+    expect(result).to.deep.include({ killed: false, exitCode: 0 });
+    expect(loki.requests).to.have.length(0);
   });
 
   it("reads a credential given as an SSM parameter ARN (the layer's separate secrets file), and fails init when it cannot", async () => {
