@@ -2,7 +2,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DeployContext } from "./context";
-import { slug } from "./names";
+import { AUTONAME_LIMIT, fitLogicalName, slug } from "./names";
 import { logGroupArn } from "./policies";
 import { LogGroupSource } from "./settings";
 
@@ -23,7 +23,7 @@ export function declareLogGroupSubscriptions(ctx: DeployContext, fn: aws.lambda.
     const id = slug(group.name);
     // Invocation only from this log group's subscription, in this account.
     const permission = new aws.lambda.Permission(
-      `${ctx.name}-logs-allow-${id}`,
+      fitLogicalName(`${ctx.name}-logs-allow-${id}`, AUTONAME_LIMIT.statementId),
       {
         action: "lambda:InvokeFunction",
         function: fn.name,
@@ -34,7 +34,7 @@ export function declareLogGroupSubscriptions(ctx: DeployContext, fn: aws.lambda.
       opts,
     );
     const filter = new aws.cloudwatch.LogSubscriptionFilter(
-      `${ctx.name}-logs-${id}`,
+      fitLogicalName(`${ctx.name}-logs-${id}`, AUTONAME_LIMIT.name),
       { logGroup: group.name, filterPattern: group.filterPattern, destinationArn: fn.arn },
       { ...opts, dependsOn: [permission] },
     );

@@ -3,7 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { encodeNotificationKey } from "../handler/sources/s3-notification";
 import { DeployContext } from "./context";
-import { slug } from "./names";
+import { AUTONAME_LIMIT, fitLogicalName, slug } from "./names";
 import { bucketArn } from "./policies";
 import { BucketSource } from "./settings";
 
@@ -40,7 +40,7 @@ export function declareDirectBuckets(ctx: DeployContext, fn: aws.lambda.Function
   return buckets.map((bucket) => {
     const id = slug(bucket.name);
     const permission = new aws.lambda.Permission(
-      `${ctx.name}-s3-allow-${id}`,
+      fitLogicalName(`${ctx.name}-s3-allow-${id}`, AUTONAME_LIMIT.statementId),
       {
         action: "lambda:InvokeFunction",
         function: fn.name,

@@ -6,7 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DeployContext, json, tagsOf } from "./context";
-import { slug } from "./names";
+import { AUTONAME_LIMIT, fitLogicalName, slug } from "./names";
 import { eventsToQueuePolicy } from "./policies";
 import { BucketSource } from "./settings";
 
@@ -58,7 +58,7 @@ export function declareEventBridgeBuckets(ctx: DeployContext, fn: aws.lambda.Fun
     opts,
   );
   const permission = new aws.lambda.Permission(
-    `${ctx.name}-s3-object-created-allow`,
+    fitLogicalName(`${ctx.name}-s3-object-created-allow`, AUTONAME_LIMIT.statementId),
     { action: "lambda:InvokeFunction", function: fn.name, principal: "events.amazonaws.com", sourceArn: rule.arn },
     opts,
   );

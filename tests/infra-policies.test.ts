@@ -1,6 +1,6 @@
 /** IAM and resource policy documents, event patterns and names: pure functions. */
 import { expect } from "chai";
-import { slug } from "../infra/names";
+import { fitLogicalName, slug } from "../infra/names";
 import * as policies from "../infra/policies";
 import { keyFilters } from "../infra/s3Direct";
 import { keyMatcher, objectCreatedPattern } from "../infra/s3EventBridge";
@@ -122,6 +122,22 @@ describe("infra names: slugs", () => {
     expect(slug("/aws/lambda/app")).to.match(/^aws-lambda-app-[0-9a-f]{6}$/);
     expect(slug("/a/b")).to.not.equal(slug("a-b"));
     expect(slug("/a/b")).to.equal(slug("/a/b"));
+  });
+
+  it("fits a logical name to its autonamed field's limit: unchanged when it fits, else cut and ended by a hash of the whole", () => {
+    const cases: [string, number, string | RegExp][] = [
+      ["short", 100, "short"],
+      ["x".repeat(92), 100, "x".repeat(92)],
+      ["x".repeat(93), 100, new RegExp(`^${"x".repeat(85)}-[0-9a-f]{6}$`)],
+      ["y".repeat(600), 255, new RegExp(`^${"y".repeat(240)}-[0-9a-f]{6}$`)],
+    ];
+    for (const [name, limit, expected] of cases) {
+      const fitted = fitLogicalName(name, limit);
+      if (typeof expected === "string") expect(fitted).to.equal(expected);
+      else expect(fitted).to.match(expected);
+      expect(fitted.length + 8).to.be.at.most(limit);
+    }
+    expect(fitLogicalName(`${"z".repeat(200)}1`, 100)).to.not.equal(fitLogicalName(`${"z".repeat(200)}2`, 100));
   });
 });
 

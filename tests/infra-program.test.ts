@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { parseShipperConfig, SETTINGS } from "../handler/config";
 import { LambdaPromtail } from "../infra/lambdaPromtail";
+import { slug } from "../infra/names";
 import { PolicyDocument } from "../infra/policies";
 import { resolveCode } from "../infra/shipper";
 import { INFRA_SETTINGS, parseStackSettings, StackConfigError } from "../infra/settings";
@@ -636,6 +637,33 @@ describe("infra program under Pulumi mocks", function () {
       const known = SETTINGS.map((s) => s.env);
       expect(Object.keys(env).every((k) => known.includes(k))).to.equal(true);
       expect(() => parseShipperConfig(env)).to.not.throw();
+    });
+  });
+
+  describe("names of long sources (the mocks fail as the provider does on a logical name too long for its autonamed field)", () => {
+    const longGroup = (end: string) => `/aws/${"a".repeat(505)}${end}`;
+    const fnGroup = `/aws/lambda/${"f".repeat(64)}`;
+    const bucket = `b${"-".repeat(61)}b`;
+    const stream = "s".repeat(128);
+
+    for (const delivery of ["direct", "sqs", "eventbridge"]) {
+      it(`previews with 512-character log groups, a function's log group, a 63-character bucket (${delivery}) and a 128-character stream; their names stay distinct`, async () => {
+        const r = await run({ logGroups: [longGroup("-1"), longGroup("-2"), fnGroup], buckets: [bucket], bucketDelivery: delivery, kinesisStreams: [stream], alarms: true });
+        expect(longGroup("-1")).to.have.length(512);
+        const permissions = r.ofType(T.permission).map((p) => p.name);
+        expect(permissions).to.have.length(delivery === "sqs" ? 3 : 4);
+        expect(new Set(permissions).size).to.equal(permissions.length);
+        for (const name of permissions) expect(name.length + 8, name).to.be.at.most(100);
+        const filters = r.ofType(T.filter);
+        expect(new Set(filters.map((f) => f.name)).size).to.equal(3);
+        expect(filters.map((f) => f.inputs.logGroup)).to.deep.equal([longGroup("-1"), longGroup("-2"), fnGroup]);
+      });
+    }
+
+    it("keeps the logical names of sources that fit as they were, so that an upgrade replaces nothing", async () => {
+      const r = await run({ logGroups: ["/aws/lambda/app"], buckets: ["alb-logs"] });
+      expect(r.ofType(T.permission).map((p) => p.name).sort()).to.deep.equal([`${P}-logs-allow-aws-lambda-app-${slug("/aws/lambda/app").slice(-6)}`, `${P}-s3-allow-alb-logs`]);
+      expect(r.one(T.filter).name).to.equal(`${P}-logs-${slug("/aws/lambda/app")}`);
     });
   });
 

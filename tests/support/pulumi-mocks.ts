@@ -110,13 +110,14 @@ export async function runProgram(config: Readonly<Record<string, unknown>>, opti
 /**
  * Runs `declare` inside a fresh mocked stack (fresh mock monitor, root stack resource) and
  * returns what it registered; what `declare` returns becomes the stack outputs. Rejects with
- * the error `declare` throws.
+ * the error `declare` throws, or with the first resource the mocked provider refused.
  */
 export async function runInMocks(declare: () => Record<string, unknown>, options: { preview?: boolean } = {}): Promise<ProgramRun> {
   swallowExpectedRejections();
   if (running) throw new Error("runInMocks: a mocked run is already in progress; await each run before starting the next");
   running = true;
   const resources: RegisteredResource[] = [];
+  const failures: Error[] = [];
   let declared: Record<string, unknown> = {};
   let outputs: Record<string, unknown>;
   // Pulumi captures a stack trace for every promise and resource; formatting them through
@@ -124,7 +125,7 @@ export async function runInMocks(declare: () => Record<string, unknown>, options
   const prepareStackTrace = Error.prepareStackTrace;
   (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
   try {
-    await pulumi.runtime.setMocks(recordingMocks(resources), PROJECT, STACK, options.preview ?? false);
+    await pulumi.runtime.setMocks(recordingMocks(resources, failures), PROJECT, STACK, options.preview ?? false);
     outputs = (await pulumi.runtime.runInPulumiStack(async () => {
       declared = declare();
       return declared;
@@ -138,6 +139,7 @@ export async function runInMocks(declare: () => Record<string, unknown>, options
     Error.prepareStackTrace = prepareStackTrace;
     running = false;
   }
+  if (failures.length > 0) throw failures[0];
 
   const secretOutputs: string[] = [];
   for (const [name, value] of Object.entries(declared)) {
@@ -181,6 +183,33 @@ function unwrapSecrets(value: unknown, at: string, paths: string[]): unknown {
   return value;
 }
 
+/**
+ * The AWS provider's autonaming limits of the resources the programs create: a field left unset is
+ * named `<logical name>-<7 random characters>`, and a logical name too long for the field's limit
+ * fails \`pulumi preview\` (pulumi-terraform-bridge NewUniqueHex). Each entry: the field, and its
+ * limit (the provider's AutoName settings; 255 is its default for \`name\`).
+ */
+const AUTONAMED: Readonly<Record<string, { field: string; max: number }>> = {
+  "aws:lambda/permission:Permission": { field: "statementId", max: 100 },
+  "aws:lambda/function:Function": { field: "name", max: 64 },
+  "aws:iam/role:Role": { field: "name", max: 64 },
+  "aws:sqs/queue:Queue": { field: "name", max: 80 },
+  "aws:cloudwatch/eventRule:EventRule": { field: "name", max: 64 },
+  "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter": { field: "name", max: 255 },
+  "aws:cloudwatch/metricAlarm:MetricAlarm": { field: "name", max: 255 },
+  "aws:secretsmanager/secret:Secret": { field: "name", max: 255 },
+};
+
+/** Fails as the provider does when a logical name is too long for the field it names. */
+function checkAutoname(type: string, name: string, inputs: Record<string, unknown>): void {
+  const autonamed = AUTONAMED[type];
+  if (autonamed === undefined || inputs[autonamed.field] !== undefined || inputs[`${autonamed.field}Prefix`] !== undefined) return;
+  const prefix = `${name}-`;
+  if (prefix.length + 7 > autonamed.max) {
+    throw new Error(`could not make instance of '${type}': name '${prefix}' plus 7 random chars is longer than maximum length ${autonamed.max}`);
+  }
+}
+
 /** A physical name like the AWS provider would give: the explicit name, the prefix plus a suffix, or the logical name plus a suffix. */
 function physicalName(name: string, inputs: Record<string, unknown>): string {
   if (typeof inputs.name === "string") return inputs.name;
@@ -218,11 +247,18 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
   }
 }
 
-function recordingMocks(resources: RegisteredResource[]): pulumi.runtime.Mocks {
+function recordingMocks(resources: RegisteredResource[], failures: Error[]): pulumi.runtime.Mocks {
   return {
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
       const secretPaths: string[] = [];
       const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
+      try {
+        checkAutoname(args.type, args.name, inputs);
+      } catch (err) {
+        // The engine reports a provider's refusal as a failed preview, whatever the program awaits.
+        failures.push(err as Error);
+        throw err;
+      }
       const { id, state } = mockState(args.type, args.name, inputs);
       resources.push({ type: args.type, name: args.name, inputs, secretPaths, custom: args.custom ?? true, state });
       // Keep secrets secret in the returned state too.
