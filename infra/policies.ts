@@ -77,10 +77,20 @@ export function kmsDecryptPolicy(keyArn: string): PolicyDocument {
   return doc({ Sid: "DecryptWithConfiguredKey", Effect: "Allow", Action: ["kms:Decrypt"], Resource: keyArn });
 }
 
+/**
+ * The resource that grants a secret given by ARN. Secrets Manager ends a secret's ARN with "-" and
+ * six random characters; GetSecretValue also takes the ARN without them (a partial ARN, as
+ * `secret:loki-token`), but IAM matches the grant against the complete ARN, which a partial one
+ * never equals: it needs `secret:loki-token-??????`, AWS's pattern for exactly that secret.
+ */
+export function secretResource(secretArn: string): string {
+  return /-[A-Za-z0-9]{6}$/.test(secretArn) ? secretArn : `${secretArn}-??????`;
+}
+
 /** Reading exactly the credentials' Secrets Manager secrets and SSM parameters. */
 export function credentialsReadPolicy(secretArns: string[], parameterArns: string[]): PolicyDocument {
   const statements: PolicyStatement[] = [];
-  if (secretArns.length > 0) statements.push({ Sid: "ReadCredentialSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secretArns });
+  if (secretArns.length > 0) statements.push({ Sid: "ReadCredentialSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secretArns.map(secretResource) });
   if (parameterArns.length > 0) statements.push({ Sid: "ReadCredentialParameters", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: parameterArns });
   return doc(...statements);
 }

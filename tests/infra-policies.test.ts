@@ -41,9 +41,20 @@ describe("infra policies: documents", () => {
   });
 
   it("reads exactly the credentials' secrets and parameters", () => {
-    expect(policies.credentialsReadPolicy(["arn:s1"], []).Statement).to.deep.equal([{ Sid: "ReadCredentialSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: ["arn:s1"] }]);
+    const s1 = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:s1-AbCdEf";
+    expect(policies.credentialsReadPolicy([s1], []).Statement).to.deep.equal([{ Sid: "ReadCredentialSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [s1] }]);
     expect(policies.credentialsReadPolicy([], ["arn:p1"]).Statement).to.deep.equal([{ Sid: "ReadCredentialParameters", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: ["arn:p1"] }]);
-    expect(policies.credentialsReadPolicy(["arn:s1"], ["arn:p1"]).Statement).to.have.length(2);
+    expect(policies.credentialsReadPolicy([s1], ["arn:p1"]).Statement).to.have.length(2);
+    // IAM matches the complete ARN: a partial one (no 6-character suffix) needs the suffix pattern.
+    const secretArn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:";
+    for (const [given, granted] of [
+      [`${secretArn}loki-token-AbCdEf`, `${secretArn}loki-token-AbCdEf`],
+      [`${secretArn}loki-token`, `${secretArn}loki-token-??????`],
+      [`${secretArn}loki/token`, `${secretArn}loki/token-??????`],
+      [`${secretArn}loki-tok`, `${secretArn}loki-tok-??????`],
+    ]) {
+      expect(policies.credentialsReadPolicy([given], []).Statement[0].Resource, given).to.deep.equal([granted]);
+    }
   });
 
   it("decrypts with the configured key only", () => {

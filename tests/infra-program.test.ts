@@ -473,6 +473,15 @@ describe("infra program under Pulumi mocks", function () {
       ]);
     });
 
+    it("grants a secret given by its partial ARN (without Secrets Manager's 6-character suffix) as IAM matches it: the name and any suffix", async () => {
+      const partial = "arn:aws:secretsmanager:us-east-1:123456789012:secret:loki-token";
+      const r = await run({ bearerToken: partial });
+      expect(envOf(r)).to.deep.equal({ WRITE_ADDRESS: WRITE, BEARER_TOKEN: partial });
+      expect(statementsOf(r, "credentials")).to.deep.equal([
+        { Sid: "ReadCredentialSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [`${partial}-??????`] },
+      ]);
+    });
+
     it("encrypts secrets and the environment with the configured key, and may decrypt with it", async () => {
       const key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
       const k = await run({ bearerToken: "token", kmsKeyArn: key });
