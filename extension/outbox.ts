@@ -16,6 +16,12 @@
  * Memory is bounded: held entries (in flight included) count their line's UTF-16 length plus
  * ENTRY_OVERHEAD_BYTES; when an entry would push the total past `maxBytes`, the oldest waiting
  * entries are dropped and counted.
+ *
+ * Unlike the shipper's pipeline, a push in flight here keeps its entries beside its body (the
+ * batch itself is encoded as the pipeline's, encodeBatch, without a second set of streams): a
+ * failed push is this outbox's ordinary path (Loki unreachable for a while), not a rare 413, and
+ * puts its entries back in arrival order with their tenant, which a decoded body (grouped by
+ * stream, sorted by time) no longer gives; and what is in flight is part of `maxBytes` anyway.
  */
 import { DeliveryLag, type DeliveryLagFigures } from "../handler/delivery-lag";
 import { Batcher } from "../handler/loki/batch";
