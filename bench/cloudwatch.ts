@@ -9,13 +9,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import type { CloudWatchLogsEvent } from "aws-lambda";
 import { parseShipperConfig } from "../handler/config";
-import { InvocationDeadline } from "../handler/deadline";
 import { LokiClient } from "../handler/loki/client";
 import { snappyCompressor } from "../handler/loki/snappy";
-import { cloudWatchRecords } from "../handler/sources/cloudwatch";
-import { Push, pushAll, shipOffline, silentLog } from "./offline";
+import { Push, pushAll, shipCloudWatchOffline as shipWithoutNetwork, silentLog } from "./offline";
 import { BENCH_STAGES, makeCloudWatchEvent } from "./cloudwatch-event";
 import { alternatingMedians, captureStdout, mb, medianCpuSeconds, medianSeconds, peakRssMb, plainGunzipReference, row, startNullSink } from "./support";
 
@@ -31,12 +28,6 @@ const BEFORE = {
   cpu: "0.13-0.14 (111-130 ms) at load 7-8.5 before the third pass",
   stages: "0.18 quiet, 0.24 at load 12",
 };
-
-/** The handler's work on the event without the network; `keep` receives every push. */
-function shipWithoutNetwork(event: unknown, keep?: Push[]): Promise<void> {
-  const config = parseShipperConfig(process.env);
-  return shipOffline(cloudWatchRecords(event as CloudWatchLogsEvent, { config, log: silentLog, deadline: InvocationDeadline.in(900_000) }), config, keep && ((push) => keep.push(push)));
-}
 
 async function main(): Promise<void> {
   const { event, gz, events, textBytes } = makeCloudWatchEvent();

@@ -2,7 +2,10 @@
  * The handler's pipeline without the network, and the network without the pipeline: the two
  * halves the path benchmarks time apart (bench/cloudwatch.ts, bench/s3-child.ts).
  */
-import type { ShipperConfig } from "../handler/config";
+import type { CloudWatchLogsEvent } from "aws-lambda";
+import { parseShipperConfig, type ShipperConfig } from "../handler/config";
+import { InvocationDeadline } from "../handler/deadline";
+import { cloudWatchRecords } from "../handler/sources/cloudwatch";
 import { StageRunner } from "../handler/stages/runner";
 import { createLabelPipeline } from "../handler/labels/pipeline";
 import type { EncodedPush } from "../handler/loki/encode";
@@ -56,4 +59,10 @@ export async function pushAll(client: LokiClient, pushes: readonly Push[], concu
     inFlight.add(push);
   }
   await Promise.all(inFlight);
+}
+
+/** The handler's work on a CloudWatch event without the network (settings from process.env); `keep` receives every push. */
+export function shipCloudWatchOffline(event: unknown, keep?: Push[]): Promise<void> {
+  const config = parseShipperConfig(process.env);
+  return shipOffline(cloudWatchRecords(event as CloudWatchLogsEvent, { config, log: silentLog, deadline: InvocationDeadline.in(900_000) }), config, keep && ((push) => keep.push(push)));
 }
