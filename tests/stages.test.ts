@@ -102,10 +102,12 @@ describe("stages: json", () => {
         '{"level":"info","level":"error","status":200,"ratio":-1.5e-3,"huge":1e400,"int":9007199254740993,"t":true,"arr":[1,"two",null,{"b":[]}],"o":{"z":1,"a":{"y":2,"b":3}}}',
         '  {"level" : "spaced" , "n" : 0 }  ',
         "{}",
+        '{"hasOwnProperty":"own","valueOf":null,"isPrototypeOf":{"x":1},"__lookupGetter__":0,"toString":false}',
       ];
       const fields = [
         "level", "msg", "status", "ratio", "huge", "int", "t", "f", "n", "z", "arr", "o", "e", "ea", "s", "big", "neg", "exp", "u", "tags", "http", "none", "ok",
         '"dotted.key"', '"a.b"', '"q\\"k"', '"b\\\\k"', '"a b"', '"1"', '""', '"é"', "tab", "emoji", "lone", "esc", "constructor", "toString", "__proto__", "missing",
+        "hasOwnProperty", "valueOf", "isPrototypeOf", "__lookupGetter__", "propertyIsEnumerable",
       ];
       const expressions = Object.fromEntries(fields.map((field, i) => [`f${i}`, field]));
       const interpreted = Object.fromEntries(fields.map((field, i) => [`f${i}`, `${field} | @`]));

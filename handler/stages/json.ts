@@ -39,6 +39,9 @@ export const jsonStage: StageFactory = (raw, where) => {
   // per expression: a json stage runs on every line.
   const fields = compiled.map((c) => c.field);
   const topLevel = !names.includes("__proto__") && fields.every((field) => field !== undefined) ? (fields as string[]) : undefined;
+  // Whether a field's name is one every object inherits (constructor, toString, __proto__, ...):
+  // only then does reading it need a check that the line has it; a parsed value is never undefined.
+  const inherited = fields.map((field) => field !== undefined && field in Object.prototype);
 
   return {
     name: "json",
@@ -52,7 +55,8 @@ export const jsonStage: StageFactory = (raw, where) => {
         for (let i = 0; i < names.length; i++) {
           const field = topLevel[i];
           // The data is a parsed object (never an array), so readPath's checks reduce to this.
-          const value = Object.hasOwn(data, field) ? data[field] : null;
+          let value = data[field];
+          if (value === undefined || (inherited[i] && !Object.hasOwn(data, field))) value = null;
           extracted[names[i]] = typeof value === "object" && value !== null ? goJson(value) : value;
         }
       } else {
