@@ -9,6 +9,7 @@
  * (`level`, `http.status`, `"dotted.key"`), what most pipelines use, are read directly.
  */
 import type * as Jmespath from "@jmespath-community/jmespath";
+import { readTopLevelFields } from "./json-fields";
 import { StageOptions } from "./stage-options";
 import { readSource, SOURCE_FORM } from "./source";
 import { setValue, type Stage, type StageEntry, type StageFactory } from "./types";
@@ -43,11 +44,17 @@ export const jsonStage: StageFactory = (raw, where) => {
   // only then does reading it need a check that the line has it; a parsed value is never undefined.
   const inherited = fields.map((field) => field !== undefined && field in Object.prototype);
 
+  const values: unknown[] = [];
   return {
     name: "json",
     process(entry: StageEntry) {
       const input = readSource(entry, source);
       if (input === undefined) return undefined;
+      if (topLevel !== undefined && readTopLevelFields(input, topLevel, values, goJson)) {
+        const extracted = entry.extracted;
+        for (let i = 0; i < names.length; i++) extracted[names[i]] = values[i];
+        return undefined;
+      }
       const data = parseObjectOnce(input);
       if (data === undefined) return dropMalformed ? malformed : undefined;
       const extracted = entry.extracted;
