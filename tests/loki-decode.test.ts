@@ -8,6 +8,7 @@ import { encodeAndCompress, encodePush, encodePushRequest } from "../handler/lok
 import { MAX_ENTRY_SEC, MIN_ENTRY_SEC, type LogEntry, type Metadata } from "../handler/types";
 import { MemoryLog } from "./support/events";
 import { LokiReceiver, type SizeMeasure } from "./support/loki-receiver";
+import { decodeWithProtobufjsReflection } from "./support/protobufjs-reference";
 import { seededRandom } from "./support/random";
 
 const T = 1_763_798_400;
@@ -91,6 +92,13 @@ describe("loki push decoding", () => {
       expect(decodePushBody(encodeAndCompress(streams))).to.deep.equal(decoded);
     });
   }
+
+  it("reads what protobufjs's reflection decoder reads from push.proto, for every case above", () => {
+    for (const [name, streams] of CASES) {
+      const encoded = encodePushRequest(streams);
+      expect(decodePushRequest(encoded), name).to.deep.equal(decodeWithProtobufjsReflection(encoded));
+    }
+  });
 
   it("reads a lone surrogate as the replacement character the encoder wrote, and encodes it to the same bytes", () => {
     const streams = [{ labels: '{job="x"}', entries: [entry("half a pair \ud83d here"), entry("\udc00")] }];
