@@ -83,6 +83,10 @@ export class LambdaPromtail extends pulumi.ComponentResource {
       consumeQueueArn: s3Queue?.queue.arn,
       deadLetterQueueArn: sendsToDeadLetter ? deadLetter?.arn : undefined,
       tagLogGroupArns: settings.shipper.tagLabels.length > 0 ? settings.logGroups.map((g) => configuredLogGroupArn(ctx, g)) : [],
+      sourceKeys: [
+        ...settings.buckets.flatMap((b) => (b.kmsKeyArn ? [{ keyArn: b.kmsKeyArn, service: "s3" as const }] : [])),
+        ...settings.kinesisStreams.flatMap((s) => (s.kmsKeyArn ? [{ keyArn: s.kmsKeyArn, service: "kinesis" as const }] : [])),
+      ],
     };
     const shipper = declareShipper(ctx, settings, code, grants);
     const fn = shipper.function;

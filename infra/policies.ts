@@ -73,6 +73,37 @@ export function deadLetterSendPolicy(deadLetterQueueArn: string): PolicyDocument
   return doc({ Sid: "SendToDeadLetterQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: deadLetterQueueArn });
 }
 
+/** A source's KMS key, and the service that decrypts with it on the function's behalf. */
+export interface SourceKey {
+  keyArn: string;
+  service: "s3" | "kinesis";
+}
+
+/**
+ * Decrypting the objects of SSE-KMS buckets and the records of encrypted streams: kms:Decrypt on
+ * exactly their keys, and only through the service that stores the data (kms:ViaService, in the
+ * key's region, which is the bucket's or the stream's), never directly.
+ */
+export function sourceDecryptPolicy(keys: SourceKey[]): PolicyDocument {
+  const statements: PolicyStatement[] = [];
+  for (const [service, sid] of [["s3", "DecryptLogObjects"], ["kinesis", "DecryptStreamRecords"]] as const) {
+    const byEndpoint = new Map<string, string[]>();
+    for (const { keyArn, service: s } of keys) {
+      if (s !== service) continue;
+      const [, partition, , region] = keyArn.split(":");
+      const endpoint = `${service}.${region}.${partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com"}`;
+      const arns = byEndpoint.get(endpoint) ?? [];
+      if (!arns.includes(keyArn)) arns.push(keyArn);
+      byEndpoint.set(endpoint, arns);
+    }
+    const endpoints = [...byEndpoint.keys()].sort();
+    for (const [n, endpoint] of endpoints.entries()) {
+      statements.push({ Sid: endpoints.length === 1 ? sid : `${sid}${n + 1}`, Effect: "Allow", Action: ["kms:Decrypt"], Resource: byEndpoint.get(endpoint)!, Condition: { StringEquals: { "kms:ViaService": endpoint } } });
+    }
+  }
+  return doc(...statements);
+}
+
 export function kmsDecryptPolicy(keyArn: string): PolicyDocument {
   return doc({ Sid: "DecryptWithConfiguredKey", Effect: "Allow", Action: ["kms:Decrypt"], Resource: keyArn });
 }

@@ -36,6 +36,8 @@ export interface BucketSource {
   /** Object key suffix filter; "" for none. */
   suffix: string;
   delivery: Delivery;
+  /** The KMS key of the bucket's SSE-KMS encryption, when it has one: the role may decrypt with it through S3. */
+  kmsKeyArn?: string;
 }
 
 export interface KinesisSource {
@@ -48,6 +50,8 @@ export interface KinesisSource {
   batchSize: number;
   startingPosition: StartingPosition;
   maximumRetryAttempts: number;
+  /** The customer-managed KMS key encrypting the stream, when it has one: the role may decrypt with it through Kinesis. */
+  kmsKeyArn?: string;
 }
 
 /** Where the function code comes from. */
@@ -218,13 +222,13 @@ export const INFRA_SETTINGS: readonly InfraSettingSpec[] = [
   { key: "vpcSecurityGroupIds", defaultValue: "(no VPC)", acceptedForm: `${LIST_FORM} of security group ids (sg-…); needs vpcSubnetIds`, description: "Security groups of the function's network interfaces." },
   { key: "tags", defaultValue: "(none)", acceptedForm: "a map of tag keys to string values (keys not starting with aws:)", description: "Tags applied to every taggable resource the program creates." },
   { key: "logGroups", defaultValue: "(none)", acceptedForm: `${LIST_FORM} of log group names, or a list whose items are names or {name, filterPattern}`, description: "CloudWatch log groups to subscribe, each with an optional filter pattern." },
-  { key: "buckets", defaultValue: "(none)", acceptedForm: `${LIST_FORM} of bucket names, or a list whose items are names or {name, prefix, suffix, delivery}`, description: "S3 buckets whose new objects are shipped." },
+  { key: "buckets", defaultValue: "(none)", acceptedForm: `${LIST_FORM} of bucket names, or a list whose items are names or {name, prefix, suffix, delivery, kmsKeyArn}`, description: "S3 buckets whose new objects are shipped; kmsKeyArn: the key of a bucket encrypted with SSE-KMS (the role may kms:Decrypt with it through S3 only)." },
   { key: "bucketDelivery", defaultValue: DEFAULTS.bucketDelivery, acceptedForm: "direct, sqs or eventbridge", description: "Default delivery of S3 events: direct notification, through an SQS queue with a dead-letter queue, or through EventBridge." },
   { key: "bucketPrefix", defaultValue: "(none)", acceptedForm: "an object key prefix, e.g. AWSLogs/", description: "Default key prefix filter of the buckets." },
   { key: "bucketSuffix", defaultValue: "(none)", acceptedForm: "an object key suffix, e.g. .gz", description: "Default key suffix filter of the buckets." },
   { key: "sqsBatchSize", defaultValue: String(DEFAULTS.sqsBatchSize), acceptedForm: "a whole number from 1 to 10", description: "S3 event messages (objects) per invocation in sqs delivery." },
   { key: "sqsMaxReceiveCount", defaultValue: String(DEFAULTS.sqsMaxReceiveCount), acceptedForm: "a whole number from 1 to 1000", description: "Receives of a message before it moves to the dead-letter queue." },
-  { key: "kinesisStreams", defaultValue: "(none)", acceptedForm: `${LIST_FORM} of existing stream names or ARNs, or a list whose items are names/ARNs or {stream, batchSize, startingPosition, maximumRetryAttempts}`, description: "Kinesis Data Streams to read (batchSize 1-10000, default 100; startingPosition LATEST or TRIM_HORIZON, default LATEST; maximumRetryAttempts 0-10000, default 3)." },
+  { key: "kinesisStreams", defaultValue: "(none)", acceptedForm: `${LIST_FORM} of existing stream names or ARNs, or a list whose items are names/ARNs or {stream, batchSize, startingPosition, maximumRetryAttempts, kmsKeyArn}`, description: "Kinesis Data Streams to read (batchSize 1-10000, default 100; startingPosition LATEST or TRIM_HORIZON, default LATEST; maximumRetryAttempts 0-10000, default 3; kmsKeyArn: the customer-managed key of an encrypted stream, which the role may kms:Decrypt with through Kinesis only)." },
   { key: "extensionLayer", defaultValue: "false", acceptedForm: `true, false, or ${LIST_FORM} of architectures (x86_64, arm64)`, description: "Publish the telemetry extension as a Lambda layer, one version per architecture (true: x86_64 and arm64); the stack exports their ARNs as extensionLayerArns." },
   { key: "extensionLayerZip", defaultValue: DEFAULTS.extensionLayerZip, acceptedForm: "a path to the layer zip, relative to the project directory", description: "The layer zip that `npm run build` writes, published when extensionLayer is set." },
   {
@@ -332,7 +336,7 @@ export function parseStackSettings(raw: Readonly<Record<string, unknown>>): Ship
   const timeout = attempt(() => integer(raw, "timeout", 1, 900, DEFAULTS.timeout), DEFAULTS.timeout);
   const reservedConcurrency = attempt(() => (raw.reservedConcurrency === undefined || raw.reservedConcurrency === "" ? undefined : integer(raw, "reservedConcurrency", 1, 1_000_000, 0)), undefined);
   const logRetentionDays = attempt(() => retention(raw), DEFAULTS.logRetentionDays);
-  const kmsKeyArn = attempt(() => optionalString(raw, "kmsKeyArn", /^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/), undefined);
+  const kmsKeyArn = attempt(() => optionalString(raw, "kmsKeyArn", KMS_KEY_ARN), undefined);
   const vpc = attempt(() => parseVpc(raw), undefined);
   const tags = attempt(() => parseTags(raw), {});
   const logGroups = attempt(() => parseLogGroups(raw, functionName), []);
@@ -596,6 +600,19 @@ function parseAlarms(raw: Readonly<Record<string, unknown>>, shipper: ShipperCon
   return { ...(topicArn ? { topicArn } : {}), thresholds };
 }
 
+/** A KMS key by ARN (IAM grants name keys, not aliases). */
+const KMS_KEY_ARN = /^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+
+/** An item's optional `kmsKeyArn` (buckets, kinesisStreams). */
+function itemKmsKey(key: string, i: number, item: Record<string, unknown>): { kmsKeyArn?: string } {
+  const value = item.kmsKeyArn;
+  if (value === undefined || value === null || value === "") return {};
+  if (typeof value !== "string" || !KMS_KEY_ARN.test(value.trim())) {
+    throw new Issue(key, `item ${i}: kmsKeyArn ${typeof value === "string" ? JSON.stringify(value) : describe(value)} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key-id>; not an alias)`, form(key));
+  }
+  return { kmsKeyArn: value.trim() };
+}
+
 const ECR_IMAGE = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9][a-z0-9._/-]*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$/;
 
 function parseCode(raw: Readonly<Record<string, unknown>>): CodeSource {
@@ -745,7 +762,7 @@ function parseBuckets(raw: Readonly<Record<string, unknown>>): BucketSource[] {
       bucket = { name: item.trim(), prefix, suffix, delivery };
     } else {
       const obj = itemObject(key, i, item);
-      checkFields(key, `item ${i}`, obj, ["name", "prefix", "suffix", "delivery"]);
+      checkFields(key, `item ${i}`, obj, ["name", "prefix", "suffix", "delivery", "kmsKeyArn"]);
       const d = itemString(key, i, obj, "delivery", delivery);
       if (!(DELIVERIES as readonly string[]).includes(d)) throw new Issue(key, `item ${i}: delivery ${JSON.stringify(d)} is not one of ${DELIVERIES.join(", ")}`, form(key));
       bucket = {
@@ -753,6 +770,7 @@ function parseBuckets(raw: Readonly<Record<string, unknown>>): BucketSource[] {
         prefix: itemString(key, i, obj, "prefix", prefix),
         suffix: itemString(key, i, obj, "suffix", suffix),
         delivery: d as Delivery,
+        ...itemKmsKey(key, i, obj),
       };
     }
     if (!BUCKET_NAME.test(bucket.name)) throw new Issue(key, `${JSON.stringify(bucket.name)} is not a bucket name`, form(key));
@@ -775,7 +793,7 @@ function parseKinesis(raw: Readonly<Record<string, unknown>>): KinesisSource[] {
       stream = item.trim();
     } else {
       obj = itemObject(key, i, item);
-      checkFields(key, `item ${i}`, obj, ["stream", "batchSize", "startingPosition", "maximumRetryAttempts"]);
+      checkFields(key, `item ${i}`, obj, ["stream", "batchSize", "startingPosition", "maximumRetryAttempts", "kmsKeyArn"]);
       stream = itemString(key, i, obj, "stream").trim();
     }
     const arnMatch = STREAM_ARN.exec(stream);
@@ -791,6 +809,7 @@ function parseKinesis(raw: Readonly<Record<string, unknown>>): KinesisSource[] {
       batchSize: obj.batchSize === undefined ? DEFAULTS.kinesisBatchSize : wholeNumber(key, obj.batchSize, 1, 10000, `${form(key)}; batchSize from 1 to 10000`),
       startingPosition,
       maximumRetryAttempts: obj.maximumRetryAttempts === undefined ? DEFAULTS.kinesisMaximumRetryAttempts : wholeNumber(key, obj.maximumRetryAttempts, 0, 10000, `${form(key)}; maximumRetryAttempts from 0 to 10000`),
+      ...itemKmsKey(key, i, obj),
     };
   });
   // By name: one mapping per stream name keeps logical names readable (a function maps streams of its own region).

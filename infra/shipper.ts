@@ -19,6 +19,8 @@ import {
   logsWritePolicy,
   PolicyDocument,
   s3ReadPolicy,
+  SourceKey,
+  sourceDecryptPolicy,
   sqsConsumePolicy,
   vpcAccessPolicy,
 } from "./policies";
@@ -73,6 +75,8 @@ export interface ShipperGrants {
   deadLetterQueueArn?: pulumi.Input<string>;
   /** Log groups whose tags TAG_LABELS reads. */
   tagLogGroupArns: pulumi.Input<string>[];
+  /** KMS keys of SSE-KMS buckets and encrypted streams. */
+  sourceKeys: SourceKey[];
 }
 
 export interface Shipper {
@@ -146,6 +150,7 @@ export function declareShipper(ctx: DeployContext, settings: ShipperStackSetting
   if (grants.consumeQueueArn) policy("sqs-consume", pulumi.output(grants.consumeQueueArn).apply(sqsConsumePolicy));
   if (grants.deadLetterQueueArn) policy("dead-letter", pulumi.output(grants.deadLetterQueueArn).apply(deadLetterSendPolicy));
   if (settings.kmsKeyArn) policy("kms", kmsDecryptPolicy(settings.kmsKeyArn));
+  if (grants.sourceKeys.length > 0) policy("source-kms", sourceDecryptPolicy(grants.sourceKeys));
   if (secretArns.length > 0 || parameterArns.length > 0) policy("credentials", pulumi.all(secretArns).apply((arns) => credentialsReadPolicy(arns, parameterArns)));
   if (settings.vpc) policy("vpc-access", vpcAccessPolicy());
   if (grants.tagLogGroupArns.length > 0) policy("log-group-tags", pulumi.all(grants.tagLogGroupArns).apply(logGroupTagsPolicy));

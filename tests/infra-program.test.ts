@@ -426,6 +426,28 @@ describe("infra program under Pulumi mocks", function () {
     });
   });
 
+  describe("encrypted sources (SSE-KMS buckets, streams with a customer-managed key)", () => {
+    const key = (id: string, region = REGION) => `arn:aws:kms:${region}:${ACCOUNT}:key/${id}`;
+
+    it("may decrypt with each source's key, through that source's service only, and with no other key", async () => {
+      const r = await run({
+        buckets: [{ name: "trail-logs", kmsKeyArn: key("trail"), delivery: "sqs" }, { name: "flow-logs", kmsKeyArn: key("flow"), delivery: "eventbridge" }, "alb-logs", { name: "eu-logs", kmsKeyArn: key("eu", "eu-west-1") }],
+        kinesisStreams: [{ stream: "cw-logs", kmsKeyArn: key("stream") }, "plain"],
+      });
+      expect(statementsOf(r, "source-kms")).to.deep.equal([
+        { Sid: "DecryptLogObjects1", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [key("eu", "eu-west-1")], Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } } },
+        { Sid: "DecryptLogObjects2", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [key("trail"), key("flow")], Condition: { StringEquals: { "kms:ViaService": `s3.${REGION}.amazonaws.com` } } },
+        { Sid: "DecryptStreamRecords", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [key("stream")], Condition: { StringEquals: { "kms:ViaService": `kinesis.${REGION}.amazonaws.com` } } },
+      ]);
+      expect(rolePolicies(r)).to.not.have.property("kms");
+    });
+
+    it("declares no decrypt grant when no source names a key", async () => {
+      const r = await run({ buckets: ["alb-logs"], kinesisStreams: ["cw-logs"] });
+      expect(rolePolicies(r)).to.not.have.property("source-kms");
+    });
+  });
+
   describe("credentials", () => {
     const PLAIN = "glc_super-secret-token";
     let r: ProgramRun;

@@ -207,6 +207,8 @@ describe("infra settings: stack config -> ShipperStackSettings", () => {
       ["a bucket listed twice", { buckets: ["logs-a", { name: "logs-a", delivery: "sqs" }] }, "buckets", '"logs-a" is listed twice'],
       ["a bucket with a typo'd field", { buckets: [{ name: "logs-a", prefx: "AWSLogs/" }] }, "buckets", 'item 0 has an unknown field "prefx"'],
       ["a bucket delivery unknown", { buckets: [{ name: "logs-a", delivery: "sns" }] }, "buckets", 'delivery "sns" is not one of direct, sqs, eventbridge'],
+      ["a bucket's kmsKeyArn an alias", { buckets: [{ name: "logs-a", kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:alias/logs" }] }, "buckets", 'item 0: kmsKeyArn "arn:aws:kms:us-east-1:123456789012:alias/logs" is not a KMS key ARN'],
+      ["a stream's kmsKeyArn not a string", { kinesisStreams: [{ stream: "s", kmsKeyArn: 7 }] }, "kinesisStreams", "item 0: kmsKeyArn number 7 is not a KMS key ARN"],
       ["bucketDelivery unknown", { bucketDelivery: "lambda" }, "bucketDelivery", '"lambda" is not one of direct, sqs, eventbridge'],
       ["sqsBatchSize over 10", { sqsBatchSize: 11 }, "sqsBatchSize", '"11" is out of range'],
       ["a stream that is neither name nor ARN", { kinesisStreams: ["arn:aws:kinesis:us-east-1:1:stream/x"] }, "kinesisStreams", "is neither a stream name nor a stream ARN"],
