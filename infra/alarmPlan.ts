@@ -67,7 +67,8 @@ export const FIVE_MINUTES = 300;
  * Counts of failure are summed per 5 minutes. Errors, throttles and failed records alarm when
  * they come back in 2 of 3 periods: a single blip is retried by the event source and heals on its
  * own. A visible dead-lettered message or an entry Loki refused is data needing a person: 1 of 1.
- * Periods without data (nothing happened, or an idle queue) are not breaching.
+ * Periods without data (nothing happened) are not breaching, except for the dead-letter queue,
+ * whose metrics stop while it is idle, full or not: there missing data keeps the alarm's state.
  */
 export const SUSTAINED = { period: FIVE_MINUTES, evaluationPeriods: 3, datapointsToAlarm: 2 };
 export const AT_ONCE = { period: FIVE_MINUTES, evaluationPeriods: 1, datapointsToAlarm: 1 };
@@ -120,7 +121,12 @@ export function planAlarms<V>(deployment: AlarmDeployment, thresholds: AlarmThre
       thresholdKey: "deadLetterMessages",
       threshold: thresholds.deadLetterMessages,
       comparisonOperator: "GreaterThanOrEqualToThreshold",
-      treatMissingData: "notBreaching",
+      // SQS publishes a queue's metrics only while it is active, up to six hours after the last
+      // API call on it: a dead-letter queue holding messages nobody touches goes silent. Missing
+      // data must keep the state (ALARM until a redrive or purge reports 0), not read as "empty"
+      // (notBreaching would send OK hours later with the messages still there). A new queue is
+      // active after its creation, so the alarm leaves INSUFFICIENT_DATA for OK at once.
+      treatMissingData: "ignore",
       describe: (t) => {
         const q = t.deadLetterQueue as NonNullable<AlarmTargets<string>["deadLetterQueue"]>;
         const parts = [

@@ -14,7 +14,8 @@ export const alarmName = (component: string, id: string): string => `${component
 /**
  * OK notifications too: the operator learns that the dead-letter queue was drained or the lag
  * recovered without watching the console. No INSUFFICIENT_DATA notifications: missing data
- * means nothing happened (treatMissingData notBreaching).
+ * means nothing happened (treatMissingData notBreaching), or for the dead-letter queue that SQS
+ * stopped publishing an idle queue's metrics (ignore: the state stays).
  */
 export function declareAlarms(
   ctx: Pick<DeployContext, "name" | "parent" | "tags">,

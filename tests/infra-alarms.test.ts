@@ -53,7 +53,7 @@ describe("alarms", function () {
 
     it("watches the dead-letter queue, errors, throttles, Kinesis iterator age and, per source kind, failed records, rejected entries and delivery lag", () => {
       expect(planAlarms(EVERYTHING, DEFAULT_ALARM_THRESHOLDS, TARGETS).map(wiring)).to.deep.equal([
-        { id: "dead-letter", namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum", dimensions: { QueueName: "dlq" }, ...atOnce, thresholdKey: "deadLetterMessages", threshold: 1, ...base },
+        { id: "dead-letter", namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum", dimensions: { QueueName: "dlq" }, ...atOnce, thresholdKey: "deadLetterMessages", threshold: 1, ...base, treatMissingData: "ignore" },
         { id: "errors", namespace: "AWS/Lambda", metricName: "Errors", statistic: "Sum", dimensions: { FunctionName: "shipper" }, ...sustained, thresholdKey: "errors", threshold: 1, ...base },
         { id: "throttles", namespace: "AWS/Lambda", metricName: "Throttles", statistic: "Sum", dimensions: { FunctionName: "shipper" }, ...sustained, thresholdKey: "throttles", threshold: 1, ...base },
         { id: "iterator-age", namespace: "AWS/Lambda", metricName: "IteratorAge", statistic: "Maximum", dimensions: { FunctionName: "shipper" }, period: 60, evaluationPeriods: 5, datapointsToAlarm: 5, thresholdKey: "iteratorAgeSeconds", threshold: 300_000, ...base },
@@ -109,6 +109,53 @@ describe("alarms", function () {
           if (alarm.metricName === "DeliveryLagNewest") expect(datum?.unit, "thresholds of ages are in the metric's unit").to.equal("Milliseconds");
         }
       }
+    });
+
+    describe("missing data, as CloudWatch evaluates it (a period of 5 minutes per value; undefined: no datapoint)", () => {
+      type State = "INSUFFICIENT_DATA" | "OK" | "ALARM";
+      /**
+       * CloudWatch's documented treatments of missing data: notBreaching counts a missing period
+       * as within the threshold, breaching as beyond it, ignore keeps the alarm's state, missing
+       * goes to INSUFFICIENT_DATA when the whole evaluation range is missing. A new alarm starts
+       * in INSUFFICIENT_DATA. Returns the state after each period.
+       */
+      function evaluate(spec: Wiring, series: (number | undefined)[]): State[] {
+        let state: State = "INSUFFICIENT_DATA";
+        return series.map((_, i) => {
+          const range = series.slice(Math.max(0, i + 1 - spec.evaluationPeriods), i + 1);
+          const breaches = (v: number): boolean => v >= spec.threshold;
+          if (range.every((v) => v === undefined)) {
+            if (spec.treatMissingData === "ignore") return state;
+            if (spec.treatMissingData === "missing") return (state = "INSUFFICIENT_DATA");
+          }
+          const verdicts = range.map((v) => (v === undefined ? spec.treatMissingData === "breaching" : breaches(v)));
+          return (state = verdicts.filter(Boolean).length >= spec.datapointsToAlarm ? "ALARM" : "OK");
+        });
+      }
+      const alarm = (id: string): Wiring => wiring(planAlarms(EVERYTHING, DEFAULT_ALARM_THRESHOLDS, TARGETS).find((a) => a.id === id) as AlarmSpec<string>);
+      /** SQS publishes a queue's metrics while it is active: up to six hours (72 periods) after the last API call on it. */
+      const sixHoursSilent = Array<undefined>(72).fill(undefined);
+
+      it("dead-letter: stays in ALARM while SQS publishes nothing for an idle queue still holding the messages; OK once a redrive empties it", () => {
+        const states = evaluate(alarm("dead-letter"), [0, 0, 2, 2, ...sixHoursSilent, 0]);
+        expect(states.slice(0, 4)).to.deep.equal(["OK", "OK", "ALARM", "ALARM"]);
+        expect(new Set(states.slice(4, -1)), "no OK sent while the queue still holds them").to.deep.equal(new Set(["ALARM"]));
+        expect(states.at(-1)).to.equal("OK");
+      });
+
+      it("dead-letter: a new queue, active after its creation and idle since, reads OK, not INSUFFICIENT_DATA", () => {
+        expect(evaluate(alarm("dead-letter"), [0, ...sixHoursSilent]).at(-1)).to.equal("OK");
+      });
+
+      it("the counts and the lag alarm nothing, and leave ALARM, when the function publishes nothing (nothing happened)", () => {
+        for (const id of ["errors", "throttles", "iterator-age", "records-failed-kinesis", "entries-rejected-kinesis", "delivery-lag-kinesis"]) {
+          const spec = alarm(id);
+          const high = spec.threshold;
+          expect(evaluate(spec, [undefined, undefined, undefined]), id).to.deep.equal(["OK", "OK", "OK"]);
+          const states = evaluate(spec, [...Array<number>(spec.evaluationPeriods).fill(high), ...Array<undefined>(spec.evaluationPeriods).fill(undefined)]);
+          expect([states[spec.evaluationPeriods - 1], states.at(-1)], id).to.deep.equal(["ALARM", "OK"]);
+        }
+      });
     });
 
     it("names the event kinds of the configured sources as the handler does", () => {

@@ -64,6 +64,7 @@ describe("policy dead-letter-queue-alarm", () => {
     expect(violations[0].message)
       .to.contain('SQS queue "dlq" is the dead-letter queue of SQS queue "events" of function "shipper", and no CloudWatch alarm watches it')
       .and.contain('ApproximateNumberOfMessagesVisible (namespace AWS/SQS, dimensions {QueueName: "dlq"}')
+      .and.contain('treatMissingData "ignore"')
       .and.contain("alarms");
   });
 

@@ -25,7 +25,7 @@ export const deadLetterQueueAlarm: StackValidationPolicy = {
         `SQS queue "${queue.name}" is ${roles.join(" and ")} of ${functionRef(shipper.name)}, and no CloudWatch alarm watches it: records the shipper gave up on ` +
           `(logs never delivered to Loki) would wait there unnoticed until the queue's retention deletes them. ` +
           `Fix: add an aws.cloudwatch.MetricAlarm on ${VISIBLE_MESSAGES.metricName} (namespace ${VISIBLE_MESSAGES.namespace}, dimensions {QueueName: "${name}"}, statistic Maximum, ` +
-          `threshold 1, GreaterThanOrEqualToThreshold) notifying your on-call topic; the lambda-promtail program declares it with \`pulumi config set --path alarms.topicArn <SNS topic ARN>\`.`,
+          `threshold 1, GreaterThanOrEqualToThreshold, treatMissingData "ignore": SQS stops publishing an idle queue's metrics even while it holds messages) notifying your on-call topic; the lambda-promtail program declares it with \`pulumi config set --path alarms.topicArn <SNS topic ARN>\`.`,
         queue.urn,
       );
     }
