@@ -3,7 +3,8 @@
  * loop on /event/next until SHUTDOWN.
  *
  *  INIT      register (INVOKE, SHUTDOWN; accountId) -> settings (a bad one: the validator's
- *            message in one error line, then idle until SHUTDOWN, so the function still runs) -> credentials ->
+ *            message in one error line, then idle until SHUTDOWN, so the function still runs) ->
+ *            credentials (unreadable: the same) ->
  *            listener -> subscription (function + platform, extension by setting).
  *  INVOKE    end-of-invocation regime: wait for this request's platform.runtimeDone, push what is
  *            held (bounded by LOKI_FLUSH_TIMEOUT_MS and the invocation's deadline), then ask for the
@@ -113,8 +114,8 @@ function printError(message: string, err: unknown): void {
 
 
 /**
- * With settings it cannot run with, the extension says so once (above) and stays out of the way
- * until SHUTDOWN. Reporting an init error instead would fail the function's own init, and so
+ * With settings it cannot run with, or credentials it cannot read, the extension says so once
+ * (above) and stays out of the way until SHUTDOWN. Reporting an init error instead would fail the function's own init, and so
  * every invocation: a typo in a LOKI_ setting would take a production function down, when only
  * its copy of the logs to Loki is at stake (they still reach CloudWatch Logs).
  */
@@ -160,17 +161,22 @@ export async function runExtension(options: RunOptions): Promise<number> {
     return 1;
   };
 
-  let config: ExtensionConfig;
-  try {
-    config = parseExtensionConfig(env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) return initFailure("Extension.InitFailed", "configuration error", err);
-    printError("configuration error: the extension ships nothing from this execution environment, and the function runs as usual", err);
+  /** Settings or credentials it cannot ship with: says so once, then stays out of the function's way. */
+  const standAside = async (message: string, err: unknown): Promise<number> => {
+    printError(`${message}: the extension ships nothing from this execution environment, and the function runs as usual`, err);
     try {
       return await idleUntilShutdown(api);
     } finally {
       api.close();
     }
+  };
+
+  let config: ExtensionConfig;
+  try {
+    config = parseExtensionConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) return initFailure("Extension.InitFailed", "configuration error", err);
+    return standAside("configuration error", err);
   }
   const log = createLogger(config.shipper.logLevel);
   const unknown = unknownPrefixedVariables(env);
@@ -184,7 +190,8 @@ export async function runExtension(options: RunOptions): Promise<number> {
   try {
     auth = await lokiAuth(config.shipper, options.fetchSecret);
   } catch (err) {
-    return initFailure("Extension.CredentialsUnavailable", "could not read the Loki credentials", err);
+    // A missing grant or a wrong ARN, like a bad setting, must not fail the function's init.
+    return standAside("could not read the Loki credentials", err);
   }
 
   const extension = new TelemetryExtension(config, registration, env, log, auth);

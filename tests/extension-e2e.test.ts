@@ -206,7 +206,7 @@ describe("telemetry extension under the Lambda emulator", function () {
     expect(loki.requests).to.have.length(0);
   });
 
-  it("reads a credential given as an SSM parameter ARN (the layer's separate secrets file), and fails init when it cannot", async () => {
+  it("reads a credential given as an SSM parameter ARN (the layer's separate secrets file); when it cannot, says so in one error line and the function runs as usual", async () => {
     const parameterArn = "arn:aws:ssm:eu-west-1:123456789012:parameter/loki/token";
     const ssm = new AwsJsonServer({
       "AmazonSSM.GetParameter": (body) => body.Name === parameterArn
@@ -219,9 +219,18 @@ describe("telemetry extension under the Lambda emulator", function () {
       await l.invoke({ logs: ["authorised"] });
       expect(loki.requests.map((r) => r.headers.authorization)).to.deep.equal(["Bearer token-from-ssm"]);
       await l.close();
+      loki.reset();
       const lambda = await harness.launch({ env: { LOKI_WRITE_ADDRESS: loki.url, LOKI_BEARER_TOKEN: `${parameterArn}-missing`, AWS_ENDPOINT_URL_SSM: endpoint } });
-      expect(lambda.initError?.errorType).to.equal("Extension.CredentialsUnavailable");
-      expect(lambda.initError?.message).to.match(/^LOKI_BEARER_TOKEN: could not read arn:aws:ssm:eu-west-1:123456789012:parameter\/loki\/token-missing/);
+      expect(lambda.startFailure, "the function's init does not fail").to.equal(undefined);
+      expect(lambda.initError).to.equal(undefined);
+      const errors = lambda.stderr().split("\n").filter((line) => line.includes('"level":"ERROR"'));
+      expect(errors).to.have.length(1, lambda.stderr());
+      expect(JSON.parse(errors[0]).message).to.equal("could not read the Loki credentials: the extension ships nothing from this execution environment, and the function runs as usual");
+      expect(JSON.parse(errors[0]).error).to.match(/^LOKI_BEARER_TOKEN: could not read arn:aws:ssm:eu-west-1:123456789012:parameter\/loki\/token-missing/);
+      const invoked = await lambda.invoke({ logs: ["not shipped"] });
+      expect(invoked.timedOut).to.equal(false);
+      expect((await lambda.shutdown()).exitCode).to.equal(0);
+      expect(loki.requests).to.have.length(0);
     } finally {
       await ssm.stop();
     }
