@@ -106,7 +106,7 @@ export class RecordConverter {
       if (requestId !== undefined) this.options.signals?.onRuntimeDone?.(requestId);
       if (this.currentRequestId === requestId) this.currentRequestId = undefined;
     } else if (type === "platform.logsDropped") {
-      this.options.signals?.onLogsDropped?.(num(record.droppedRecords) ?? 0, num(record.droppedBytes) ?? 0, str(record.reason) ?? "");
+      this.options.signals?.onLogsDropped?.(count(record.droppedRecords) ?? 0, count(record.droppedBytes) ?? 0, str(record.reason) ?? "");
     }
     if (!this.options.shipTypes.has("platform")) return { kind: "skip" };
     const time = eventTime(event.time);
@@ -164,6 +164,11 @@ export function eventTime(value: unknown): Timestamp | undefined {
 
 function num(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+/** A count Lambda reports (dropped records or bytes): a whole number from 0; anything else counts nothing. */
+function count(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
 
 function str(value: unknown): string | undefined {

@@ -89,6 +89,22 @@ describe("extension records: telemetry events to entries", () => {
     expect(dropped).to.deep.equal([123]);
   });
 
+  it("counts only whole, non-negative figures of platform.logsDropped, so one odd event cannot make the dropped-telemetry metrics negative or astronomical", () => {
+    const signalled: [number, number][] = [];
+    const converter = new RecordConverter({ shipTypes: ALL, metadata: [], signals: { onLogsDropped: (records, bytes) => signalled.push([records, bytes]) } });
+    const figures: [unknown, unknown, [number, number]][] = [
+      [3, 300, [3, 300]],
+      [-5, -1, [0, 0]],
+      [1e308, 2 ** 60, [0, 0]],
+      [1.5, "300", [0, 0]],
+      [null, undefined, [0, 0]],
+    ];
+    for (const [droppedRecords, droppedBytes] of figures) {
+      converter.convert({ time: "2022-10-12T00:02:35.000Z", type: "platform.logsDropped", record: { droppedRecords, droppedBytes, reason: "r" } });
+    }
+    expect(signalled).to.deep.equal(figures.map(([, , expected]) => expected));
+  });
+
   const platform: [string, Record<string, unknown>, string][] = [
     ["platform.start", { requestId: "6d68ca91", version: "$LATEST" }, "START RequestId: 6d68ca91 Version: $LATEST"],
     ["platform.runtimeDone", { requestId: "6d68ca91", status: "success", metrics: { durationMs: 140, producedBytes: 16 } }, "END RequestId: 6d68ca91"],
