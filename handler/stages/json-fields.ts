@@ -63,21 +63,33 @@ export function readTopLevelFields(text: string, fields: readonly string[], valu
     const keyStart = i + 1;
     const keyEnd = text.indexOf('"', keyStart);
     if (keyEnd < 0) return false;
-    i = skipSpaces(text, keyEnd + 1);
+    // Compact JSON has no spaces: each skip is tried only where there is one.
+    i = keyEnd + 1;
+    if (text.charCodeAt(i) === SPACE) i = skipSpaces(text, i);
     if (text.charCodeAt(i) !== COLON) return false;
-    const valueStart = skipSpaces(text, i + 1);
-    const valueEnd = skipValue(text, valueStart);
-    if (valueEnd < 0) return false;
+    let valueStart = i + 1;
+    if (text.charCodeAt(valueStart) === SPACE) valueStart = skipSpaces(text, valueStart);
+    let valueEnd: number;
+    if (text.charCodeAt(valueStart) === QUOTE) {
+      valueEnd = text.indexOf('"', valueStart + 1) + 1;
+      if (valueEnd === 0) return false;
+    } else {
+      valueEnd = skipValue(text, valueStart);
+      if (valueEnd < 0) return false;
+    }
     // A wanted key (every expression naming it): its value, the last one if the key repeats.
+    const keyLength = keyEnd - keyStart;
     for (let f = 0; f < fields.length; f++) {
       const field = fields[f];
-      if (field.length === keyEnd - keyStart && text.startsWith(field, keyStart)) values[f] = valueAt(text, valueStart, valueEnd, nested);
+      if (field.length === keyLength && text.startsWith(field, keyStart)) values[f] = valueAt(text, valueStart, valueEnd, nested);
     }
-    i = skipSpaces(text, valueEnd);
+    i = valueEnd;
+    if (text.charCodeAt(i) === SPACE) i = skipSpaces(text, i);
     const c = text.charCodeAt(i);
     if (c === RBRACE) return skipSpaces(text, i + 1) === end;
     if (c !== COMMA) return false;
-    i = skipSpaces(text, i + 1);
+    i++;
+    if (text.charCodeAt(i) === SPACE) i = skipSpaces(text, i);
   }
 }
 
