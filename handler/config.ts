@@ -5,6 +5,7 @@
  *
  * Pure: no I/O. Credentials that are secret ARNs are only recognised here; `secrets.ts` resolves them.
  */
+import { ConfigError } from "./config-error";
 import { isMetadataField, METADATA_FIELDS } from "./metadata";
 import { compileRelabelConfigs, RelabelRule } from "./labels/relabel";
 import { parseDropLabels, parseExtraLabels } from "./labels/pipeline";
@@ -16,6 +17,9 @@ import { parseStageConfigs, type StagePipeline } from "./stages/index";
 import { DURATION_FORM, parseByteSize, parseGoDuration } from "./stages/units";
 import { DEFAULT_MAX_LINE_SIZE, LONG_LINE_ACTIONS, LongLineAction } from "./line-size";
 import { isSendableInHeader, type Labels, UNSENDABLE_BEARER_TOKEN } from "./types";
+
+/** Re-exported: the Pulumi program, the policy pack and the extension know it as config's error. */
+export { ConfigError };
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -60,17 +64,6 @@ export interface ShipperConfig {
 /** One TAG_LABELS item: an exact tag key (optionally renamed) or a pattern over tag keys. */
 export type TagLabelRule = { kind: "key"; key: string; label: string } | { kind: "pattern"; pattern: Regex };
 
-/** A bad setting. `setting` is the environment variable; the message names it and the accepted form. */
-export class ConfigError extends Error {
-  constructor(
-    readonly setting: string,
-    readonly problem: string,
-    readonly acceptedForm: string,
-  ) {
-    super(`${setting}: ${problem}. Accepted form: ${acceptedForm}`);
-    this.name = "ConfigError";
-  }
-}
 
 export interface SettingSpec {
   /** Environment variable of the function (lambda-promtail's name where it has one). */

@@ -4,7 +4,7 @@
  * map one stage name to its options, e.g.
  * `[{"json":{"expressions":{"level":"level"}}},{"labels":{"level":""}}]`.
  */
-import { ConfigError } from "../config";
+import { ConfigError } from "../config-error";
 import { describeJson, suggest } from "../describe";
 import { TENANT_LABEL } from "../labels/tenant";
 import { decolorizeStage } from "./decolorize";

@@ -2,7 +2,7 @@
  * The `labelallow` and `labeldrop` stages: keep only, or remove, the listed labels. Their
  * option is the list itself, as in Promtail: `{"labeldrop": ["filename", "pod"]}`.
  */
-import { ConfigError } from "../config";
+import { ConfigError } from "../config-error";
 import { describeJson } from "../describe";
 import { isValidLabelName } from "../labels/names";
 import { type Stage, type StageFactory, writableLabels } from "./types";

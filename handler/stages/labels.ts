@@ -6,7 +6,7 @@
  */
 import { isValidLabelName } from "../labels/names";
 import { describeJson } from "../describe";
-import { ConfigError } from "../config";
+import { ConfigError } from "../config-error";
 import { setLabel, setValue, type Stage, type StageEntry, type StageFactory, writableMetadata } from "./types";
 import { valueToString } from "./values";
 

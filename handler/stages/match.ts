@@ -10,7 +10,7 @@
  *
  * Nested `stages` work here; in lambda-promtail 1.0 every nested match fails to build.
  */
-import { ConfigError } from "../config";
+import { ConfigError } from "../config-error";
 import { compileSelector, parseSelector, SelectorSyntaxError, type SelectorMatcher } from "./logql";
 import { StageOptions } from "./stage-options";
 import type { Stage, StageContext, StageEntry, StageFactory, StageResult } from "./types";

@@ -5,7 +5,7 @@
  * Every error is a ConfigError whose setting is the option's position, e.g.
  * `LOKI_STAGE_CONFIGS[2].json.expressions`.
  */
-import { ConfigError } from "../config";
+import { ConfigError } from "../config-error";
 import { describeJson, suggest } from "../describe";
 import { Regex, RegexSyntaxError } from "../regex";
 

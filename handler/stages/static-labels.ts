@@ -1,5 +1,5 @@
 /** The `static_labels` stage: adds fixed labels, `{"environment": "prod"}`. */
-import { ConfigError } from "../config";
+import { ConfigError } from "../config-error";
 import { describeJson } from "../describe";
 import { isValidLabelName } from "../labels/names";
 import { type Stage, type StageFactory, setLabel } from "./types";

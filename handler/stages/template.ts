@@ -10,7 +10,7 @@
  * errors, unknown functions and invalid literal regular expressions are configuration errors
  * with their line and column.
  */
-import { ConfigError } from "../config";
+import { ConfigError } from "../config-error";
 import { valueToString } from "./values";
 import { Template, TemplateExecError, TemplateSyntaxError, type Value } from "./gotemplate";
 import { StageOptions } from "./stage-options";

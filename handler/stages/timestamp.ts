@@ -11,7 +11,7 @@
  * The fudge memory is held by the stage object, so it lives as long as the warm container, for
  * up to 10 000 label sets (least recently used dropped first), as Promtail's LRU.
  */
-import { ConfigError } from "../config";
+import { ConfigError } from "../config-error";
 import type { Labels } from "../types";
 import { compareCodePoints, sortedLabelNames } from "../labels/names";
 import { valueToString } from "./values";
