@@ -42,6 +42,12 @@ import { isTelemetryEvent, RecordConverter } from "./records";
 export const DEADLINE_MARGIN_MS = 200;
 /** Time kept before the SHUTDOWN deadline for exiting. */
 export const SHUTDOWN_MARGIN_MS = 150;
+/**
+ * Longest an end-of-invocation push may hold the invocation while Loki's last answer was a failure
+ * (an error status, a refused connection): enough for one attempt at a Loki that answers, not for
+ * LOKI_FLUSH_TIMEOUT_MS of retries on every invocation for as long as Loki is down.
+ */
+export const FAILING_LOKI_FLUSH_MS = 250;
 
 export interface RunOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -227,6 +233,8 @@ export class TelemetryExtension {
   private backgroundTimer: NodeJS.Timeout | undefined;
   private invocationDeadlineMs = 0;
   private failing = false;
+  /** The last flush failed on Loki's answer (not on time): the next end-of-invocation push is short. */
+  private lokiFailed = false;
   readonly stats: Stats = {
     invocations: 0, records: 0, backgroundInvocations: 0, invalidEvents: 0, relabelDropped: 0, stageDropped: {},
     lambdaDroppedRecords: 0, lambdaDroppedBytes: 0, truncatedLines: 0, droppedLongLines: 0, splitLines: 0, lostAtShutdown: 0,
@@ -371,6 +379,8 @@ export class TelemetryExtension {
     const run = (async () => {
       const held = this.outbox.held;
       const result = await this.outbox.flush(this.client, cutoff, this.config.shipper.batchSize, this.config.shipper.pushConcurrency);
+      // A slow Loki (out of time) keeps the whole budget: a short one would never let it catch up.
+      this.lokiFailed = result.outcome === "failed";
       if (result.outcome === "ok") {
         if (this.failing) this.log.info("Loki reachable again: held lines delivered", { delivered: result.delivered });
         this.failing = false;
@@ -458,7 +468,9 @@ export class TelemetryExtension {
       this.stopBackgroundTimer();
       const limit = event.deadlineMs - DEADLINE_MARGIN_MS;
       await this.runtimeDone.wait(event.requestId, limit);
-      await this.flush(Math.min(limit, Date.now() + this.config.flushTimeoutMs));
+      // Loki down: one short attempt per invocation, not LOKI_FLUSH_TIMEOUT_MS added to every one.
+      const budget = this.lokiFailed ? Math.min(FAILING_LOKI_FLUSH_MS, this.config.flushTimeoutMs) : this.config.flushTimeoutMs;
+      await this.flush(Math.min(limit, Date.now() + budget));
     }
   }
 

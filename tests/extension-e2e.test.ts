@@ -162,6 +162,23 @@ describe("telemetry extension under the Lambda emulator", function () {
     expect(storedLines().filter((line) => line.length > 10_000).sort()).to.deep.equal(expected.sort());
   });
 
+  it("Loki failing for a while: after the first invocation's full LOKI_FLUSH_TIMEOUT_MS, each invocation makes one short attempt instead, and nothing is lost when Loki is back", async () => {
+    const l = await start({ LOKI_TELEMETRY_TYPES: "function", LOKI_FLUSH_TIMEOUT_MS: "2000" });
+    loki.respondWith(...Array<number>(1000).fill(503));
+    const first = await l.invoke({ logs: ["down 0"] });
+    expect(first.postRuntimeMs, "the first failure uses LOKI_FLUSH_TIMEOUT_MS").to.be.at.least(1500);
+    const later: number[] = [];
+    for (let i = 1; i <= 4; i++) later.push((await l.invoke({ logs: [`down ${i}`] })).postRuntimeMs);
+    expect(Math.max(...later), `post-runtime times while Loki fails: ${later.join(", ")} ms`).to.be.below(1000);
+    expect(storedLines()).to.deep.equal([]);
+    loki.reset(); // Loki is back
+    await l.invoke({ logs: ["up"] });
+    await l.invoke({ logs: ["up again"] });
+    await l.shutdown();
+    expect(storedLines().sort()).to.deep.equal(["down 0", "down 1", "down 2", "down 3", "down 4", "up", "up again"]);
+    expect(countEntries(loki.acceptedPushes()).duplicates).to.equal(0);
+  });
+
   it("answers a malformed telemetry POST with 400 and keeps shipping the valid ones", async () => {
     // Not frozen between invocations, so that the test can POST to the listener.
     const l = await start({ LOKI_TELEMETRY_TYPES: "function" }, { freeze: false });
