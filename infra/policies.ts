@@ -25,8 +25,18 @@ const doc = (...statements: PolicyStatement[]): PolicyDocument => ({ Version: "2
 
 export const bucketArn = (partition: string, bucket: string): string => `arn:${partition}:s3:::${bucket}`;
 
-/** The objects a bucket's notification can announce: under its prefix filter, if any. */
-export const bucketObjectsArn = (partition: string, bucket: string, prefix: string): string => `arn:${partition}:s3:::${bucket}/${prefix}*`;
+/**
+ * The objects a bucket's notification can announce: under its prefix filter, if any. In a
+ * resource ARN IAM reads `*` and `?` of the prefix (S3 keys may hold both) as wildcards, which
+ * would grant other keys too; its policy variables `${*}`, `${?}` and `${$}` stand for the
+ * characters themselves.
+ */
+export const bucketObjectsArn = (partition: string, bucket: string, prefix: string): string =>
+  `arn:${partition}:s3:::${bucket}/${literalInIamResource(prefix)}*`;
+
+function literalInIamResource(text: string): string {
+  return text.replace(/[*?$]/g, (char) => `\${${char}}`);
+}
 
 export const logGroupArn = (partition: string, region: string, account: string, name: string): string =>
   `arn:${partition}:logs:${region}:${account}:log-group:${name}`;

@@ -26,6 +26,9 @@ describe("infra policies: documents", () => {
   it("reads objects only under each bucket's prefix", () => {
     expect(policies.bucketObjectsArn("aws", "alb-logs", "AWSLogs/")).to.equal("arn:aws:s3:::alb-logs/AWSLogs/*");
     expect(policies.bucketObjectsArn("aws-cn", "alb-logs", "")).to.equal("arn:aws-cn:s3:::alb-logs/*");
+    // S3 keys may hold IAM's wildcards: they are granted as the characters themselves.
+    expect(policies.bucketObjectsArn("aws", "logs", "team*/")).to.equal("arn:aws:s3:::logs/team${*}/*");
+    expect(policies.bucketObjectsArn("aws", "logs", "a?b/$x/")).to.equal("arn:aws:s3:::logs/a${?}b/${$}x/*");
     expect(policies.s3ReadPolicy(["arn:aws:s3:::a/*"]).Statement).to.deep.equal([{ Sid: "ReadLogObjects", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: ["arn:aws:s3:::a/*"] }]);
   });
 
