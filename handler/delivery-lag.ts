@@ -26,6 +26,15 @@ export class DeliveryLag {
 
   figures(): DeliveryLagFigures {
     if (this.newest.ms === -Infinity) return {};
-    return { lagNewestMs: Math.round(this.newest.ackMs - this.newest.ms), lagOldestMs: Math.round(this.oldest.ackMs - this.oldest.ms) };
+    return { lagNewestMs: age(this.newest), lagOldestMs: age(this.oldest) };
   }
+}
+
+/**
+ * An entry's age at its acknowledgement, never below 0: a producer's clock ahead of ours stamps
+ * entries in the future (CloudWatch Logs accepts events up to two hours ahead), and a negative
+ * age would read as a lag better than none, and drag the Minimum the lag alarms watch below zero.
+ */
+function age(entry: { ms: number; ackMs: number }): number {
+  return Math.max(0, Math.round(entry.ackMs - entry.ms));
 }

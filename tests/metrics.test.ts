@@ -90,6 +90,21 @@ describe("shipper metrics (embedded metric format)", function () {
     expect(JSON.stringify(JSON.parse(lines[0]))).not.to.include("/aws/lambda/checkout");
   });
 
+  it("CloudWatch: entries stamped ahead of the clock (a producer's skewed clock) are 0 ms old, never a negative age", async () => {
+    const now = Date.now();
+    const ahead = [{ timestamp: now + 600_000, message: "ten minutes ahead" }, { timestamp: now + 60_000, message: "a minute ahead" }];
+    const allAhead = await emfLinesOf(() => handler(cloudWatchEvent(cloudWatchPayload("/aws/lambda/skewed", ahead)), context()));
+    const record = onlyRecord(allAhead.lines, "cloudwatch", Object.keys(UNITS));
+    expect([valueOf(record, "DeliveryLagNewest"), valueOf(record, "DeliveryLagOldest")]).to.deep.equal([0, 0]);
+
+    const before = Date.now();
+    const mixed = await emfLinesOf(() => handler(cloudWatchEvent(cloudWatchPayload("/aws/lambda/skewed", [{ timestamp: now - 45_000, message: "late" }, ahead[0]])), context()));
+    const after = Date.now();
+    const both = onlyRecord(mixed.lines, "cloudwatch", Object.keys(UNITS));
+    expect(valueOf(both, "DeliveryLagNewest")).to.equal(0);
+    expectLag(both, "DeliveryLagOldest", now - 45_000, before, after);
+  });
+
   it("CloudWatch: a push that never succeeds counts the failed record and no lag, and the invocation still fails", async () => {
     loki.respondWith(...Array<number>(200).fill(503));
     const { lines, error } = await emfLinesOf(() => handler(cloudWatchEvent(cloudWatchPayload("/g", [{ timestamp: Date.now(), message: "x" }])), context(1500)));
