@@ -134,7 +134,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     extensionDescription: `${LONG_LINE_ACTION_MEANING} Counted as truncatedLines / droppedLongLines / splitLines in the summary at SHUTDOWN (dropped ones in the EntriesDropped metric).` },
   { env: "METRICS", stackKey: "metrics", defaultValue: "true", acceptedForm: "true or false (case-insensitive); empty means true", description: "Publish the shipper's own CloudWatch metrics (entries, bytes, pushes, failures, delivery lag; see Metrics) as embedded-metric-format lines of its log: no API calls.", ours: true,
     extensionDescription: "Publish the extension's own CloudWatch metrics (the shipper's set under `source_kind=telemetry`, see [Metrics of the extension](#metrics-of-the-extension)) as embedded-metric-format lines of the function's log: one per flush that did something, none while idle, no API calls." },
-  { env: "METRICS_NAMESPACE", stackKey: "metricsNamespace", defaultValue: DEFAULT_METRICS_NAMESPACE, acceptedForm: "a CloudWatch namespace: 1 to 255 characters from letters, digits, '.', '-', '_', '/', '#', ':' and space, not starting with AWS/", description: "CloudWatch namespace of the shipper's metrics.", ours: true, extensionDescription: "CloudWatch namespace of the extension's metrics." },
+  { env: "METRICS_NAMESPACE", stackKey: "metricsNamespace", defaultValue: DEFAULT_METRICS_NAMESPACE, acceptedForm: "a CloudWatch namespace: 1 to 255 characters from letters, digits, '.', '-', '_', '/', '#', ':' and space, not starting with ':' or AWS/", description: "CloudWatch namespace of the shipper's metrics.", ours: true, extensionDescription: "CloudWatch namespace of the extension's metrics." },
   { env: "LOG_LEVEL", stackKey: "logLevel", defaultValue: "info", acceptedForm: "debug, info, warn or error", description: "Level of the function's own JSON logs.", extensionDescription: "Level of the extension's own JSON logs (in the function's log group)." },
 ];
 
@@ -268,10 +268,14 @@ export function parseBoolean(setting: string, raw: string, acceptedForm = BOOLEA
   throw new ConfigError(setting, `${JSON.stringify(raw)} is not a boolean`, acceptedForm);
 }
 
-/** CloudWatch's rules for a namespace (PutMetricData): ASCII from a small set, not the reserved AWS/ prefix. */
+/**
+ * CloudWatch's rules for a namespace: ASCII from a small set (CloudWatch concepts), not the
+ * reserved AWS/ prefix, and not starting with ':' (the API's pattern `[^:].*`); CloudWatch would
+ * drop the metrics of a namespace it refuses, and the alarms would watch nothing.
+ */
 function parseMetricsNamespace(raw: string): string {
   if (raw === "") return DEFAULT_METRICS_NAMESPACE;
-  if (raw.length > 255 || !/^[0-9A-Za-z.\-_/#: ]+$/.test(raw) || raw.startsWith("AWS/")) {
+  if (raw.length > 255 || !/^[0-9A-Za-z.\-_/#: ]+$/.test(raw) || raw.startsWith("AWS/") || raw.startsWith(":")) {
     throw new ConfigError("METRICS_NAMESPACE", `${JSON.stringify(raw)} is not a CloudWatch namespace`, spec("METRICS_NAMESPACE").acceptedForm);
   }
   return raw;

@@ -148,6 +148,7 @@ describe("shipper configuration", () => {
     ["a non-boolean METRICS", { METRICS: "off" }, "METRICS", /not a boolean.*empty means true/],
     ["a METRICS_NAMESPACE with a comma", { METRICS_NAMESPACE: "Lambda,Promtail" }, "METRICS_NAMESPACE", /not a CloudWatch namespace/],
     ["a METRICS_NAMESPACE in the reserved AWS/ space", { METRICS_NAMESPACE: "AWS/Lambda" }, "METRICS_NAMESPACE", /not a CloudWatch namespace/],
+    ["a METRICS_NAMESPACE starting with ':' (the API's pattern [^:].*)", { METRICS_NAMESPACE: ":Platform/Logs" }, "METRICS_NAMESPACE", /not a CloudWatch namespace/],
     ["a METRICS_NAMESPACE over 255 characters", { METRICS_NAMESPACE: "n".repeat(256) }, "METRICS_NAMESPACE", /not a CloudWatch namespace/],
     ["a METRICS_NAMESPACE with non-ASCII letters", { METRICS_NAMESPACE: "Lögs" }, "METRICS_NAMESPACE", /not a CloudWatch namespace/],
   ];
