@@ -98,10 +98,14 @@ export class ShipperMetrics<S extends ShipStats = ShipStats> {
     this.definitions = opts.definitions ?? SHIPPER_METRICS;
   }
 
-  /** Writes one invocation's figures for a source kind to the function's log (stdout), where CloudWatch picks them up. */
+  /**
+   * Writes one invocation's figures for a source kind to the function's log (stdout), where
+   * CloudWatch picks them up. Written here, not by Powertools' publishStoredMetrics, which writes
+   * nothing when POWERTOOLS_DEV or POWERTOOLS_METRICS_DISABLED is set: METRICS alone decides, so
+   * that the alarms never watch metrics another setting silenced.
+   */
   publish(sourceKind: string, stats: S): void {
-    this.add(sourceKind, stats);
-    this.metrics.publishStoredMetrics();
+    process.stdout.write(`${this.emfLine(sourceKind, stats)}\n`);
   }
 
   /**

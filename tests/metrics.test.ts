@@ -179,6 +179,14 @@ describe("shipper metrics (embedded metric format)", function () {
     onlyRecord((await emfLinesOf(() => handler(event(), context()))).lines, "cloudwatch", Object.keys(UNITS), "Platform/Logs");
   });
 
+  it("METRICS alone decides: Powertools' own switches (POWERTOOLS_DEV, POWERTOOLS_METRICS_DISABLED) do not silence the line", async () => {
+    const event = () => cloudWatchEvent(cloudWatchPayload("/g", [{ timestamp: Date.now(), message: "x" }]));
+    for (const env of [{ POWERTOOLS_DEV: "true" }, { POWERTOOLS_METRICS_DISABLED: "true" }]) {
+      configure(env);
+      onlyRecord((await emfLinesOf(() => handler(event(), context()))).lines, "cloudwatch", Object.keys(UNITS));
+    }
+  });
+
   it("emfLine: the same metrics for another source kind as a line the caller writes (the telemetry extension's entry point)", async () => {
     const stats: ShipStats = { records: 4, failedRecords: 1, entries: 12, bytes: 2048, streams: 1, pushes: 2, retries: 1, splits: 0, dropped: 2, rejected: 0, stageDropped: { too_old: 2 }, truncatedLines: 1, droppedLongLines: 1, splitLines: 1, shipped: 10, lagNewestMs: 150, lagOldestMs: 900 };
     const metrics = new ShipperMetrics({ namespace: "LambdaPromtail", functionName: FUNCTION_NAME });
