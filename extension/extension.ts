@@ -118,12 +118,12 @@ function printError(message: string, err: unknown): void {
   console.error(JSON.stringify({ level: "ERROR", message, service: "lambda-promtail-extension", ...errorFields(err) }));
 }
 
-
 /**
  * With settings it cannot run with, or credentials it cannot read, the extension says so once
- * (above) and stays out of the way until SHUTDOWN. Reporting an init error instead would fail the function's own init, and so
- * every invocation: a typo in a LOKI_ setting would take a production function down, when only
- * its copy of the logs to Loki is at stake (they still reach CloudWatch Logs).
+ * (above) and stays out of the way until SHUTDOWN. Reporting an init error instead would fail
+ * the function's own init, and so every invocation: a typo in a LOKI_ setting would take a
+ * production function down, when only its copy of the logs to Loki is at stake (they still
+ * reach CloudWatch Logs).
  */
 async function idleUntilShutdown(api: LambdaApi): Promise<number> {
   for (;;) {
