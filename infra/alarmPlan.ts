@@ -101,8 +101,8 @@ function shipperMetric(name: string): string {
 export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 /**
- * The alarms of a deployment: the dead-letter queue (when there is one), the function's errors
- * and throttles, the iterator age of its Kinesis mappings (when it reads streams), and per source
+ * The alarms of a deployment: the dead-letter queue (when there is one) and Lambda's deliveries
+ * to it (when Lambda sends it failed records), the function's errors and throttles, the iterator age of its Kinesis mappings (when it reads streams), and per source
  * kind its own failed records, rejected entries and delivery lag (when its metrics are on).
  */
 export function planAlarms<V>(deployment: AlarmDeployment, thresholds: AlarmThresholds, targets: AlarmTargets<V>): AlarmSpec<V>[] {
@@ -178,6 +178,30 @@ export function planAlarms<V>(deployment: AlarmDeployment, thresholds: AlarmThre
       "Raise reservedConcurrency or the account's quota, or make invocations shorter (larger batchSize, more memorySize).",
   });
 
+  if (deployment.asyncSources || deployment.kinesisStreams.length > 0) {
+    // Lambda itself sends what failed every retry to the dead-letter queue: the records of
+    // asynchronous invocations and of Kinesis batches (their on-failure destinations). When it
+    // cannot (the grant or the queue gone, a record over SQS's message size), they are lost and
+    // the dead-letter alarm sees nothing; AWS/Lambda DestinationDeliveryFailures counts them.
+    alarms.push({
+      id: "dead-letter-delivery",
+      namespace: "AWS/Lambda",
+      metricName: "DestinationDeliveryFailures",
+      statistic: "Sum",
+      dimensions: lambda,
+      ...AT_ONCE,
+      thresholdKey: "deadLetterDeliveryFailures",
+      threshold: thresholds.deadLetterDeliveryFailures,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      treatMissingData: "notBreaching",
+      describe: (t) =>
+        `${fnIntro(t)}: Lambda could not put ${plural(thresholds.deadLetterDeliveryFailures, "failed record")} or more into the dead-letter queue in 5 minutes (AWS/Lambda DestinationDeliveryFailures): ` +
+        "they are lost, and the dead-letter alarm cannot see them. " +
+        "Check that the function's role may still sqs:SendMessage to the queue and that the queue exists and is a standard queue; " +
+        "a record larger than SQS's message size cannot be kept (asynchronous events up to 1 MB, Kinesis failure records are small).",
+    });
+  }
+
   if (deployment.kinesisStreams.length > 0) {
     // AWS/Lambda IteratorAge with the function's name: the age the Lambda event source mappings
     // report. The stream's own GetRecords.IteratorAgeMilliseconds counts every consumer of the
@@ -219,7 +243,7 @@ export function planAlarms<V>(deployment: AlarmDeployment, thresholds: AlarmThre
         dimensions: own,
         ...SUSTAINED,
         thresholdKey: "recordsFailed",
-      threshold: thresholds.recordsFailed,
+        threshold: thresholds.recordsFailed,
         comparisonOperator: "GreaterThanOrEqualToThreshold",
         treatMissingData: "notBreaching",
         describe: (t) =>
@@ -235,7 +259,7 @@ export function planAlarms<V>(deployment: AlarmDeployment, thresholds: AlarmThre
         dimensions: own,
         ...AT_ONCE,
         thresholdKey: "entriesRejected",
-      threshold: thresholds.entriesRejected,
+        threshold: thresholds.entriesRejected,
         comparisonOperator: "GreaterThanOrEqualToThreshold",
         treatMissingData: "notBreaching",
         describe: (t) =>

@@ -99,6 +99,7 @@ export interface ShipperStackSettings {
 /** The thresholds of the alarms (README, Alarms): counts per evaluation period, ages in seconds. */
 export interface AlarmThresholds {
   deadLetterMessages: number;
+  deadLetterDeliveryFailures: number;
   errors: number;
   throttles: number;
   iteratorAgeSeconds: number;
@@ -194,6 +195,7 @@ const MAX_AGE_SECONDS = 365 * 24 * 3600;
 /** Every threshold is a whole number from 1: a threshold of 0 on "at least" would always alarm. */
 export const ALARM_THRESHOLDS: readonly AlarmThresholdSpec[] = [
   { key: "deadLetterMessages", defaultValue: 1, max: MAX_COUNT, shipperMetric: false, description: "Messages visible in the dead-letter queue." },
+  { key: "deadLetterDeliveryFailures", defaultValue: 1, max: MAX_COUNT, shipperMetric: false, description: "Failed records Lambda could not put into the dead-letter queue (AWS/Lambda DestinationDeliveryFailures) in a 5-minute period." },
   { key: "errors", defaultValue: 1, max: MAX_COUNT, shipperMetric: false, description: "Function errors (AWS/Lambda Errors) in a 5-minute period, in 2 of 3 periods." },
   { key: "throttles", defaultValue: 1, max: MAX_COUNT, shipperMetric: false, description: "Throttled invocations (AWS/Lambda Throttles) in a 5-minute period, in 2 of 3 periods." },
   { key: "iteratorAgeSeconds", defaultValue: 300, max: MAX_AGE_SECONDS, shipperMetric: false, description: "Age in seconds of the last record of the Kinesis batches (AWS/Lambda IteratorAge, Maximum), for 5 minutes in a row." },
@@ -235,7 +237,7 @@ export const INFRA_SETTINGS: readonly InfraSettingSpec[] = [
     key: "alarms",
     defaultValue: "(no alarms)",
     acceptedForm: `true, or a map {topicArn, thresholds}: topicArn an SNS topic ARN in the stack's region, arn:aws:sns:<region>:<account>:<topic>; thresholds a map of ${ALARM_THRESHOLDS.map((t) => t.key).join(", ")}, each a whole number from 1`,
-    description: "CloudWatch alarms on the dead-letter queue, the function's errors and throttles, Kinesis iterator age and the shipper's own metrics (see Alarms); each notifies topicArn when it goes to ALARM and back to OK.",
+    description: "CloudWatch alarms on the dead-letter queue and Lambda's deliveries to it, the function's errors and throttles, Kinesis iterator age and the shipper's own metrics (see Alarms); each notifies topicArn when it goes to ALARM and back to OK.",
   },
 ];
 

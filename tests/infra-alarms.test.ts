@@ -56,18 +56,20 @@ describe("alarms", function () {
         { id: "dead-letter", namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum", dimensions: { QueueName: "dlq" }, ...atOnce, thresholdKey: "deadLetterMessages", threshold: 1, ...base, treatMissingData: "ignore" },
         { id: "errors", namespace: "AWS/Lambda", metricName: "Errors", statistic: "Sum", dimensions: { FunctionName: "shipper" }, ...sustained, thresholdKey: "errors", threshold: 1, ...base },
         { id: "throttles", namespace: "AWS/Lambda", metricName: "Throttles", statistic: "Sum", dimensions: { FunctionName: "shipper" }, ...sustained, thresholdKey: "throttles", threshold: 1, ...base },
+        { id: "dead-letter-delivery", namespace: "AWS/Lambda", metricName: "DestinationDeliveryFailures", statistic: "Sum", dimensions: { FunctionName: "shipper" }, ...atOnce, thresholdKey: "deadLetterDeliveryFailures", threshold: 1, ...base },
         { id: "iterator-age", namespace: "AWS/Lambda", metricName: "IteratorAge", statistic: "Maximum", dimensions: { FunctionName: "shipper" }, period: 60, evaluationPeriods: 5, datapointsToAlarm: 5, thresholdKey: "iteratorAgeSeconds", threshold: 300_000, ...base },
         ...["cloudwatch", "kinesis", "s3", "sqs", "eventbridge"].flatMap(perKind),
       ]);
     });
 
     it("applies every configured threshold, ages in milliseconds", () => {
-      const thresholds = { deadLetterMessages: 2, errors: 3, throttles: 4, iteratorAgeSeconds: 60, recordsFailed: 5, entriesRejected: 6, deliveryLagSeconds: 1800 };
+      const thresholds = { deadLetterMessages: 2, deadLetterDeliveryFailures: 7, errors: 3, throttles: 4, iteratorAgeSeconds: 60, recordsFailed: 5, entriesRejected: 6, deliveryLagSeconds: 1800 };
       const plan = planAlarms({ ...EVERYTHING, sourceKinds: ["cloudwatch"] }, thresholds, TARGETS);
       expect(Object.fromEntries(plan.map((a) => [a.id, a.threshold]))).to.deep.equal({
         "dead-letter": 2,
         errors: 3,
         throttles: 4,
+        "dead-letter-delivery": 7,
         "iterator-age": 60_000,
         "records-failed-cloudwatch": 5,
         "entries-rejected-cloudwatch": 6,
@@ -76,10 +78,10 @@ describe("alarms", function () {
     });
 
     const cases: [string, Partial<AlarmDeployment>, AlarmTargets<string>, string[]][] = [
-      ["CloudWatch log groups only", { sourceKinds: ["cloudwatch"], kinesisStreams: [], s3EventQueue: false }, TARGETS, ["dead-letter", "errors", "throttles", "records-failed-cloudwatch", "entries-rejected-cloudwatch", "delivery-lag-cloudwatch"]],
-      ["Kinesis only", { sourceKinds: ["kinesis"], kinesisStreams: ["s"], asyncSources: false, s3EventQueue: false }, TARGETS, ["dead-letter", "errors", "throttles", "iterator-age", "records-failed-kinesis", "entries-rejected-kinesis", "delivery-lag-kinesis"]],
+      ["CloudWatch log groups only", { sourceKinds: ["cloudwatch"], kinesisStreams: [], s3EventQueue: false }, TARGETS, ["dead-letter", "errors", "throttles", "dead-letter-delivery", "records-failed-cloudwatch", "entries-rejected-cloudwatch", "delivery-lag-cloudwatch"]],
+      ["Kinesis only", { sourceKinds: ["kinesis"], kinesisStreams: ["s"], asyncSources: false, s3EventQueue: false }, TARGETS, ["dead-letter", "errors", "throttles", "dead-letter-delivery", "iterator-age", "records-failed-kinesis", "entries-rejected-kinesis", "delivery-lag-kinesis"]],
       ["no source at all (no dead-letter queue)", { sourceKinds: [], kinesisStreams: [], asyncSources: false, s3EventQueue: false }, { functionName: "shipper", logGroupName: "/aws/lambda/shipper" }, ["errors", "throttles"]],
-      ["metrics off: no alarm on the shipper's own metrics", { sourceKinds: ["sqs"], kinesisStreams: [], metricsNamespace: undefined }, TARGETS, ["dead-letter", "errors", "throttles"]],
+      ["metrics off: no alarm on the shipper's own metrics", { sourceKinds: ["sqs"], kinesisStreams: [], asyncSources: false, metricsNamespace: undefined }, TARGETS, ["dead-letter", "errors", "throttles"]],
     ];
     for (const [title, deployment, targets, ids] of cases) {
       it(title, () => {
@@ -148,7 +150,7 @@ describe("alarms", function () {
       });
 
       it("the counts and the lag alarm nothing, and leave ALARM, when the function publishes nothing (nothing happened)", () => {
-        for (const id of ["errors", "throttles", "iterator-age", "records-failed-kinesis", "entries-rejected-kinesis", "delivery-lag-kinesis"]) {
+        for (const id of ["errors", "throttles", "dead-letter-delivery", "iterator-age", "records-failed-kinesis", "entries-rejected-kinesis", "delivery-lag-kinesis"]) {
           const spec = alarm(id);
           const high = spec.threshold;
           expect(evaluate(spec, [undefined, undefined, undefined]), id).to.deep.equal(["OK", "OK", "OK"]);
@@ -238,7 +240,7 @@ describe("alarms", function () {
 
       it("names the alarms <component>-alarm-<what>", () => {
         expect(Object.keys(alarmsOf(r))).to.deep.equal([
-          "dead-letter", "errors", "throttles", "iterator-age",
+          "dead-letter", "errors", "throttles", "dead-letter-delivery", "iterator-age",
           ...["cloudwatch", "kinesis", "s3", "sqs", "eventbridge"].flatMap((k) => [`records-failed-${k}`, `entries-rejected-${k}`, `delivery-lag-${k}`]),
         ]);
         for (const alarm of r.ofType(ALARM)) expect(alarm.name).to.match(new RegExp(`^${P}-alarm-`));
@@ -254,7 +256,7 @@ describe("alarms", function () {
       it("watches the real dead-letter queue, function and namespace", () => {
         const a = alarmsOf(r);
         expect(a["dead-letter"].inputs).to.deep.include({ namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: DLQ.name }, threshold: 1 });
-        for (const id of ["errors", "throttles", "iterator-age"]) expect(a[id].inputs.dimensions, id).to.deep.equal({ FunctionName: FN_NAME });
+        for (const id of ["errors", "throttles", "dead-letter-delivery", "iterator-age"]) expect(a[id].inputs.dimensions, id).to.deep.equal({ FunctionName: FN_NAME });
         expect(a["records-failed-sqs"].inputs).to.deep.include({ namespace: "LambdaPromtail", metricName: "RecordsFailed", dimensions: { service: FN_NAME, source_kind: "sqs" } });
         expect(a["delivery-lag-eventbridge"].inputs).to.deep.include({ statistic: "Minimum", threshold: 600_000, period: 300, evaluationPeriods: 3, datapointsToAlarm: 3, comparisonOperator: "GreaterThanOrEqualToThreshold", treatMissingData: "notBreaching" });
       });
@@ -266,6 +268,7 @@ describe("alarms", function () {
         expect(text).to.include("S3 event messages go back to their queue");
         expect(text).to.include(`log group ${LOG_GROUP}`);
         expect(alarmsOf(r).errors.inputs.alarmDescription).to.match(new RegExp(`^lambda-promtail ${FN_NAME}: `));
+        expect(alarmsOf(r)["dead-letter-delivery"].inputs.alarmDescription).to.include("sqs:SendMessage");
       });
 
       it("declares the alarms as children of the component", async () => {
@@ -276,7 +279,7 @@ describe("alarms", function () {
           return {};
         });
         const alarms = Object.values((component as LambdaPromtail).alarms);
-        expect(alarms).to.have.length(7);
+        expect(alarms).to.have.length(8);
         for (const alarm of alarms) expect(await valueOf(alarm.urn)).to.match(/::lambda-promtail:index:LambdaPromtail\$aws:cloudwatch\/metricAlarm:MetricAlarm::lp-alarm-/);
       });
     });
@@ -294,7 +297,7 @@ describe("alarms", function () {
 
     it("with metrics off, creates only the alarms on AWS's own metrics", async () => {
       const r = await run({ metrics: false, logGroups: ["app"], alarms: { topicArn: TOPIC } });
-      expect(Object.keys(alarmsOf(r))).to.deep.equal(["dead-letter", "errors", "throttles"]);
+      expect(Object.keys(alarmsOf(r))).to.deep.equal(["dead-letter", "errors", "throttles", "dead-letter-delivery"]);
     });
 
     it("fails at preview, before declaring anything, on a bad alarms value", async () => {
@@ -388,6 +391,7 @@ describe("alarms", function () {
           `${ALARM} ${P}-alarm-dead-letter`,
           `${ALARM} ${P}-alarm-errors`,
           `${ALARM} ${P}-alarm-throttles`,
+          `${ALARM} ${P}-alarm-dead-letter-delivery`,
           `${ALARM} ${P}-alarm-records-failed-cloudwatch`,
           `${ALARM} ${P}-alarm-entries-rejected-cloudwatch`,
           `${ALARM} ${P}-alarm-delivery-lag-cloudwatch`,

@@ -743,7 +743,7 @@ describe("infra program under Pulumi mocks", function () {
         `${T.permission} ${P}-logs-allow-aws-lambda-my-app-fc879d`,
         `${T.filter} ${P}-logs-aws-lambda-my-app-fc879d`,
         // The alarms themselves are checked in tests/infra-alarms.test.ts.
-        ...["dead-letter", "errors", "throttles", "records-failed-cloudwatch", "entries-rejected-cloudwatch", "delivery-lag-cloudwatch"].map((id) => `${T.alarm} ${P}-alarm-${id}`),
+        ...["dead-letter", "errors", "throttles", "dead-letter-delivery", "records-failed-cloudwatch", "entries-rejected-cloudwatch", "delivery-lag-cloudwatch"].map((id) => `${T.alarm} ${P}-alarm-${id}`),
       ]);
       expect(envOf(r)).to.deep.equal({
         WRITE_ADDRESS: WRITE,

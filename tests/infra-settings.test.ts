@@ -290,7 +290,7 @@ describe("infra settings: stack config -> ShipperStackSettings", () => {
       for (const alarms of [true, "true", {}, "{}"]) {
         expect(parseStackSettings(base({ alarms })).alarms, JSON.stringify(alarms)).to.deep.equal({ thresholds: DEFAULT_ALARM_THRESHOLDS });
       }
-      expect(DEFAULT_ALARM_THRESHOLDS).to.deep.equal({ deadLetterMessages: 1, errors: 1, throttles: 1, iteratorAgeSeconds: 300, recordsFailed: 1, entriesRejected: 1, deliveryLagSeconds: 900 });
+      expect(DEFAULT_ALARM_THRESHOLDS).to.deep.equal({ deadLetterMessages: 1, deadLetterDeliveryFailures: 1, errors: 1, throttles: 1, iteratorAgeSeconds: 300, recordsFailed: 1, entriesRejected: 1, deliveryLagSeconds: 900 });
     });
 
     it("reads the topic and overrides only the thresholds given, from YAML or the CLI's JSON", () => {
