@@ -133,7 +133,7 @@ const OWN = {
   }, "a number of invocations per second", { min: 0.01, max: 1000 }, 2),
   flushTimeoutMs: numberSetting({
     env: "LOKI_FLUSH_TIMEOUT_MS", stackKey: "flushTimeoutMs",
-    description: "Longest a push at the end of an invocation may hold it open (retries included; 250 ms while Loki's last answer was a failure); it never runs past the invocation's deadline either. What is not delivered is kept for a later invocation or SHUTDOWN.",
+    description: "Longest a push at the end of an invocation may hold it open (retries included; 250 ms while Loki's last flush failed or stored nothing in its time); it never runs past the invocation's deadline either. What is not delivered is kept for a later invocation or SHUTDOWN.",
   }, "a whole number of milliseconds", { min: 100, max: 900000 }, 2000),
   maxHeldBytes: numberSetting({
     env: "LOKI_MAX_HELD_BYTES", stackKey: "maxHeldBytes",

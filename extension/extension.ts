@@ -43,8 +43,9 @@ export const DEADLINE_MARGIN_MS = 200;
 /** Time kept before the SHUTDOWN deadline for exiting. */
 export const SHUTDOWN_MARGIN_MS = 150;
 /**
- * Longest an end-of-invocation push may hold the invocation while Loki's last answer was a failure
- * (an error status, a refused connection): enough for one attempt at a Loki that answers, not for
+ * Longest an end-of-invocation push may hold the invocation while Loki failed the last flush
+ * (an error status, a refused connection) or stored nothing in its time (it hangs): enough for
+ * one attempt at a Loki that answers, not for
  * LOKI_FLUSH_TIMEOUT_MS of retries on every invocation for as long as Loki is down.
  */
 export const FAILING_LOKI_FLUSH_MS = 250;
@@ -233,7 +234,7 @@ export class TelemetryExtension {
   private backgroundTimer: NodeJS.Timeout | undefined;
   private invocationDeadlineMs = 0;
   private failing = false;
-  /** The last flush failed on Loki's answer (not on time): the next end-of-invocation push is short. */
+  /** The last flush failed, or stored nothing before its time was up: the next end-of-invocation push is short. */
   private lokiFailed = false;
   readonly stats: Stats = {
     invocations: 0, records: 0, backgroundInvocations: 0, invalidEvents: 0, relabelDropped: 0, stageDropped: {},
@@ -379,8 +380,10 @@ export class TelemetryExtension {
     const run = (async () => {
       const held = this.outbox.held;
       const result = await this.outbox.flush(this.client, cutoff, this.config.shipper.batchSize, this.config.shipper.pushConcurrency);
-      // A slow Loki (out of time) keeps the whole budget: a short one would never let it catch up.
-      this.lokiFailed = result.outcome === "failed";
+      // A Loki that failed, or stored nothing in the whole budget (it hangs, or a network drops
+      // our packets), gets a short one next time. A slow Loki that stored some keeps the whole
+      // budget: a short one would never let it catch up.
+      this.lokiFailed = result.outcome === "failed" || (result.outcome === "out-of-time" && result.delivered === 0);
       if (result.outcome === "ok") {
         if (this.failing) this.log.info("Loki reachable again: held lines delivered", { delivered: result.delivered });
         this.failing = false;

@@ -179,6 +179,23 @@ describe("telemetry extension under the Lambda emulator", function () {
     expect(countEntries(loki.acceptedPushes()).duplicates).to.equal(0);
   });
 
+  it("Loki hanging for a while: after the first invocation's full LOKI_FLUSH_TIMEOUT_MS stored nothing, each invocation makes one short attempt instead, and nothing is lost when Loki answers again", async () => {
+    const l = await start({ LOKI_TELEMETRY_TYPES: "function", LOKI_FLUSH_TIMEOUT_MS: "2000" });
+    loki.respondWith(...Array.from({ length: 1000 }, () => ({ status: 0, hang: true })));
+    const first = await l.invoke({ logs: ["hung 0"] });
+    expect(first.postRuntimeMs, "the first push that stores nothing uses LOKI_FLUSH_TIMEOUT_MS").to.be.at.least(1500);
+    const later: number[] = [];
+    for (let i = 1; i <= 4; i++) later.push((await l.invoke({ logs: [`hung ${i}`] })).postRuntimeMs);
+    expect(Math.max(...later), `post-runtime times while Loki hangs: ${later.join(", ")} ms`).to.be.below(1000);
+    expect(storedLines()).to.deep.equal([]);
+    loki.reset(); // Loki answers again
+    await l.invoke({ logs: ["answering"] });
+    await l.invoke({ logs: ["answering again"] });
+    await l.shutdown();
+    expect(storedLines().sort()).to.deep.equal(["answering", "answering again", "hung 0", "hung 1", "hung 2", "hung 3", "hung 4"]);
+    expect(countEntries(loki.acceptedPushes()).duplicates).to.equal(0);
+  });
+
   it("answers a malformed telemetry POST with 400 and keeps shipping the valid ones", async () => {
     // Not frozen between invocations, so that the test can POST to the listener.
     const l = await start({ LOKI_TELEMETRY_TYPES: "function" }, { freeze: false });
