@@ -389,7 +389,10 @@ export class TelemetryExtension {
         this.failing = false;
       } else {
         this.failing = true;
-        this.log.warn("lines kept for a later push", { outcome: result.outcome, held: this.outbox.held, heldBefore: held, reason: result.message });
+        // A refusal (credentials, tenant, address) stores nothing until someone fixes a setting:
+        // an error, as in the shipper; a Loki down or slow heals on its own.
+        const level = result.refused === true ? "error" : "warn";
+        this.log[level]("lines kept for a later push", { outcome: result.outcome, held: this.outbox.held, heldBefore: held, reason: result.message });
       }
     })();
     this.flushing = { done: run, cutoff };

@@ -69,6 +69,11 @@ export interface FlushResult {
   delivered: number;
   /** Loki's reason or the network error when a push failed. */
   message?: string;
+  /**
+   * Loki refused a push (401, 403, 404 and the like: answers.ts gives the fix): nothing will be
+   * stored until a setting is fixed, unlike a Loki that is down or slow.
+   */
+  refused?: true;
 }
 
 /** Below this much time left, no new push is started. */
@@ -188,6 +193,7 @@ export class Outbox {
     let delivered = 0;
     let failure: string | undefined;
     let failed = false;
+    let refusal = false;
     /** Tenants (of a tenant stage) Loki refused in this flush. */
     const refused = new Set<string>();
     /** Pushes in flight and the entries each took. */
@@ -202,6 +208,7 @@ export class Outbox {
       this.counters.retries += report.retries;
       this.counters.splits += report.splits;
       if (report.outcome === "failed") {
+        if (report.fix !== undefined) refusal = true;
         failure ??= (report.message ?? (report.status !== undefined ? `HTTP ${report.status}` : "push failed")) + (report.fix !== undefined ? ` (HTTP ${report.status}${tenant !== undefined ? ` for tenant ${JSON.stringify(tenant)}` : ""}; ${report.fix})` : "");
         // Refused for this tenant only (its id, credentials or limits), or still rate limited
         // after the retries (Loki's ingestion limits are per tenant): the others go on.
@@ -253,7 +260,8 @@ export class Outbox {
     if (failed || this.waiting > 0) {
       this.counters.failedFlushes++;
       this.counters.failedEntries += this.held;
-      return failed ? { outcome: "failed", delivered, message: failure } : { outcome: "out-of-time", delivered, ...(failure !== undefined ? { message: failure } : {}) };
+      const why = { ...(failure !== undefined ? { message: failure } : {}), ...(refusal ? { refused: true as const } : {}) };
+      return { outcome: failed ? "failed" : "out-of-time", delivered, ...why };
     }
     return { outcome: "ok", delivered };
   }

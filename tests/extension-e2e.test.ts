@@ -196,6 +196,19 @@ describe("telemetry extension under the Lambda emulator", function () {
     expect(countEntries(loki.acceptedPushes()).duplicates).to.equal(0);
   });
 
+  it("Loki refusing the credentials (401): the lines are kept, and each flush logs an error with the status and the fix, not a warning", async () => {
+    const l = await start({ LOKI_TELEMETRY_TYPES: "function" });
+    loki.respondWith(...Array<number>(20).fill(401));
+    await l.invoke({ logs: ["refused"] });
+    const lines = l.stderr().split("\n").filter((line) => line.includes("lines kept for a later push")).map((line) => JSON.parse(line) as { level: string; reason: string });
+    expect(lines).to.have.length(1, l.stderr());
+    expect(lines[0].level).to.equal("ERROR");
+    expect(lines[0].reason).to.match(/HTTP 401/);
+    loki.reset();
+    await l.shutdown();
+    expect(storedLines()).to.deep.equal(["refused"]);
+  });
+
   it("answers a malformed telemetry POST with 400 and keeps shipping the valid ones", async () => {
     // Not frozen between invocations, so that the test can POST to the listener.
     const l = await start({ LOKI_TELEMETRY_TYPES: "function" }, { freeze: false });

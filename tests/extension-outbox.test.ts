@@ -71,6 +71,7 @@ describe("extension outbox: held entries and their flush", () => {
     const first = await outbox.flush(client, inMs(2000), 1 << 20, 1);
     expect(first.outcome).to.equal("failed");
     expect(first.message).to.match(/HTTP 403 for tenant "a"/);
+    expect(first.refused, "a refusal, which only a fixed setting heals").to.equal(true);
     expect(outbox.held).to.equal(3);
     const linesOf = (pushes: ReturnType<typeof loki.acceptedPushes>) => pushes.map((p) => [p.tenant ?? "-", ...p.streams.flatMap((s) => s.entries.map((e) => e.line))].join(" "));
     expect(linesOf(loki.acceptedPushes())).to.deep.equal(["b line 1", "- line 3", "b line 5"]);
@@ -89,6 +90,7 @@ describe("extension outbox: held entries and their flush", () => {
     loki.refuseTenant("a", 429);
     const first = await outbox.flush(client, inMs(2000), 1 << 20, 1);
     expect(first.outcome).to.equal("failed");
+    expect(first.refused, "rate limited is not refused").to.equal(undefined);
     expect(outbox.held).to.equal(3);
     const linesOf = (pushes: ReturnType<typeof loki.acceptedPushes>) => pushes.map((p) => [p.tenant ?? "-", ...p.streams.flatMap((s) => s.entries.map((e) => e.line))].join(" "));
     expect(linesOf(loki.acceptedPushes())).to.deep.equal(["b line 1", "- line 3", "b line 5"]);
