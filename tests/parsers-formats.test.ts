@@ -303,6 +303,31 @@ describe("S3 log formats", () => {
       });
     }
 
+    // A time the calendar does not have (a damaged line) is no time either: Date.UTC rolled it over
+    // into another, real time (month 13 into next January, 31 June into 1 July, 25:00 into the
+    // next day), and the line was stamped with that instead of its event time.
+    const alb = (time: string): string => GOOD_ALB.replace("2018-07-02T22:23:00.186641Z", time);
+    const impossible: { name: string; format: FormatId; lbVariant?: LbVariant; text: string; times: [number, number][] }[] = [
+      { name: "ALB access, month 13", format: "lb", lbVariant: "alb", text: `${alb("2018-13-02T22:23:00.186641Z")}\n`, times: [[FALLBACK.sec, FALLBACK.nsec]] },
+      { name: "ALB access, 31 June", format: "lb", lbVariant: "alb", text: `${alb("2018-06-31T22:23:00.5Z")}\n`, times: [[FALLBACK.sec, FALLBACK.nsec]] },
+      { name: "ALB access, 29 February of a common year", format: "lb", lbVariant: "alb", text: `${alb("2018-02-29T22:23:00Z")}\n`, times: [[FALLBACK.sec, FALLBACK.nsec]] },
+      { name: "ALB access, 29 February of a leap year is a day", format: "lb", lbVariant: "alb", text: `${alb("2016-02-29T22:23:00Z")}\n`, times: [[Date.UTC(2016, 1, 29, 22, 23, 0) / 1000, 0]] },
+      { name: "ALB access, 25 o'clock", format: "lb", lbVariant: "alb", text: `${alb("2018-07-02T25:23:00Z")}\n`, times: [[FALLBACK.sec, FALLBACK.nsec]] },
+      { name: "ALB access, minute 60", format: "lb", lbVariant: "alb", text: `${alb("2018-07-02T22:60:00Z")}\n`, times: [[FALLBACK.sec, FALLBACK.nsec]] },
+      { name: "ALB access, a leap second reads as the next second", format: "lb", lbVariant: "alb", text: `${alb("2016-12-31T23:59:60Z")}\n`, times: [[Date.UTC(2017, 0, 1) / 1000, 0]] },
+      { name: "ALB access, day 00", format: "lb", lbVariant: "alb", text: `${alb("2018-07-00T22:23:00Z")}\n`, times: [[FALLBACK.sec, FALLBACK.nsec]] },
+      { name: "CloudFront, 31 April", format: "cloudfront", text: "2019-04-31\t21:02:31\tLAX1\n", times: [[FALLBACK.sec, FALLBACK.nsec]] },
+      { name: "CloudFront, 24:00", format: "cloudfront", text: "2019-12-04\t24:00:00\tLAX1\n", times: [[FALLBACK.sec, FALLBACK.nsec]] },
+      { name: "S3 access, 30 February", format: "s3_access", text: "o b [30/Feb/2019:00:00:38 +0000] 192.0.2.3 -\n", times: [[FALLBACK.sec, FALLBACK.nsec]] },
+      { name: "MSK, month 00 (continues the line before)", format: "msk", text: "[2025-00-04 11:57:55,836] INFO a\n", times: [[FALLBACK.sec, FALLBACK.nsec + 1]] },
+    ];
+    for (const { name, format, lbVariant, text, times } of impossible) {
+      it(name, async () => {
+        const entries = await parse(format, Buffer.from(text), { lbVariant });
+        expect(entries.map((e) => [e.sec, e.nsec])).to.deep.equal(times);
+      });
+    }
+
     it("also with MAX_LINE_SIZE_ACTION=split: the pieces of such a line take the event time", async () => {
       const line = "http 0000-07-02T22:23:00.186641Z " + "x".repeat(3000);
       const entries: LogEntry[] = [];

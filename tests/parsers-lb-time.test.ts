@@ -1,15 +1,15 @@
 import { expect } from "chai";
-import { findLineTime, LineTime } from "../handler/parsers/lb";
+import { findLineTime, LineTime, secondOfDay } from "../handler/parsers/lb";
 import { fractionToNanos } from "../handler/parsers/time";
 import { seededRandom } from "./support/random";
 
-/** What the load-balancer parser used before: the first match of this regex. */
+/** What the load-balancer parser used before: the first match of this regex (its clock checked as the parser checks it). */
 const TIME = /(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?/;
 
 function byRegex(line: string): LineTime | undefined {
   const m = TIME.exec(line);
   if (!m) return undefined;
-  return { day: +m[1] * 10000 + +m[2] * 100 + +m[3], secondOfDay: +m[4] * 3600 + +m[5] * 60 + +m[6], nsec: fractionToNanos(m[7]) };
+  return { day: +m[1] * 10000 + +m[2] * 100 + +m[3], secondOfDay: secondOfDay(+m[4], +m[5], +m[6]), nsec: fractionToNanos(m[7]) };
 }
 
 describe("load balancer logs: finding the record time on a line", () => {

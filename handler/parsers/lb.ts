@@ -45,6 +45,14 @@ function twoDigitsAt(text: string, i: number): number {
 }
 
 /**
+ * Seconds since midnight, or NaN for a clock the day does not have (25:00, 12:61): the line then
+ * gets its event time (format.ts), as one with a month 13 does (utcSeconds).
+ */
+export function secondOfDay(hour: number, minute: number, second: number): number {
+  return hour > 23 || minute > 59 || second > 60 ? NaN : hour * 3600 + minute * 60 + second;
+}
+
+/**
  * The first `YYYY-MM-DDTHH:MM:SS[.fraction]` on the line, where the regular expression
  * /(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?/ would find it (fraction
  * digits past the ninth are not part of it), read from the character codes: the regex and its
@@ -76,7 +84,7 @@ export function findLineTime(line: string): LineTime | undefined {
     }
     return {
       day: (century * 100 + yearInCentury) * 10000 + month * 100 + dayOfMonth,
-      secondOfDay: hour * 3600 + minute * 60 + second,
+      secondOfDay: secondOfDay(hour, minute, second),
       nsec,
     };
   }

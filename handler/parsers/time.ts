@@ -20,8 +20,28 @@ export function fractionToNanos(digits: string | undefined): number {
 /** 400 Gregorian years are exactly 146 097 days. */
 const FOUR_CENTURIES_MS = 146_097 * 86_400_000;
 
-/** Seconds since the epoch of a UTC calendar time given as numbers (month 1..12). */
+/** Days of each month in a common year. */
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+const isLeapYear = (year: number): boolean => year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+
+/**
+ * Whether the fields name a time the calendar has: month 1..12, a day that month has, hour 0..23,
+ * minute 0..59, second 0..60 (RFC 3339's leap second, which Date.UTC reads as the next second).
+ */
+export function isCalendarTime(year: number, month: number, day: number, hour: number, minute: number, second: number): boolean {
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return false;
+  return day <= (month === 2 && isLeapYear(year) ? 29 : MONTH_DAYS[month - 1]);
+}
+
+/**
+ * Seconds since the epoch of a UTC calendar time given as numbers (month 1..12). NaN for a time
+ * the calendar does not have (month 13, 31 June, 25:00, a damaged line): Date.UTC would roll it
+ * over into another, real time, and the line would be stamped with it instead of its event time
+ * (every parser treats a NaN time as none: format.ts).
+ */
 export function utcSeconds(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+  if (!isCalendarTime(year, month, day, hour, minute, second)) return NaN;
   // Date.UTC reads years 0..99 as 1900..1999; four centuries later the calendar repeats exactly.
   if (year >= 0 && year < 100) return (Date.UTC(year + 400, month - 1, day, hour, minute, second) - FOUR_CENTURIES_MS) / 1000;
   return Date.UTC(year, month - 1, day, hour, minute, second) / 1000;
