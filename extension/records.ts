@@ -154,11 +154,8 @@ function stripTrailingNewline(text: string): string {
 /** An RFC 3339 time as Lambda writes it ("2022-10-12T00:03:50.000Z"); undefined unless it is one, with fields in range. */
 export function eventTime(value: unknown): Timestamp | undefined {
   if (typeof value !== "string" || value.length > 40) return undefined;
-  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/.exec(value);
-  if (!match) return undefined;
-  const [year, month, day, hour, minute, second] = [+match[1], +match[2], +match[3], +match[4], +match[5], +match[6]];
-  const daysInMonth = month >= 1 && month <= 12 ? new Date(Date.UTC(year, month, 0)).getUTCDate() : 0;
-  if (day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return undefined;
+  // Lambda's own shape, stricter than parseIsoTimestamp's (which also checks the calendar and the zone).
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/.test(value)) return undefined;
   return parseIsoTimestamp(value);
 }
 

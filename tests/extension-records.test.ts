@@ -126,5 +126,7 @@ describe("extension records: telemetry events to entries", () => {
     expect(eventTime("2022-10-12T02:03:50.5+02:00")).to.deep.equal({ sec: Date.UTC(2022, 9, 12, 0, 3, 50) / 1000, nsec: 500_000_000 });
     expect(eventTime(1665533030000)).to.equal(undefined);
     expect(eventTime("2022-10-12T24:00:00Z")).to.equal(undefined);
+    expect(eventTime("2022-10-12T00:03:50+23:99"), "no zone is 23 h 99 min east").to.equal(undefined);
+    expect(eventTime("2022-02-29T00:03:50Z"), "not a leap year").to.equal(undefined);
   });
 });

@@ -319,6 +319,7 @@ describe("S3 log formats", () => {
       { name: "CloudFront, 31 April", format: "cloudfront", text: "2019-04-31\t21:02:31\tLAX1\n", times: [[FALLBACK.sec, FALLBACK.nsec]] },
       { name: "CloudFront, 24:00", format: "cloudfront", text: "2019-12-04\t24:00:00\tLAX1\n", times: [[FALLBACK.sec, FALLBACK.nsec]] },
       { name: "S3 access, 30 February", format: "s3_access", text: "o b [30/Feb/2019:00:00:38 +0000] 192.0.2.3 -\n", times: [[FALLBACK.sec, FALLBACK.nsec]] },
+      { name: "S3 access, a zone 23 h 99 min east", format: "s3_access", text: "o b [06/Feb/2019:00:00:38 +2399] 192.0.2.3 -\n", times: [[FALLBACK.sec, FALLBACK.nsec]] },
       { name: "MSK, month 00 (continues the line before)", format: "msk", text: "[2025-00-04 11:57:55,836] INFO a\n", times: [[FALLBACK.sec, FALLBACK.nsec + 1]] },
     ];
     for (const { name, format, lbVariant, text, times } of impossible) {

@@ -79,6 +79,17 @@ describe("timestamps: calendar times in logs", () => {
       expect(parseIsoTimestamp(text), text).to.equal(undefined);
     }
   });
+
+  it("accepts only times and zone offsets the calendar and the clock have", () => {
+    expect(parseIsoTimestamp("2024-06-01T12:00:00+14:00")).to.deep.equal({ sec: Date.parse("2024-06-01T12:00:00+14:00") / 1000, nsec: 0 });
+    expect(parseIsoTimestamp("2024-06-01T12:00:00-23:59")).to.deep.equal({ sec: Date.parse("2024-06-01T12:00:00-23:59") / 1000, nsec: 0 });
+    expect(parseIsoTimestamp("2024-02-29T00:00:00Z")).to.deep.equal({ sec: Date.parse("2024-02-29T00:00:00Z") / 1000, nsec: 0 });
+    expect(parseIsoTimestamp("2016-12-31T23:59:60Z"), "a leap second: the next second").to.deep.equal({ sec: Date.parse("2017-01-01T00:00:00Z") / 1000, nsec: 0 });
+    for (const text of ["2024-06-01T12:00:00+23:99", "2024-06-01T12:00:00+24:00", "2024-06-01T12:00:00-0060", "2023-02-29T00:00:00Z", "2024-04-31T00:00:00Z", "2024-13-01T00:00:00Z", "2024-00-10T00:00:00Z", "2024-06-00T00:00:00Z", "2024-06-01T24:00:00Z", "2024-06-01T12:60:00Z", "2024-06-01T12:00:61Z"]) {
+      expect(parseIsoTimestamp(text), text).to.equal(undefined);
+    }
+    expect(Number.isNaN(utcSeconds(2024, 13, 1, 0, 0, 0)), "month 13").to.equal(true);
+  });
 });
 
 /** Decodes the single entry's timestamp of a one-entry PushRequest with the independent wire reader. */

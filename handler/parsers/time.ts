@@ -58,19 +58,21 @@ export function parseIsoTimestamp(text: string): Timestamp | undefined {
   const m = ISO.exec(text);
   if (!m) return undefined;
   let sec = utcSeconds(+m[1], +m[2], +m[3], +m[4], +m[5], +m[6]);
-  if (!Number.isFinite(sec)) return undefined;
   const zone = m[8];
   if (zone && zone !== "Z") sec -= zoneOffsetSeconds(zone);
-  // Year 0000, or 9999-12-31 in a zone west of UTC: a time Loki cannot store is no time.
-  if (sec < MIN_ENTRY_SEC || sec > MAX_ENTRY_SEC) return undefined;
+  // Not a calendar time or zone (NaN); year 0000, or 9999-12-31 in a zone west of UTC: a time
+  // Loki cannot store is no time.
+  if (!(sec >= MIN_ENTRY_SEC && sec <= MAX_ENTRY_SEC)) return undefined;
   return { sec, nsec: fractionToNanos(m[7]) };
 }
 
-/** "+0530", "-08:00" -> seconds east of UTC. */
+/** "+0530", "-08:00" -> seconds east of UTC; NaN for an offset no zone has ("+23:99", "+24:00"). */
 export function zoneOffsetSeconds(zone: string): number {
   const digits = zone.replace(":", "");
   const sign = digits[0] === "-" ? -1 : 1;
-  return sign * (Number(digits.slice(1, 3)) * 3600 + Number(digits.slice(3, 5)) * 60);
+  const hours = Number(digits.slice(1, 3));
+  const minutes = Number(digits.slice(3, 5));
+  return hours > 23 || minutes > 59 ? NaN : sign * (hours * 3600 + minutes * 60);
 }
 
 /**
