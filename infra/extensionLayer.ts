@@ -5,12 +5,12 @@
  * the bundle targets) can load it. One version per architecture anyway, so a function's layer ARN
  * states its architecture and a later native build can replace one without touching the other.
  */
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Architecture, ExtensionLayerSettings } from "./settings";
+import { cutWithHash } from "./names";
 
 export const EXTENSION_LAYER_TYPE = "lambda-promtail:index:ExtensionLayer";
 
@@ -73,6 +73,5 @@ export function layerVersionName(component: string, stack: string, architecture:
   const full = `${component}-${stack}-${architecture.replace("_", "-")}`;
   const cleaned = full.replace(/[^A-Za-z0-9_-]/g, "-");
   if (cleaned === full && cleaned.length <= LAYER_NAME_MAX) return cleaned;
-  const hash = createHash("sha256").update(full).digest("hex").slice(0, 8);
-  return `${cleaned.slice(0, LAYER_NAME_MAX - hash.length - 1)}-${hash}`;
+  return cutWithHash(cleaned, LAYER_NAME_MAX, full, 8);
 }

@@ -11,7 +11,15 @@ export function slug(source: string): string {
   return `${cleaned || "x"}-${shortHash(source)}`;
 }
 
-const shortHash = (text: string): string => createHash("sha256").update(text).digest("hex").slice(0, 6);
+const shortHash = (text: string, length = 6): string => createHash("sha256").update(text).digest("hex").slice(0, length);
+
+/**
+ * `text` cut to `max` characters, ending in "-" and a hash of `whole` (`hashLength` hex digits),
+ * so that two long names cut to the same beginning stay distinct.
+ */
+export function cutWithHash(text: string, max: number, whole = text, hashLength = 6): string {
+  return `${text.slice(0, max - hashLength - 1)}-${shortHash(whole, hashLength)}`;
+}
 
 /**
  * Limits of the fields Pulumi's AWS provider names after a logical name when the program leaves
@@ -31,6 +39,5 @@ const AUTONAME_SUFFIX_LENGTH = 8;
  */
 export function fitLogicalName(name: string, limit: number): string {
   const max = limit - AUTONAME_SUFFIX_LENGTH;
-  if (name.length <= max) return name;
-  return `${name.slice(0, max - 7)}-${shortHash(name)}`;
+  return name.length <= max ? name : cutWithHash(name, max);
 }

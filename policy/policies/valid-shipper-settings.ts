@@ -1,7 +1,8 @@
 /**
  * The function's environment must pass the handler's own validator: otherwise the function
  * refuses to start and every invocation fails, or, for a function with the telemetry extension,
- * the extension ships nothing (for a hand-made stack, the first sign would be missing logs). The lambda-promtail program validates its stack config the same way.
+ * the extension ships nothing (for a hand-made stack, the first sign would be missing logs). The
+ * lambda-promtail program validates its stack config the same way.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { EVERY_KIND, parseSettings, SHIPPER_FUNCTION } from "../lib/environment";
