@@ -3,7 +3,7 @@
  * (see LogEntry) so that ALB's microseconds and CloudTrail's seconds both survive exactly.
  * Everything here is UTC arithmetic on digits: no Date parsing of free text, no clock.
  */
-import { MAX_ENTRY_SEC, MIN_ENTRY_SEC } from "../types";
+import { isStorableTimestamp } from "../types";
 
 export interface Timestamp {
   sec: number;
@@ -62,8 +62,8 @@ export function parseIsoTimestamp(text: string): Timestamp | undefined {
   if (zone && zone !== "Z") sec -= zoneOffsetSeconds(zone);
   // Not a calendar time or zone (NaN); year 0000, or 9999-12-31 in a zone west of UTC: a time
   // Loki cannot store is no time.
-  if (!(sec >= MIN_ENTRY_SEC && sec <= MAX_ENTRY_SEC)) return undefined;
-  return { sec, nsec: fractionToNanos(m[7]) };
+  const nsec = fractionToNanos(m[7]);
+  return isStorableTimestamp(sec, nsec) ? { sec, nsec } : undefined;
 }
 
 /** "+0530", "-08:00" -> seconds east of UTC; NaN for an offset no zone has ("+23:99", "+24:00"). */
