@@ -15,7 +15,7 @@ import type { LogEntry, Metadata } from "../types";
 import { nthField, stripPort, unquote } from "./fields";
 import { fallbackEntry, lineFormat, LogFormat, ParseOptions } from "./format";
 import type { LbVariant } from "./keys";
-import { utcSeconds } from "./time";
+import { isClockTime, utcSeconds } from "./time";
 
 /** The parts of a `YYYY-MM-DDTHH:MM:SS[.fraction]` time; `day` is YYYYMMDD as a number. */
 export interface LineTime {
@@ -49,7 +49,7 @@ function twoDigitsAt(text: string, i: number): number {
  * gets its event time (format.ts), as one with a month 13 does (utcSeconds).
  */
 export function secondOfDay(hour: number, minute: number, second: number): number {
-  return hour > 23 || minute > 59 || second > 60 ? NaN : hour * 3600 + minute * 60 + second;
+  return isClockTime(hour, minute, second) ? hour * 3600 + minute * 60 + second : NaN;
 }
 
 /**

@@ -30,8 +30,13 @@ const isLeapYear = (year: number): boolean => year % 4 === 0 && (year % 100 !== 
  * minute 0..59, second 0..60 (RFC 3339's leap second, which Date.UTC reads as the next second).
  */
 export function isCalendarTime(year: number, month: number, day: number, hour: number, minute: number, second: number): boolean {
-  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return false;
+  if (month < 1 || month > 12 || day < 1 || !isClockTime(hour, minute, second)) return false;
   return day <= (month === 2 && isLeapYear(year) ? 29 : MONTH_DAYS[month - 1]);
+}
+
+/** Whether the fields (whole numbers from 0) name a time of day: see isCalendarTime. */
+export function isClockTime(hour: number, minute: number, second: number): boolean {
+  return hour <= 23 && minute <= 59 && second <= 60;
 }
 
 /**
