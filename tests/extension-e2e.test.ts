@@ -162,39 +162,30 @@ describe("telemetry extension under the Lambda emulator", function () {
     expect(storedLines().filter((line) => line.length > 10_000).sort()).to.deep.equal(expected.sort());
   });
 
-  it("Loki failing for a while: after the first invocation's full LOKI_FLUSH_TIMEOUT_MS, each invocation makes one short attempt instead, and nothing is lost when Loki is back", async () => {
-    const l = await start({ LOKI_TELEMETRY_TYPES: "function", LOKI_FLUSH_TIMEOUT_MS: "2000" });
-    loki.respondWith(...Array<number>(1000).fill(503));
-    const first = await l.invoke({ logs: ["down 0"] });
-    expect(first.postRuntimeMs, "the first failure uses LOKI_FLUSH_TIMEOUT_MS").to.be.at.least(1500);
-    const later: number[] = [];
-    for (let i = 1; i <= 4; i++) later.push((await l.invoke({ logs: [`down ${i}`] })).postRuntimeMs);
-    expect(Math.max(...later), `post-runtime times while Loki fails: ${later.join(", ")} ms`).to.be.below(1000);
-    expect(storedLines()).to.deep.equal([]);
-    loki.reset(); // Loki is back
-    await l.invoke({ logs: ["up"] });
-    await l.invoke({ logs: ["up again"] });
-    await l.shutdown();
-    expect(storedLines().sort()).to.deep.equal(["down 0", "down 1", "down 2", "down 3", "down 4", "up", "up again"]);
-    expect(countEntries(loki.acceptedPushes()).duplicates).to.equal(0);
-  });
-
-  it("Loki hanging for a while: after the first invocation's full LOKI_FLUSH_TIMEOUT_MS stored nothing, each invocation makes one short attempt instead, and nothing is lost when Loki answers again", async () => {
-    const l = await start({ LOKI_TELEMETRY_TYPES: "function", LOKI_FLUSH_TIMEOUT_MS: "2000" });
-    loki.respondWith(...Array.from({ length: 1000 }, () => ({ status: 0, hang: true })));
-    const first = await l.invoke({ logs: ["hung 0"] });
-    expect(first.postRuntimeMs, "the first push that stores nothing uses LOKI_FLUSH_TIMEOUT_MS").to.be.at.least(1500);
-    const later: number[] = [];
-    for (let i = 1; i <= 4; i++) later.push((await l.invoke({ logs: [`hung ${i}`] })).postRuntimeMs);
-    expect(Math.max(...later), `post-runtime times while Loki hangs: ${later.join(", ")} ms`).to.be.below(1000);
-    expect(storedLines()).to.deep.equal([]);
-    loki.reset(); // Loki answers again
-    await l.invoke({ logs: ["answering"] });
-    await l.invoke({ logs: ["answering again"] });
-    await l.shutdown();
-    expect(storedLines().sort()).to.deep.equal(["answering", "answering again", "hung 0", "hung 1", "hung 2", "hung 3", "hung 4"]);
-    expect(countEntries(loki.acceptedPushes()).duplicates).to.equal(0);
-  });
+  // Loki failing (an error status) or hanging (it reads the push and never answers): either way
+  // nothing is stored, and each later invocation makes one short attempt, not LOKI_FLUSH_TIMEOUT_MS of them.
+  const unavailable: { what: string; answers: () => Parameters<typeof loki.respondWith> }[] = [
+    { what: "failing (503)", answers: () => Array<number>(1000).fill(503) },
+    { what: "hanging", answers: () => Array.from({ length: 1000 }, () => ({ status: 0, hang: true })) },
+  ];
+  for (const { what, answers } of unavailable) {
+    it(`Loki ${what} for a while: after the first invocation's full LOKI_FLUSH_TIMEOUT_MS stored nothing, each invocation makes one short attempt instead, and nothing is lost when Loki answers again`, async () => {
+      const l = await start({ LOKI_TELEMETRY_TYPES: "function", LOKI_FLUSH_TIMEOUT_MS: "2000" });
+      loki.respondWith(...answers());
+      const first = await l.invoke({ logs: ["down 0"] });
+      expect(first.postRuntimeMs, "the first push that stores nothing uses LOKI_FLUSH_TIMEOUT_MS").to.be.at.least(1500);
+      const later: number[] = [];
+      for (let i = 1; i <= 4; i++) later.push((await l.invoke({ logs: [`down ${i}`] })).postRuntimeMs);
+      expect(Math.max(...later), `post-runtime times while Loki is ${what}: ${later.join(", ")} ms`).to.be.below(1000);
+      expect(storedLines()).to.deep.equal([]);
+      loki.reset(); // Loki answers again
+      await l.invoke({ logs: ["up"] });
+      await l.invoke({ logs: ["up again"] });
+      await l.shutdown();
+      expect(storedLines().sort()).to.deep.equal(["down 0", "down 1", "down 2", "down 3", "down 4", "up", "up again"]);
+      expect(countEntries(loki.acceptedPushes()).duplicates).to.equal(0);
+    });
+  }
 
   it("Loki refusing the credentials (401): the lines are kept, and each flush logs an error with the status and the fix, not a warning", async () => {
     const l = await start({ LOKI_TELEMETRY_TYPES: "function" });
